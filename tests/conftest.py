@@ -1,0 +1,61 @@
+"""Shared fixtures: an isolated user directory for every test, one real sandbox on loopback per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tidak_cli.demo import Workspace
+from tidak_cli.sandbox import Sandbox, load_config
+
+PAYTOKEN_VARIABLES = ("PAYTOKEN_PROFILES", "PAYTOKEN_PROFILE", "PAYTOKEN_DEBUG", "PAYTOKEN_CACHE_DIR")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run each test in its own empty directory with its own config and cache directories."""
+    home = tmp_path / "home"
+    home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in PAYTOKEN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("PAYTOKEN_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Throwaway keys and secrets for every provider (the same generator `paytoken demo` uses)."""
+    return Workspace(tmp_path_factory.mktemp("credentials"))
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(workspace: Workspace) -> Iterator[Sandbox]:
+    with Sandbox(load_config(workspace.sandbox_config)).start() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox) -> Sandbox:
+    """The session's sandbox with its counts and fault switches reset."""
+    sandbox_server.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+def profiles(workspace: Workspace, sandbox: Sandbox, isolated: Path) -> Path:
+    """A profiles file in the current directory: every provider as profile `demo`, aimed at the sandbox."""
+    path = workspace.write_profiles(sandbox.url, name="profiles.toml")
+    target = isolated / "profiles.toml"
+    target.write_text(path.read_text())
+    target.chmod(0o600)
+    return target

@@ -1,0 +1,82 @@
+"""Helpers for tests: run the CLI, observe the sandbox, check output for leaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tidak_cli.cli import app
+from tidak_cli.demo import Workspace
+from tidak_cli.sandbox import Sandbox
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def paytoken(*args: str, input: str | None = None) -> Run:
+    """Run the CLI in-process, as a user would type it."""
+    result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def paytoken_process(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a real subprocess (for time zones, signals and `python -m`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tidak_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        check=False,
+    )
+
+
+def stats(sandbox: Sandbox) -> dict[str, object]:
+    """Read the sandbox's counts over HTTP, as an outside observer would."""
+    with urllib.request.urlopen(f"{sandbox.url}/_sandbox/stats") as answer:
+        return json.load(answer)  # type: ignore[no-any-return]
+
+
+def requests_to(sandbox: Sandbox, provider: str) -> int:
+    return stats(sandbox)["providers"][provider]["requests"]  # type: ignore[index,no-any-return]
+
+
+def set_fault(sandbox: Sandbox, provider: str, **switches: object) -> None:
+    body = json.dumps({"provider": provider, **switches}).encode()
+    request = urllib.request.Request(f"{sandbox.url}/_sandbox/faults", data=body, method="POST")
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 200
+
+
+def assert_clean(output: str, secrets: Sequence[str] = ()) -> None:
+    """No traceback, and none of the given secrets, anywhere in what the user saw."""
+    assert "Traceback" not in output
+    for secret in secrets:
+        assert secret not in output, f"secret leaked: {secret[:6]}…"
+
+
+def key_secrets(workspace: Workspace) -> list[str]:
+    """The lines of every throwaway private key: none may ever be printed."""
+    lines: list[str] = []
+    for pem in workspace.directory.glob("*/private.pem"):
+        lines += [line for line in pem.read_text().splitlines() if "-----" not in line]
+    return lines

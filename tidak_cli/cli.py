@@ -1,0 +1,661 @@
+"""The `paytoken` command: parse arguments, call the core, render. `get` and `sign` come from the registry."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__
+from .errors import ConfigError, ExitCode, PaytokenError, SignatureMismatch, UsageError
+from .profiles import Profile, default_profile_name, load_dotenv_file, load_profile, secret_keys
+from .providers import PROVIDERS, lookup
+from .providers.base import NONCE, CliOption, Provider
+from .redact import Redactor
+
+__all__ = ["app", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class GetFormat(StrEnum):
+    pretty = "pretty"
+    token = "token"
+    json = "json"
+    env = "env"
+    header = "header"
+
+
+class SignFormat(StrEnum):
+    pretty = "pretty"
+    json = "json"
+    curl = "curl"
+
+
+@dataclass
+class _Invocation:
+    """What one run of paytoken knows beyond its arguments: debug mode and the secrets to mask."""
+
+    debug: bool = False
+    redactor: Redactor = field(default_factory=Redactor)
+
+
+_run = _Invocation()
+
+app = typer.Typer(
+    name="paytoken",
+    help="Get access tokens from Indonesian payment gateways, and debug their signatures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Start with: paytoken demo    Docs: README.md",
+)
+
+
+def _err() -> Any:
+    from .render import console
+
+    return console(stderr=True)
+
+
+def _out() -> Any:
+    from .render import console
+
+    return console()
+
+
+def _guarded(command: F) -> F:
+    """Turn paytoken's errors into one message and an exit code; the one place that does so."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PaytokenError as failure:
+            if _run.debug:
+                _print_traceback()
+            from .render import error
+
+            error(failure, _err(), _run.redactor)
+            raise typer.Exit(int(failure.exit_code)) from None
+        except KeyboardInterrupt:
+            print("paytoken: interrupted", file=sys.stderr)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as failure:
+            if _run.debug:
+                _print_traceback()
+            else:
+                print(
+                    f"error: internal error: {type(failure).__name__}: {_run.redactor.text(str(failure))[:300]}\n"
+                    "  hint: this is a bug in paytoken; rerun with --debug for the traceback and report it",
+                    file=sys.stderr,
+                )
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _print_traceback() -> None:
+    print(_run.redactor.text(traceback.format_exc()), file=sys.stderr, end="")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"paytoken {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (secrets masked).")] = False,
+) -> None:
+    """Get access tokens from Indonesian payment gateways, and debug their signatures."""
+    del version  # handled by its eager callback
+    _run.debug = debug or os.environ.get("PAYTOKEN_DEBUG", "") not in ("", "0")
+    _run.redactor = Redactor()
+
+
+# --- shared pieces of get and sign ---------------------------------------------------------------
+
+
+def _load(provider: Provider, profile: str | None, profiles_file: Path | None, overrides: dict[str, object]) -> Profile:
+    load_dotenv_file()
+    resolved = load_profile(
+        provider, profile or default_profile_name(), profiles_file=profiles_file, overrides=overrides
+    )
+    _run.redactor = Redactor.for_profile(resolved, secret_keys(provider))
+    if resolved.warnings:
+        from .render import warnings
+
+        warnings(resolved.warnings, _err())
+    return resolved
+
+
+def _split_extras(provider: Provider, extras: dict[str, Any]) -> tuple[dict[str, object], str | None]:
+    overrides: dict[str, object] = {}
+    nonce = None
+    for option in provider.options:
+        value = extras.get(_param_name(option))
+        if value is None:
+            continue
+        if option.target == NONCE:
+            nonce = str(value)
+        else:
+            overrides[option.target] = value
+    return overrides, nonce
+
+
+def _param_name(option: CliOption) -> str:
+    return option.flag.lstrip("-").replace("-", "_")
+
+
+def _parameter(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+_COMMON: list[inspect.Parameter] = [
+    _parameter(
+        "profile",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--profile",
+                "-p",
+                metavar="NAME",
+                show_default=False,
+                help="Profile name: the [PROVIDER.NAME] table. Default: $PAYTOKEN_PROFILE, else 'default'.",
+            ),
+        ],
+        None,
+    ),
+    _parameter(
+        "profiles_file",
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--profiles-file",
+                metavar="FILE",
+                show_default=False,
+                help="Profiles file. Default: $PAYTOKEN_PROFILES, ./profiles.toml, then the user config dir.",
+            ),
+        ],
+        None,
+    ),
+    _parameter(
+        "timestamp",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--timestamp",
+                metavar="TS",
+                show_default=False,
+                help="Use this exact timestamp string instead of the clock (reproducible signatures).",
+            ),
+        ],
+        None,
+    ),
+    _parameter(
+        "base_url",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--base-url",
+                metavar="URL",
+                show_default=False,
+                help="Send to this base URL instead of the profile's (e.g. a local `paytoken sandbox`).",
+            ),
+        ],
+        None,
+    ),
+    _parameter("debug", Annotated[bool, typer.Option("--debug", help="Show tracebacks (secrets masked).")], False),
+]
+
+_GET_ONLY: list[inspect.Parameter] = [
+    _parameter(
+        "output",
+        Annotated[
+            GetFormat | None,
+            typer.Option(
+                "--output",
+                "-o",
+                show_default=False,
+                help="pretty (default on a terminal), token (default otherwise), json, env, header.",
+            ),
+        ],
+        None,
+    ),
+    _parameter(
+        "dry_run",
+        Annotated[bool, typer.Option("--dry-run", help="Build and sign the request, print it, send nothing.")],
+        False,
+    ),
+    _parameter(
+        "env_prefix",
+        Annotated[str, typer.Option("--env-prefix", metavar="PREFIX", help="Variable prefix for -o env.")],
+        "PAYTOKEN_",
+    ),
+    _parameter(
+        "verbose",
+        Annotated[
+            bool, typer.Option("--verbose", "-v", help="Show the request and response on stderr, secrets masked.")
+        ],
+        False,
+    ),
+]
+
+_SIGN_ONLY: list[inspect.Parameter] = [
+    _parameter(
+        "output",
+        Annotated[SignFormat, typer.Option("--output", "-o", help="pretty, json, or curl (a runnable command).")],
+        SignFormat.pretty,
+    ),
+    _parameter(
+        "compare",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--compare",
+                metavar="SIGNATURE",
+                show_default=False,
+                help="Exit 0 if SIGNATURE is the computed one, else exit 1 and say what differs.",
+            ),
+        ],
+        None,
+    ),
+]
+
+
+def _provider_parameters(provider: Provider) -> list[inspect.Parameter]:
+    return [
+        _parameter(
+            _param_name(option),
+            Annotated[
+                str | None,
+                typer.Option(option.flag, metavar=option.metavar, help=option.help, show_default=False),
+            ],
+            None,
+        )
+        for option in provider.options
+    ]
+
+
+def _register(
+    group: typer.Typer,
+    provider: Provider,
+    parameters: list[inspect.Parameter],
+    run: Callable[..., None],
+    help_text: str,
+    example: str,
+) -> None:
+    params = [*parameters, *_provider_parameters(provider)]
+
+    def command(**kwargs: Any) -> None:
+        if kwargs.pop("debug", False):
+            _run.debug = True
+        run(provider, **kwargs)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {param.name: param.annotation for param in params}
+    command.__name__ = f"{run.__name__}_{provider.name}"
+    group.command(provider.name, help=help_text, epilog=f"Example: {example}")(_guarded(command))
+
+
+# --- get -----------------------------------------------------------------------------------------
+
+
+def _get(
+    provider: Provider,
+    *,
+    profile: str | None,
+    profiles_file: Path | None,
+    timestamp: str | None,
+    base_url: str | None,
+    output: GetFormat | None,
+    dry_run: bool,
+    env_prefix: str,
+    verbose: bool,
+    **extras: Any,
+) -> None:
+    from . import tokens
+
+    overrides, nonce = _split_extras(provider, extras)
+    resolved = _load(provider, profile, profiles_file, {"base_url": base_url, **overrides})
+    if dry_run:
+        from .render import pretty_sign, sign_json
+
+        request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce)
+        if output is GetFormat.json:
+            sys.stdout.write(sign_json(request))
+        else:
+            pretty_sign(request, _out(), redactor=_run.redactor, note="dry run, nothing sent")
+        return
+    from .transport import Transport
+
+    trace = _trace_line if verbose else None
+    with Transport(trace=trace, redactor=_run.redactor) as transport:
+        result = tokens.fetch(provider, resolved, transport=transport, timestamp=timestamp, nonce=nonce)
+    chosen = output or (GetFormat.pretty if sys.stdout.isatty() else GetFormat.token)
+    if chosen is GetFormat.pretty:
+        from .render import pretty_token
+
+        pretty_token(result, _out())
+    else:
+        from .render import token_text
+
+        sys.stdout.write(token_text(result, chosen.value, env_prefix=env_prefix))
+
+
+def _trace_line(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+# --- sign ----------------------------------------------------------------------------------------
+
+
+def _sign(
+    provider: Provider,
+    *,
+    profile: str | None,
+    profiles_file: Path | None,
+    timestamp: str | None,
+    base_url: str | None,
+    output: SignFormat,
+    compare: str | None,
+    **extras: Any,
+) -> None:
+    from . import tokens
+    from .render import curl_command, pretty_sign, sign_json
+
+    overrides, nonce = _split_extras(provider, extras)
+    resolved = _load(provider, profile, profiles_file, {"base_url": base_url, **overrides})
+    request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce)
+    comparison = provider.compare(resolved, request, compare) if compare is not None else None
+    if output is SignFormat.json:
+        sys.stdout.write(sign_json(request, comparison))
+    elif output is SignFormat.curl:
+        sys.stdout.write(curl_command(request))
+    else:
+        pretty_sign(request, _out(), redactor=_run.redactor, comparison=comparison)
+    if comparison is not None:
+        if not comparison.matches:
+            raise SignatureMismatch(
+                "the given signature differs from the one paytoken computes",
+                details=comparison.findings,
+                hint=comparison.hint,
+            )
+        _err().print("[green]the given signature matches[/]")
+
+
+get_app = typer.Typer(help="Get an access token: paytoken get PROVIDER --profile NAME.", no_args_is_help=True)
+sign_app = typer.Typer(
+    help="Build and sign the token request without sending it, and show every byte.", no_args_is_help=True
+)
+for _provider in PROVIDERS.values():
+    _register(
+        get_app,
+        _provider,
+        [*_COMMON, *_GET_ONLY],
+        _get,
+        f"Get an access token from {_provider.title} ({_provider.algorithm}).",
+        f"paytoken get {_provider.name} --profile dev -o json",
+    )
+    _register(
+        sign_app,
+        _provider,
+        [*_COMMON, *_SIGN_ONLY],
+        _sign,
+        f"Sign a {_provider.title} token request and show it; nothing is sent.",
+        f"paytoken sign {_provider.name} --profile dev -o curl",
+    )
+app.add_typer(get_app, name="get")
+app.add_typer(sign_app, name="sign")
+
+
+# --- providers -----------------------------------------------------------------------------------
+
+providers_app = typer.Typer(help="List the built-in providers, or show what one needs.")
+app.add_typer(providers_app, name="providers")
+
+
+@providers_app.callback(invoke_without_command=True, epilog="Example: paytoken providers")
+@_guarded
+def providers_list(ctx: typer.Context) -> None:
+    """List the built-in providers."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .render import table
+
+    rows = [(p.name, p.title, p.algorithm, p.token_path) for p in PROVIDERS.values()]
+    table(None, ("provider", "gateway", "signature", "token path"), rows, _out())
+
+
+@providers_app.command("show", epilog="Example: paytoken providers show nicepay")
+@_guarded
+def providers_show(
+    name: Annotated[str, typer.Argument(help="Provider name, e.g. nicepay.")],
+) -> None:
+    """Show what a provider needs in its profile and what it signs."""
+    from rich.markup import escape
+
+    from .profiles import COMMON_SETTINGS
+    from .render import table
+
+    provider = lookup(name)
+    out = _out()
+    out.print(f"[bold]{provider.name}[/]: {escape(provider.title)} ({provider.algorithm})")
+    for line in provider.recipe:
+        out.print(f"  {escape(line)}")
+    urls = ", ".join(f"{env} {url}" for env, url in provider.base_urls.items()) or "none: base_url is required"
+    out.print(f"  built-in base URLs: {escape(urls)}")
+    groups = {key for group in provider.one_of for key in group}
+    rows = []
+    for setting in (*provider.settings, *COMMON_SETTINGS):
+        need = "required" if setting.required else ("one of" if setting.name in groups else "optional")
+        default = "" if setting.default is None else f" (default {setting.default})"
+        rows.append((setting.name, need, setting.help + default))
+    table("profile keys", ("key", "", "meaning"), rows, out)
+    if provider.options:
+        table("options of get/sign", ("flag", "meaning"), [(o.flag, o.help) for o in provider.options], out)
+
+
+# --- profiles ------------------------------------------------------------------------------------
+
+profiles_app = typer.Typer(help="List profiles, or show one with its secrets masked.", no_args_is_help=True)
+app.add_typer(profiles_app, name="profiles")
+
+_PROFILES_FILE = Annotated[
+    Path | None,
+    typer.Option(
+        "--profiles-file", metavar="FILE", show_default=False, help="Profiles file (default: the usual lookup)."
+    ),
+]
+
+
+@profiles_app.command("list", epilog="Example: paytoken profiles list")
+@_guarded
+def profiles_list(profiles_file: _PROFILES_FILE = None) -> None:
+    """List every [PROVIDER.PROFILE] table in the profiles file."""
+    from .profiles import find_profiles_file, profile_names, read_profiles_file
+    from .render import table, warnings
+
+    load_dotenv_file()
+    path = find_profiles_file(profiles_file)
+    document, notes = read_profiles_file(path)
+    warnings(notes, _err())
+    rows = []
+    for provider_name, name in profile_names(document):
+        raw = document[provider_name][name]  # type: ignore[index]
+        known = provider_name in PROVIDERS
+        environment = str(raw.get("environment", "sandbox"))
+        where = str(raw.get("base_url", "")) or (
+            PROVIDERS[provider_name].base_urls.get(environment, "(base_url needed)") if known else ""
+        )
+        rows.append((provider_name if known else f"{provider_name} (unknown provider)", name, environment, where))
+    if not rows:
+        raise ConfigError(
+            f"{path} has no [PROVIDER.PROFILE] tables", hint="profiles.example.toml shows one table per provider"
+        )
+    table(f"profiles in {path}", ("provider", "profile", "environment", "base URL"), rows, _out())
+
+
+@profiles_app.command("show", epilog="Example: paytoken profiles show nicepay.dev")
+@_guarded
+def profiles_show(
+    name: Annotated[str, typer.Argument(metavar="PROVIDER.PROFILE", help="e.g. nicepay.dev")],
+    profiles_file: _PROFILES_FILE = None,
+) -> None:
+    """Show one profile's resolved values and where each came from; secrets masked."""
+    from .redact import mask
+    from .render import table
+
+    provider_name, _, profile_name = name.partition(".")
+    provider = lookup(provider_name)
+    resolved = _load(provider, profile_name or None, profiles_file, {})
+    hidden = set(secret_keys(provider))
+    rows = []
+    for key, value in resolved.values.items():
+        if key in hidden and isinstance(value, str):
+            shown = f"•••• ({len(value.splitlines())} lines)" if "\n" in value.strip() else mask(value)
+        else:
+            shown = str(value)
+        rows.append((key, shown, resolved.origins.get(key, "")))
+    table(f"{resolved.where}", ("key", "value", "from"), rows, _out())
+
+
+# --- keygen, sandbox, demo -----------------------------------------------------------------------
+
+
+@app.command(epilog="Example: paytoken keygen --out keys")
+@_guarded
+def keygen(
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Directory for private.pem and public.pem.")
+    ] = Path(),
+    bits: Annotated[int, typer.Option("--bits", min=2048, max=16384, help="RSA key size.")] = 2048,
+    passphrase: Annotated[
+        bool, typer.Option("--passphrase", help="Encrypt private.pem with a passphrase (asked for twice).")
+    ] = False,
+) -> None:
+    """Write a new RSA key pair: private.pem (PKCS#8, 0600) and public.pem for the gateway."""
+    from .keys import generate, write_key_pair
+
+    secret = None
+    if passphrase:
+        secret = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True)
+        if not secret:
+            raise UsageError("the passphrase is empty", hint="type a passphrase, or leave out --passphrase")
+    pair = write_key_pair(generate(bits), out, passphrase=secret)
+    print(f"private key: {pair.private_path}  (mode 0600{', encrypted' if secret else ''}; keep it here)")
+    print(f"public key:  {pair.public_path}  (upload this to the gateway)")
+    print(f"SHA-256 fingerprint: {pair.fingerprint}")
+    print(
+        f'profile: private_key_file = "{pair.private_path.resolve()}"'
+        + ("  and private_key_passphrase" if secret else "")
+    )
+
+
+@app.command(epilog="Example: paytoken sandbox --port 8787")
+@_guarded
+def sandbox(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 picks a free one).")] = 8787,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            show_default=False,
+            help="Sandbox TOML: clients and keys it accepts. Default: ./sandbox.toml, else the profiles file.",
+        ),
+    ] = None,
+    profiles_file: _PROFILES_FILE = None,
+) -> None:
+    """Run the local gateway emulator for every provider on one port."""
+    from .sandbox import Sandbox, from_profiles, load_config
+
+    notes: list[str] = []
+    if config is not None:
+        settings = load_config(config)
+    elif Path("sandbox.toml").is_file():
+        settings = load_config(Path("sandbox.toml"))
+    else:
+        from .profiles import find_profiles_file
+
+        load_dotenv_file()
+        settings = from_profiles(find_profiles_file(profiles_file), warn=notes)
+    err = _err()
+    from .render import warnings
+
+    warnings(notes, err)
+    if not any(settings.clients.values()):
+        raise ConfigError(
+            f"the sandbox has no clients to accept (from {settings.source})",
+            hint="give it --config sandbox.toml with [PROVIDER] client_id and public_key_file, "
+            "or run it where your profiles.toml is",
+        )
+    server = Sandbox(settings, log=lambda line: err.print(f"[dim]{line}[/]")).start(host, port)
+    err.print(f"paytoken sandbox listening on [bold]{server.url}[/] (clients from {settings.source})")
+    for provider_name, clients in settings.clients.items():
+        for client in clients:
+            err.print(f"  {provider_name}: client {client.client_id}  POST {PROVIDERS[provider_name].token_path}")
+    err.print(
+        f'point a profile at it with base_url = "{server.url}" or --base-url {server.url}; '
+        "stats at /_sandbox/stats; Ctrl-C stops it"
+    )
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.stop()
+        err.print("sandbox stopped")
+
+
+@app.command(epilog="Example: paytoken demo")
+@_guarded
+def demo() -> None:
+    """Run every provider end to end against a private in-process sandbox: no network, no setup."""
+    from .demo import run_demo
+    from .render import error, humanize_seconds, table
+
+    err = _err()
+    rows = run_demo(progress=lambda line: err.print(f"[dim]{line}[/]"))
+    table(
+        "paytoken demo: one token per provider from the local sandbox",
+        ("provider", "client id", "token", "expires in", "time"),
+        [
+            (
+                row.provider,
+                row.client_id,
+                (row.token[:10] + "…" + row.token[-4:]) if row.token else "[red]failed[/]",
+                humanize_seconds(row.expires_in) if row.expires_in is not None else "-",
+                f"{row.milliseconds:.0f} ms",
+            )
+            for row in rows
+        ],
+        _out(),
+    )
+    failures = [row.failure for row in rows if row.failure is not None]
+    for failure in failures:
+        error(failure, err)
+    if failures:
+        raise typer.Exit(int(failures[0].exit_code))
+    print("every provider signed, verified and answered: see README.md for your own profiles")
+
+
+def main() -> None:
+    """Entry point of the `paytoken` console script."""
+    app()

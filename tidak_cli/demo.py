@@ -1,0 +1,105 @@
+"""`paytoken demo`: throwaway credentials, the sandbox in-process, one token per provider, nothing left behind."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import tokens
+from .errors import PaytokenError
+from .profiles import load_profile
+from .providers import PROVIDERS
+from .providers.base import Provider
+from .providers.snap import SnapProvider
+from .sandbox import Sandbox, load_config
+from .transport import Transport
+
+__all__ = ["DemoRow", "Workspace", "run_demo"]
+
+
+@dataclass(frozen=True)
+class DemoRow:
+    provider: str
+    client_id: str
+    token: str | None
+    expires_in: int | None
+    milliseconds: float
+    failure: PaytokenError | None = None
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Workspace:
+    """Throwaway credentials for every provider in a directory: the sandbox's half and the profiles' half."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._profiles: list[str] = []
+        sandbox: list[str] = []
+        for index, provider in enumerate(PROVIDERS.values(), start=1):
+            if isinstance(provider, SnapProvider):
+                profile_table, sandbox_table = self._snap(provider, index)
+                self._profiles.append(profile_table)
+                sandbox.append(sandbox_table)
+        self.sandbox_config = directory / "sandbox.toml"
+        self.sandbox_config.write_text("\n".join(sandbox), encoding="utf-8")
+
+    def _snap(self, provider: SnapProvider, index: int) -> tuple[str, str]:
+        from .keys import generate, write_key_pair
+
+        client_id = f"DEMO-{provider.name.upper()}-{index:03d}"
+        pair = write_key_pair(generate(2048), self.directory / provider.name)
+        profile = (
+            f"[{provider.name}.demo]\n"
+            f"client_id = {_toml_string(client_id)}\n"
+            f"private_key_file = {_toml_string(str(pair.private_path))}\n"
+        )
+        sandbox = (
+            f"[{provider.name}]\n"
+            f"client_id = {_toml_string(client_id)}\n"
+            f"public_key_file = {_toml_string(str(pair.public_path))}\n"
+        )
+        return profile, sandbox
+
+    def write_profiles(self, base_url: str, name: str = "profiles.toml") -> Path:
+        """Write the profiles file (each table named `demo`) pointing every provider at base_url."""
+        path = self.directory / name
+        tables = [table + f"base_url = {_toml_string(base_url)}\n" for table in self._profiles]
+        path.write_text("\n".join(tables), encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+
+def run_demo(progress: Callable[[str], None] = lambda _line: None) -> list[DemoRow]:
+    """Run every provider end to end against a private sandbox; return one row per provider."""
+    with tempfile.TemporaryDirectory(prefix="paytoken-demo-") as temporary:
+        progress("generating throwaway RSA keys and secrets")
+        workspace = Workspace(Path(temporary))
+        with Sandbox(load_config(workspace.sandbox_config)).start() as sandbox:
+            progress(f"sandbox listening on {sandbox.url}")
+            profiles_path = workspace.write_profiles(sandbox.url)
+            with Transport() as transport:
+                return [_one(provider, profiles_path, transport) for provider in PROVIDERS.values()]
+
+
+def _one(provider: Provider, profiles_path: Path, transport: Transport) -> DemoRow:
+    started = time.perf_counter()
+    client_id = ""
+    try:
+        profile = load_profile(provider, "demo", profiles_file=profiles_path)
+        client_id = profile.text("client_id") or ""
+        result = tokens.fetch(provider, profile, transport=transport)
+    except PaytokenError as failure:
+        return DemoRow(provider.name, client_id, None, None, (time.perf_counter() - started) * 1000, failure)
+    return DemoRow(
+        provider.name,
+        client_id,
+        result.token.access_token,
+        result.token.expires_in,
+        (time.perf_counter() - started) * 1000,
+    )

@@ -1,0 +1,95 @@
+"""The error tree: every expected failure carries its exit code and a message that names the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import ClassVar
+
+__all__ = [
+    "ConfigError",
+    "ExitCode",
+    "GatewayError",
+    "NetworkError",
+    "PaytokenError",
+    "RejectedError",
+    "SignatureMismatch",
+    "UsageError",
+]
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, fixed by SPEC section 3: scripts depend on them."""
+
+    OK = 0
+    MISMATCH = 1
+    INTERNAL = 1
+    USAGE = 2
+    CONFIG = 3
+    REJECTED = 4
+    NETWORK = 5
+    GATEWAY = 6
+    INTERRUPTED = 130
+
+
+class PaytokenError(Exception):
+    """An expected failure: what went wrong, the facts behind it, and what to do."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL
+
+    def __init__(self, message: str, *, details: Sequence[str] = (), hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = tuple(details)
+        self.hint = hint
+
+
+class UsageError(PaytokenError):
+    """A flag or argument that cannot be used as given."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(PaytokenError):
+    """The profiles file, a key in it, or the key material it points to."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class RejectedError(PaytokenError):
+    """The gateway answered and said no (4xx, or a failure code in a 2xx)."""
+
+    exit_code = ExitCode.REJECTED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        gateway_message: str | None = None,
+        details: Sequence[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, details=details, hint=hint)
+        self.status = status
+        self.code = code
+        self.gateway_message = gateway_message
+
+
+class NetworkError(PaytokenError):
+    """No answer: DNS, refused or reset connection, TLS, timeout."""
+
+    exit_code = ExitCode.NETWORK
+
+
+class GatewayError(PaytokenError):
+    """The gateway failed (5xx) or answered something that is not a token."""
+
+    exit_code = ExitCode.GATEWAY
+
+
+class SignatureMismatch(PaytokenError):
+    """`sign --compare`: the given signature is not the one paytoken computes."""
+
+    exit_code = ExitCode.MISMATCH

@@ -1,0 +1,472 @@
+"""Profiles: TOML tables `[provider.profile]`, `.env` and `${VAR}`, resolved in one written order.
+
+Every value remembers where it came from (the file, a variable, a flag, a built-in default), so that
+`profiles show` and error messages can say so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .providers.base import Provider
+
+__all__ = [
+    "COMMON_SETTINGS",
+    "Profile",
+    "Setting",
+    "default_profile_name",
+    "find_profiles_file",
+    "load_dotenv_file",
+    "load_profile",
+    "profile_names",
+    "profiles_search_path",
+    "read_profiles_file",
+    "resolve_profile",
+    "secret_keys",
+]
+
+SettingKind = Literal["text", "secret", "choice", "number", "integer", "bool", "table", "file", "path"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One profile key a provider understands."""
+
+    name: str
+    help: str
+    kind: SettingKind = "text"
+    required: bool = False
+    default: object = None
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+
+    @property
+    def is_secret(self) -> bool:
+        return self.secret or self.kind == "secret"
+
+
+COMMON_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "environment", "which built-in base URL to use", "choice", default="sandbox", choices=("sandbox", "production")
+    ),
+    Setting("base_url", "gateway base URL; overrides environment", "text"),
+    Setting("timeout", "read timeout in seconds", "number", default=30),
+    Setting("ca_bundle", "CA bundle file for TLS verification", "path"),
+    Setting("verify_tls", "verify the gateway's TLS certificate", "bool", default=True),
+)
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A resolved profile: typed values with defaults applied, file settings read, origins recorded."""
+
+    provider: str
+    name: str
+    path: Path | None
+    values: Mapping[str, object] = field(repr=False)
+    origins: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> str:
+        return f"[{self.provider}.{self.name}]"
+
+    @property
+    def where(self) -> str:
+        return f"{self.table} in {self.path}" if self.path else self.table
+
+    def get(self, key: str) -> object:
+        return self.values.get(key)
+
+    def text(self, key: str) -> str | None:
+        value = self.values.get(key)
+        return value if isinstance(value, str) else None
+
+    def require_text(self, key: str) -> str:
+        value = self.text(key)
+        if value is None:
+            raise missing_key(key, self)
+        return value
+
+    @property
+    def base_url(self) -> str:
+        return self.require_text("base_url").rstrip("/")
+
+    @property
+    def timeout(self) -> float:
+        value = self.values.get("timeout", 30)
+        return float(value) if isinstance(value, int | float) else 30.0
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """What `requests` takes as `verify`: False, True, or a CA bundle path."""
+        if self.values.get("verify_tls") is False:
+            return False
+        bundle = self.values.get("ca_bundle")
+        return str(bundle) if bundle else True
+
+
+def secret_keys(provider: Provider) -> list[str]:
+    """The profile keys whose values must never be shown."""
+    return [setting.name for setting in (*COMMON_SETTINGS, *provider.settings) if setting.is_secret]
+
+
+def missing_key(key: str, profile: Profile | None = None, *, table: str = "", path: Path | None = None) -> ConfigError:
+    """Build the error for a required key that is not set, naming key, table and file."""
+    table = profile.table if profile else table
+    path = profile.path if profile else path
+    place = f"{table} of {path}" if path else table
+    return ConfigError(
+        f"{key} is not set in {place}",
+        hint=f'add `{key} = "…"` to {table}'
+        + (f" in {path}" if path else "")
+        + f' (or `{key} = "${{VARIABLE}}"` to take it from the environment)',
+    )
+
+
+# --- where profiles live -------------------------------------------------------------------------
+
+
+def profiles_search_path(explicit: Path | None = None) -> list[tuple[Path, str]]:
+    """The places a profiles file is looked for, first match wins, each with why it is there."""
+    from platformdirs import user_config_dir
+
+    places: list[tuple[Path, str]] = []
+    if explicit is not None:
+        places.append((explicit, "--profiles-file"))
+    if os.environ.get("PAYTOKEN_PROFILES"):
+        places.append((Path(os.environ["PAYTOKEN_PROFILES"]), "$PAYTOKEN_PROFILES"))
+    places.append((Path("profiles.toml"), "current directory"))
+    places.append((Path(user_config_dir("paytoken")) / "profiles.toml", "user config directory"))
+    return places
+
+
+def find_profiles_file(explicit: Path | None = None) -> Path:
+    """Return the first profiles file in the lookup order, or fail listing every place tried."""
+    places = profiles_search_path(explicit)
+    if explicit is not None:
+        # An explicit file that does not exist is a mistake, not a reason to look elsewhere.
+        places = places[:1]
+    for path, _why in places:
+        if path.expanduser().is_file():
+            return path.expanduser()
+    tried = [f"{path} ({why})" for path, why in places]
+    if explicit is not None:
+        raise ConfigError(f"profiles file {explicit} does not exist", hint="check the path given to --profiles-file")
+    raise ConfigError(
+        "no profiles file found",
+        details=["looked in: " + "; ".join(tried)],
+        hint="copy profiles.example.toml to ./profiles.toml and fill in your credentials, or pass --profiles-file PATH",
+    )
+
+
+def load_dotenv_file(directory: Path | None = None) -> Path | None:
+    """Load `.env` from the current directory into the environment without overriding anything set."""
+    path = (directory or Path.cwd()) / ".env"
+    if not path.is_file():
+        return None
+    from dotenv import load_dotenv
+
+    load_dotenv(path, override=False)
+    return path
+
+
+def read_profiles_file(path: Path) -> tuple[dict[str, object], tuple[str, ...]]:
+    """Parse a profiles file; return its tables and any warnings about the file itself."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read profiles file {path}: {error.strerror}") from None
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"profiles file {path} is not UTF-8 text", hint="save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"profiles file {path} is not valid TOML",
+            details=[str(error)],
+            hint='fix the line named above; multi-line PEM keys go in triple quotes: private_key = """…"""',
+        ) from None
+    return document, tuple(file_permission_warnings(path))
+
+
+def file_permission_warnings(path: Path) -> Iterable[str]:
+    """Warn, as ssh does, about a secret-bearing file that others may read."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        yield f"{path} is readable by other users (mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}"
+
+
+def profile_names(document: Mapping[str, object]) -> list[tuple[str, str]]:
+    """List (provider, profile) pairs in a parsed profiles file."""
+    pairs: list[tuple[str, str]] = []
+    for provider, tables in document.items():
+        if isinstance(tables, dict):
+            pairs.extend((provider, name) for name, table in tables.items() if isinstance(table, dict))
+    return pairs
+
+
+def default_profile_name() -> str:
+    return os.environ.get("PAYTOKEN_PROFILE") or "default"
+
+
+# --- resolution ----------------------------------------------------------------------------------
+
+
+def load_profile(
+    provider: Provider,
+    name: str,
+    *,
+    profiles_file: Path | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> Profile:
+    """Find, read and resolve `[provider.name]`, applying overrides (from flags) on top."""
+    path = find_profiles_file(profiles_file)
+    document, file_warnings = read_profiles_file(path)
+    tables = document.get(provider.name)
+    table = tables.get(name) if isinstance(tables, dict) else None
+    if not isinstance(table, dict):
+        raise _no_such_profile(provider.name, name, path, document)
+    return resolve_profile(provider, name, table, path=path, overrides=overrides, warnings=file_warnings)
+
+
+def _no_such_profile(provider: str, name: str, path: Path, document: Mapping[str, object]) -> ConfigError:
+    available = [profile for owner, profile in profile_names(document) if owner == provider]
+    details = (
+        [f"profiles for {provider} in that file: {', '.join(available)}"]
+        if available
+        else [f"that file has no [{provider}.…] table at all"]
+    )
+    hint = (
+        f"pass --profile {available[0]}"
+        if len(available) == 1
+        else f"add a [{provider}.{name}] table (profiles.example.toml shows its keys)"
+    )
+    return ConfigError(f"no profile [{provider}.{name}] in {path}", details=details, hint=hint)
+
+
+def resolve_profile(
+    provider: Provider,
+    name: str,
+    table: Mapping[str, object],
+    *,
+    path: Path | None,
+    overrides: Mapping[str, object] | None = None,
+    warnings: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Profile:
+    """Turn one raw table into a Profile: substitute variables, check types, apply defaults, read files."""
+    environ = os.environ if environ is None else environ
+    settings = {setting.name: setting for setting in (*COMMON_SETTINGS, *provider.settings)}
+    where = f"[{provider.name}.{name}]" + (f" of {path}" if path else "")
+    notes = list(warnings)
+    values: dict[str, object] = {}
+    origins: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+
+    for key, raw in table.items():
+        if key not in settings:
+            close = difflib.get_close_matches(key, settings, n=1)
+            notes.append(
+                f"unknown key {key!r} in {where} is ignored" + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
+            continue
+        value, origin = _substitute(raw, key, where, environ)
+        values[key] = _typed(settings[key], value, where)
+        origins[key] = origin or (str(path) if path else "profile")
+
+    for key, raw in (overrides or {}).items():
+        if raw is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        values[key] = _typed(settings[key], raw, f"the {flag} option")
+        origins[key] = flag
+
+    for setting in settings.values():
+        if setting.name not in values and setting.default is not None:
+            values[setting.name] = setting.default
+            origins[setting.name] = "default"
+
+    _resolve_base_url(provider, values, origins, where)
+    missing = [setting.name for setting in settings.values() if setting.required and setting.name not in values]
+    for alternatives in provider.one_of:
+        present = [key for key in alternatives if key in values]
+        if not present:
+            missing.append(" or ".join(alternatives))
+        elif len(present) > 1:
+            raise ConfigError(
+                f"both {' and '.join(present)} are set in {where}",
+                hint=f"keep only one of {', '.join(alternatives)}",
+            )
+    if missing:
+        error = missing_key(missing[0], table=f"[{provider.name}.{name}]", path=path)
+        if len(missing) > 1:
+            error.details = (f"also missing: {', '.join(missing[1:])}",)
+        raise error
+
+    base = path.parent if path else Path.cwd()
+    for key, value in list(values.items()):
+        setting = settings[key]
+        if setting.kind in ("file", "path"):
+            resolved = _resolve_path(str(value), base)
+            values[key] = resolved
+            if setting.kind == "file":
+                files[key] = _read_setting_file(key, resolved, where)
+                if setting.is_secret:
+                    notes.extend(file_permission_warnings(resolved))
+            elif not resolved.exists():
+                raise ConfigError(f"{key} {resolved} in {where} does not exist", hint=f"fix the path in {key}")
+
+    return Profile(provider.name, name, path, values, origins, files, tuple(notes))
+
+
+def _resolve_base_url(provider: Provider, values: dict[str, object], origins: dict[str, str], where: str) -> None:
+    if "base_url" in values:
+        url = str(values["base_url"])
+        if not re.match(r"https?://[^/\s]+", url):
+            raise ConfigError(
+                f"base_url {url!r} in {where} is not an http(s) URL",
+                hint="write it like https://dev.nicepay.co.id (scheme and host, no path)",
+            )
+        return
+    environment = str(values.get("environment", "sandbox"))
+    built_in = provider.base_urls.get(environment)
+    if built_in is None:
+        known = ", ".join(f"{env} = {url}" for env, url in provider.base_urls.items()) or "none"
+        raise ConfigError(
+            f"{provider.name} has no built-in {environment} URL, and base_url is not set in {where}",
+            details=[f"built-in URLs for {provider.name}: {known}"],
+            hint="set base_url in the profile (your gateway's host, e.g. https://api.bank.example)",
+        )
+    values["base_url"] = built_in
+    origins["base_url"] = f"built-in ({environment})"
+
+
+def _substitute(raw: object, key: str, where: str, environ: Mapping[str, str]) -> tuple[object, str | None]:
+    used: list[str] = []
+
+    def replace_in(value: object) -> object:
+        if isinstance(value, str):
+            return _VARIABLE.sub(lookup, value)
+        if isinstance(value, dict):
+            return {name: replace_in(item) for name, item in value.items()}
+        if isinstance(value, list):
+            return [replace_in(item) for item in value]
+        return value
+
+    def lookup(match: re.Match[str]) -> str:
+        variable = match.group(1)
+        if variable not in environ:
+            raise ConfigError(
+                f"environment variable {variable} is not set (used by {key} in {where})",
+                hint=f"export {variable}=… or add {variable}=… to a .env file in the current directory",
+            )
+        used.append(variable)
+        return environ[variable]
+
+    value = replace_in(raw)
+    return value, ("$" + ", $".join(dict.fromkeys(used)) if used else None)
+
+
+def _typed(setting: Setting, value: object, where: str) -> object:
+    convert = _CONVERTERS[setting.kind]
+    try:
+        return convert(setting, value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{setting.name} in {where} {error}", hint=f"{setting.name}: {setting.help}") from None
+
+
+def _as_text(setting: Setting, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"must be a string, not {_toml_type(value)}: write it in quotes")
+    if setting.choices and value not in setting.choices:
+        raise ValueError(f"is {value!r}; expected one of: {', '.join(setting.choices)}")
+    return value
+
+
+def _as_number(_setting: Setting, value: object) -> float | int:
+    if isinstance(value, str):
+        value = float(value) if value.strip() else value
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"must be a positive number, not {value!r}")
+    return value
+
+
+def _as_integer(_setting: Setting, value: object) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"must be a positive whole number, not {value!r}")
+    return value
+
+
+def _as_bool(_setting: Setting, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"must be true or false, not {value!r}")
+
+
+def _as_table(_setting: Setting, value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise TypeError(f"must be a table, not {_toml_type(value)}")
+    return value
+
+
+def _toml_type(value: object) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", list: "an array", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+_CONVERTERS: dict[str, Callable[[Setting, object], object]] = {
+    "text": _as_text,
+    "secret": _as_text,
+    "choice": _as_text,
+    "file": _as_text,
+    "path": _as_text,
+    "number": _as_number,
+    "integer": _as_integer,
+    "bool": _as_bool,
+    "table": _as_table,
+}
+
+
+def _resolve_path(value: str, base: Path) -> Path:
+    # Relative paths are relative to the profiles file, so a profile works from any directory.
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def _read_setting_file(key: str, path: Path, where: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{key} {path} does not exist (set in {where})",
+            hint="fix the path; relative paths are taken from the profiles file's directory",
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{key} {path} is a directory, not a file (set in {where})") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read {key} {path} (set in {where}): {error.strerror}") from None

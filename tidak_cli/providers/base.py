@@ -1,0 +1,176 @@
+"""What a provider is: declared settings and options, plus `build` and `parse`, both pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from ..errors import GatewayError
+from ..profiles import Profile, Setting
+
+__all__ = [
+    "NONCE",
+    "CliOption",
+    "Comparison",
+    "Provider",
+    "SignedRequest",
+    "Token",
+    "compact_json",
+    "parse_json_object",
+    "unreadable_answer",
+]
+
+# The target of a CLI option that supplies the request's unique id instead of a profile key.
+NONCE = "nonce"
+
+
+@dataclass(frozen=True)
+class CliOption:
+    """A provider-specific flag on `get PROVIDER` and `sign PROVIDER`.
+
+    `target` is the profile key the flag overrides, or NONCE for the request id.
+    """
+
+    flag: str
+    target: str
+    help: str
+    metavar: str = "VALUE"
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request ready to send: every byte decided, nothing sent."""
+
+    provider: str
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    string_to_sign: str
+    signature: str
+    algorithm: str
+    # Extra facts `sign` shows on the way to the signature (digests, derived keys), in order.
+    derivation: tuple[tuple[str, str], ...] = ()
+    # When the signature stops being accepted, if the gateway bounds the timestamp's age.
+    valid_until: datetime | None = None
+
+    @property
+    def body_text(self) -> str | None:
+        return None if self.body is None else self.body.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token as the gateway issued it."""
+
+    access_token: str = field(repr=False)
+    token_type: str
+    expires_in: int | None
+    expires_at: datetime | None
+    response: Mapping[str, object] = field(repr=False)
+
+    def anchored(self, received_at: datetime) -> Token:
+        """Fill whichever of expires_in / expires_at the gateway left out, from the receipt time."""
+        if self.expires_at is None and self.expires_in is not None:
+            return replace(self, expires_at=received_at + timedelta(seconds=self.expires_in))
+        if self.expires_in is None and self.expires_at is not None:
+            return replace(self, expires_in=max(0, int((self.expires_at - received_at).total_seconds())))
+        return self
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of `sign --compare`: whether it matched, and what paytoken can tell about why not."""
+
+    matches: bool
+    findings: tuple[str, ...] = ()
+    hint: str | None = None
+
+
+class Provider(Protocol):
+    """A gateway's token endpoint: data, plus two pure functions `build` and `parse`."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def title(self) -> str:
+        """The gateway and product, for people."""
+        ...
+
+    @property
+    def algorithm(self) -> str: ...
+
+    @property
+    def token_path(self) -> str:
+        """The default token path (a profile may override it where the provider allows)."""
+        ...
+
+    @property
+    def base_urls(self) -> Mapping[str, str]:
+        """Built-in base URL per environment (`sandbox`, `production`)."""
+        ...
+
+    @property
+    def settings(self) -> tuple[Setting, ...]:
+        """The profile keys this provider reads, beyond the common ones."""
+        ...
+
+    @property
+    def one_of(self) -> tuple[tuple[str, ...], ...]:
+        """Groups of keys of which exactly one must be set."""
+        ...
+
+    @property
+    def options(self) -> tuple[CliOption, ...]:
+        """Flags of its own on `get` and `sign`."""
+        ...
+
+    @property
+    def recipe(self) -> tuple[str, ...]:
+        """The signing recipe in a few lines, for `providers show`."""
+        ...
+
+    def new_nonce(self) -> str | None:
+        """Return a fresh request id (impure: called outside build), or None if none is used."""
+        ...
+
+    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+        """Build and sign the token request; `when` is an aware time or an exact timestamp string."""
+        ...
+
+    def parse(self, status: int, body: bytes) -> Token:
+        """Read the gateway's answer into a Token, or raise RejectedError / GatewayError."""
+        ...
+
+    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
+        """Tell whether signature is the one request carries, and if not, what can be said about it."""
+        ...
+
+
+def compact_json(value: object) -> bytes:
+    """Serialize once, compactly, in the given key order; these bytes are what gets sent and signed."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def parse_json_object(body: bytes) -> dict[str, object] | None:
+    """Decode a JSON object body; None when it is not one (the caller decides what that means)."""
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def unreadable_answer(status: int, body: bytes, gateway: str, expected: str) -> GatewayError:
+    """The error for an answer that is not the JSON the gateway documents."""
+    snippet = body[:200].decode("utf-8", errors="replace").strip().replace("\n", " ")
+    kind = "an HTML page" if snippet.lower().startswith(("<!doctype", "<html")) else "not JSON"
+    return GatewayError(
+        f"{gateway} answered HTTP {status} with {kind}, not {expected}",
+        details=[f"body starts: {snippet[:120]!r}" if snippet else "body is empty"],
+        hint="a proxy, firewall or wrong base_url often answers with a page; check base_url, or retry later",
+    )

@@ -1,0 +1,306 @@
+"""The Bank Indonesia SNAP B2B access token, shared by NICEPAY, Finpay, DOKU and any SNAP bank.
+
+The four registry entries are instances of one class that differ in data only.
+Recipe: SPEC 1.1 (SNAP "Standar Nasional Open API Pembayaran", access-token B2B).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError, GatewayError, RejectedError
+from ..profiles import Profile, Setting
+from ..signing import jakarta_iso, jakarta_iso_millis, utc_z
+from .base import CliOption, Comparison, SignedRequest, Token, compact_json, parse_json_object, unreadable_answer
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+__all__ = ["SNAP_HINTS", "TIMESTAMP_FORMATS", "SnapProvider", "snap_hint"]
+
+TIMESTAMP_FORMATS: Mapping[str, Callable[[datetime], str]] = {
+    "jakarta": jakarta_iso,
+    "utc": utc_z,
+    "jakarta-millis": jakarta_iso_millis,
+}
+
+# The shape of each format, for the sandbox and for diagnosing a captured timestamp.
+TIMESTAMP_PATTERNS: Mapping[str, re.Pattern[str]] = {
+    "jakarta": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00"),
+    "utc": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"),
+    "jakarta-millis": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+07:00"),
+}
+
+# How long a gateway accepts a signed timestamp; SNAP banks allow a few minutes either way.
+SIGNATURE_WINDOW = timedelta(minutes=5)
+
+_KEY_SETTINGS: tuple[Setting, ...] = (
+    Setting("client_id", "the X-CLIENT-KEY the gateway issued (partner / merchant id)", "text", required=True),
+    Setting("private_key", "RSA private key: PEM text, or base64 of DER", "secret"),
+    Setting("private_key_file", "path to the RSA private key (PEM or DER)", "file", secret=True),
+    Setting("private_key_passphrase", "passphrase of an encrypted private key", "secret"),
+    Setting("public_key_file", "the public key you uploaded to the gateway (used by doctor)", "file"),
+)
+
+_GENERIC_SETTINGS: tuple[Setting, ...] = (
+    Setting("token_path", "access-token path on the gateway", "text"),
+    Setting("timestamp_format", "X-TIMESTAMP style", "choice", default="jakarta", choices=tuple(TIMESTAMP_FORMATS)),
+    Setting("body", "request body as a TOML table (replaces the default)", "table"),
+    Setting("headers", "extra request headers as a TOML table", "table"),
+)
+
+_SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
+
+SNAP_HINTS: Mapping[str, str] = {
+    "4007300": "the request is malformed: `paytoken sign {provider}` shows the exact headers and body sent",
+    "4007301": "a field has the wrong format, usually X-TIMESTAMP, which must look like "
+    "2024-12-31T10:11:40+07:00 (Jakarta time, seconds, offset)",
+    "4007302": "a mandatory header (X-TIMESTAMP, X-CLIENT-KEY, X-SIGNATURE) or grantType is missing",
+    "4017300": "the gateway could not verify the request. Usual causes, most likely first: the public key "
+    "registered with the gateway is not the pair of this private key; client_id is not the one issued "
+    "for that key; this machine's clock is off (X-TIMESTAMP must be within minutes of the gateway's); "
+    "a wrong X-TIMESTAMP format. `paytoken sign {provider}` with the same --profile shows every byte signed",
+    "4017301": "the gateway says a token is invalid: get a fresh one",
+    "4097300": "the gateway saw a conflicting or duplicate request: wait a second and retry",
+    "4297300": "too many token requests: back off, and reuse the token until it expires",
+    "5007300": "the gateway failed on its side: retry later",
+    "5047300": "the gateway timed out on its side: retry later",
+}
+
+
+def snap_hint(code: str, provider: str) -> str | None:
+    """Return paytoken's advice for a SNAP response code, by exact code then by its HTTP class."""
+    hint = SNAP_HINTS.get(code) or SNAP_HINTS.get(code[:3] + "7300" if len(code) == 7 else "")
+    return hint.format(provider=provider) if hint else None
+
+
+@dataclass(frozen=True)
+class SnapProvider:
+    """A SNAP B2B access-token endpoint: RSA-signed `client_id|X-TIMESTAMP`."""
+
+    name: str
+    title: str
+    token_path: str
+    base_urls: Mapping[str, str]
+    body: Mapping[str, object]
+    # What the real gateway does, which the sandbox mirrors: `expiresIn` as "900" or 900, and
+    # which X-TIMESTAMP forms it accepts.
+    expires_in_as_string: bool = False
+    accepted_timestamps: tuple[str, ...] = ("jakarta",)
+    # The generic `snap` provider reads its path, timestamp style, body and headers from the profile.
+    configurable: bool = False
+    algorithm: str = "SHA256withRSA"
+    one_of: tuple[tuple[str, ...], ...] = (("private_key", "private_key_file"),)
+    settings: tuple[Setting, ...] = field(init=False)
+    options: tuple[CliOption, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        extra = _GENERIC_SETTINGS if self.configurable else ()
+        options = (CliOption("--token-path", "token_path", "access-token path, overriding the profile", "PATH"),)
+        object.__setattr__(self, "settings", _KEY_SETTINGS + extra)
+        object.__setattr__(self, "options", options if self.configurable else ())
+
+    @property
+    def recipe(self) -> tuple[str, ...]:
+        return (
+            f"POST {{base_url}}{self.token_path}" + (" (profile token_path overrides)" if self.configurable else ""),
+            "headers: Content-Type: application/json, X-TIMESTAMP, X-CLIENT-KEY = client_id, X-SIGNATURE",
+            "X-TIMESTAMP: Jakarta time with offset, 2024-12-31T10:11:40+07:00"
+            + (" (timestamp_format: jakarta, utc, jakarta-millis)" if self.configurable else ""),
+            'string to sign: client_id + "|" + X-TIMESTAMP (UTF-8)',
+            "signature: base64(RSASSA-PKCS1-v1_5 SHA-256 with the private key)",
+            "body: " + compact_json(self.body).decode() + (" (profile body overrides)" if self.configurable else ""),
+        )
+
+    # --- what the profile decides ----------------------------------------------------------------
+
+    def path(self, profile: Profile) -> str:
+        return (self.configurable and profile.text("token_path")) or self.token_path
+
+    def timestamp_format(self, profile: Profile) -> str:
+        return (self.configurable and profile.text("timestamp_format")) or "jakarta"
+
+    def request_body(self, profile: Profile) -> bytes:
+        custom = profile.get("body") if self.configurable else None
+        return compact_json(custom if isinstance(custom, dict) else self.body)
+
+    def private_key(self, profile: Profile) -> RSAPrivateKey:
+        """Load the profile's RSA private key from whichever key holds it."""
+        from ..keys import load_private_key
+
+        passphrase = profile.text("private_key_passphrase")
+        inline = profile.text("private_key")
+        if inline is not None:
+            return load_private_key(inline.encode(), passphrase=passphrase, source=f"private_key in {profile.where}")
+        path = profile.get("private_key_file")
+        return load_private_key(
+            profile.files["private_key_file"], passphrase=passphrase, source=f"private_key_file {path}"
+        )
+
+    def extra_headers(self, profile: Profile) -> dict[str, str]:
+        headers = profile.get("headers") if self.configurable else None
+        if not isinstance(headers, dict):
+            return {}
+        signed = {name.lower() for name in _SIGNED_HEADERS}
+        clashes = [name for name in headers if name.lower() in signed]
+        if clashes:
+            raise ConfigError(
+                f"headers in {profile.where} sets {clashes[0]}, which paytoken computes",
+                hint=f"remove {clashes[0]} from the headers table",
+            )
+        return {str(name): str(value) for name, value in headers.items()}
+
+    # --- the two pure functions ------------------------------------------------------------------
+
+    def new_nonce(self) -> str | None:
+        return None
+
+    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+        from ..signing import rsa_sha256_b64
+
+        client_id = profile.require_text("client_id")
+        x_timestamp = when if isinstance(when, str) else TIMESTAMP_FORMATS[self.timestamp_format(profile)](when)
+        string_to_sign = f"{client_id}|{x_timestamp}"
+        signature = rsa_sha256_b64(self.private_key(profile), string_to_sign.encode("utf-8"))
+        headers = {
+            "Content-Type": "application/json",
+            "X-TIMESTAMP": x_timestamp,
+            "X-CLIENT-KEY": client_id,
+            "X-SIGNATURE": signature,
+            **self.extra_headers(profile),
+        }
+        return SignedRequest(
+            provider=self.name,
+            method="POST",
+            url=profile.base_url + self.path(profile),
+            headers=headers,
+            body=self.request_body(profile),
+            string_to_sign=string_to_sign,
+            signature=signature,
+            algorithm=self.algorithm,
+            valid_until=_valid_until(x_timestamp),
+        )
+
+    def parse(self, status: int, body: bytes) -> Token:
+        data = parse_json_object(body)
+        if data is None:
+            if 400 <= status < 500:
+                raise RejectedError(
+                    f"{self.title} rejected the token request with HTTP {status} and no SNAP answer",
+                    status=status,
+                    details=[f"body starts: {body[:120].decode('utf-8', errors='replace')!r}"],
+                    hint="a 404 or 405 usually means a wrong base_url or token path",
+                )
+            raise unreadable_answer(status, body, self.title, "a SNAP JSON answer")
+        code = str(data.get("responseCode") or "")
+        message = str(data.get("responseMessage") or "")
+        token = data.get("accessToken")
+        if 200 <= status < 300 and code.startswith("200"):
+            if not isinstance(token, str) or not token:
+                raise GatewayError(
+                    f"{self.title} answered {code} {message} but sent no accessToken",
+                    hint="the gateway's answer is incomplete; retry, and report it to the gateway if it persists",
+                )
+            token_type = data.get("tokenType")
+            return Token(
+                access_token=token,
+                token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
+                expires_in=_seconds(data.get("expiresIn")),
+                expires_at=None,
+                response=data,
+            )
+        verbatim = f"{code} {message}".strip() or "no responseCode"
+        if status >= 500 or code.startswith("5"):
+            raise GatewayError(
+                f"{self.title} failed with HTTP {status}: {verbatim}",
+                hint=snap_hint(code, self.name) or "the gateway failed on its side: retry later",
+            )
+        raise RejectedError(
+            f"{self.title} rejected the token request: {verbatim}",
+            status=status,
+            code=code or None,
+            gateway_message=message or None,
+            details=[f"HTTP {status}"],
+            hint=snap_hint(code, self.name),
+        )
+
+    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
+        from ..signing import rsa_signed_digest
+
+        if signature == request.signature:
+            return Comparison(True, ("the signature matches, byte for byte",))
+        decoded, encoding = _decode_signature(signature)
+        ours = base64.b64decode(request.signature)
+        if decoded is None:
+            return Comparison(
+                False,
+                ("the given signature is not base64 (nor hex): it cannot be an X-SIGNATURE",),
+                hint="copy the whole X-SIGNATURE header value, without quotes",
+            )
+        if decoded == ours:
+            return Comparison(
+                False,
+                (f"same signature bytes, but written as {encoding}",),
+                hint="SNAP wants standard base64 with padding and no line breaks",
+            )
+        public_key = self.private_key(profile).public_key()
+        signed_digest = rsa_signed_digest(public_key, decoded)
+        if signed_digest is None:
+            return Comparison(
+                False,
+                (
+                    "the given signature was not made with this profile's private key "
+                    "(opening it with the public half gives no valid PKCS#1 v1.5 SHA-256 block)",
+                ),
+                hint="sign with the private key whose public half the gateway has, or fix private_key_file",
+            )
+        ours_digest = hashlib.sha256(request.string_to_sign.encode("utf-8")).hexdigest()
+        return Comparison(
+            False,
+            (
+                "the given signature was made with this profile's key, but over other bytes",
+                f"SHA-256 it signed:         {signed_digest.hex()}",
+                f"SHA-256 of string to sign: {ours_digest}",
+            ),
+            hint="the string to sign differs: pass the exact X-TIMESTAMP you sent with --timestamp, "
+            "and check client_id for stray spaces",
+        )
+
+
+def _decode_signature(text: str) -> tuple[bytes | None, str]:
+    compact = re.sub(r"\s+", "", text)
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", compact) and len(compact) >= 64:
+        return bytes.fromhex(compact), "hex"
+    try:
+        if re.search(r"[-_]", compact):
+            return base64.urlsafe_b64decode(compact + "=" * (-len(compact) % 4)), "URL-safe base64"
+        decoded = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None, ""
+    return decoded, ("base64 with line breaks or spaces" if compact != text else "base64")
+
+
+def _seconds(value: object) -> int | None:
+    # NICEPAY and Finpay send "900", others 900.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value > 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return None
+
+
+def _valid_until(x_timestamp: str) -> datetime | None:
+    try:
+        stamp = datetime.fromisoformat(x_timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp + SIGNATURE_WINDOW if stamp.tzinfo else None

@@ -1,0 +1,85 @@
+"""The one redactor: every path that shows a request, a profile or an error goes through it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .profiles import Profile
+
+__all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "mask"]
+
+SECRET_HEADERS = frozenset({"authorization", "faspay-authorization"})
+# Where gateways put the token in their answers.
+TOKEN_FIELDS = frozenset({"accessToken", "access_token", "token", "tokenID", "refreshToken"})
+_BULLETS = "••••"
+# Below this length the last four characters are too much of the secret to show.
+_SHOW_TAIL_FROM = 12
+
+
+def mask(value: str) -> str:
+    """Show a secret as `••••` plus its last 4 characters (only the bullets when it is short)."""
+    value = value.strip()
+    return _BULLETS + value[-4:] if len(value) >= _SHOW_TAIL_FROM else _BULLETS
+
+
+class Redactor:
+    """Mask known secret values anywhere in text, plus secret headers and token fields by name."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a secret that contains another is masked whole.
+        self._secrets = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
+
+    @classmethod
+    def for_profile(cls, profile: Profile | None, secret_keys: Iterable[str] = ()) -> Redactor:
+        if profile is None:
+            return cls()
+        values = [profile.values.get(key) for key in secret_keys]
+        secrets = [value for value in values if isinstance(value, str)]
+        # A PEM's lines are secret one by one too: a traceback may show any of them.
+        secrets += [line for value in secrets for line in value.splitlines() if len(line) >= 16]
+        secrets += [
+            line
+            for data in profile.files.values()
+            for line in data.decode("utf-8", errors="replace").splitlines()
+            if len(line) >= 16 and "-----" not in line
+        ]
+        return cls(secrets)
+
+    def text(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, mask(secret))
+        return text
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        return {
+            name: mask(value) if name.lower() in SECRET_HEADERS else self.text(value) for name, value in headers.items()
+        }
+
+    def body(self, body: bytes | None) -> str:
+        """Show a body as received, with secrets and token values masked in place."""
+        if not body:
+            return ""
+        text = self.text(body.decode("utf-8", errors="replace"))
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return text
+        for token in sorted(set(_token_values(data)), key=len, reverse=True):
+            text = text.replace(token, mask(token))
+        return text
+
+
+def _token_values(value: object) -> Iterable[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in TOKEN_FIELDS and isinstance(item, str) and len(item) >= 4:
+                yield item
+            else:
+                yield from _token_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _token_values(item)

@@ -1,0 +1,264 @@
+"""Output: token / json / env / header as plain text (no Rich, for the fast path), pretty views with Rich."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from .redact import Redactor
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .errors import PaytokenError
+    from .providers.base import Comparison, SignedRequest
+    from .tokens import TokenResult
+
+__all__ = [
+    "GET_FORMATS",
+    "SIGN_FORMATS",
+    "console",
+    "curl_command",
+    "error",
+    "expires_in",
+    "humanize_seconds",
+    "pretty_sign",
+    "pretty_token",
+    "sign_json",
+    "token_text",
+    "visible",
+]
+
+GET_FORMATS = ("pretty", "token", "json", "env", "header")
+SIGN_FORMATS = ("pretty", "json", "curl")
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A Rich console: colour only on a terminal, NO_COLOR honoured (Rich reads it)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+# --- get ---------------------------------------------------------------------------------------------
+
+
+def expires_in(result: TokenResult, now: datetime | None = None) -> int | None:
+    """Seconds the token has left now."""
+    expires_at = result.token.expires_at
+    if expires_at is None:
+        return result.token.expires_in
+    return max(0, int((expires_at - (now or datetime.now(UTC))).total_seconds()))
+
+
+def _iso_utc(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _shell_quote(value: str) -> str:
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+def env_assignments(result: TokenResult, prefix: str = "PAYTOKEN_") -> list[tuple[str, str]]:
+    return [
+        (f"{prefix}ACCESS_TOKEN", result.token.access_token),
+        (f"{prefix}TOKEN_TYPE", result.token.token_type),
+        (f"{prefix}EXPIRES_AT", _iso_utc(result.token.expires_at) or ""),
+    ]
+
+
+def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_") -> str:
+    """Render a token as `token`, `json`, `env` or `header` text, ending in a newline."""
+    token = result.token
+    if output == "token":
+        return token.access_token + "\n"
+    if output == "header":
+        return f"Authorization: {token.token_type} {token.access_token}\n"
+    if output == "env":
+        return "".join(f"export {name}={_shell_quote(value)}\n" for name, value in env_assignments(result, env_prefix))
+    if output == "json":
+        document = {
+            "provider": result.provider,
+            "profile": result.profile,
+            "access_token": token.access_token,
+            "token_type": token.token_type,
+            "expires_in": expires_in(result),
+            "expires_at": _iso_utc(token.expires_at),
+            "cached": result.cached,
+            "response": token.response,
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    raise ValueError(f"not a plain output format: {output}")
+
+
+def humanize_seconds(seconds: float) -> str:
+    """Say `14 min`, `2 h 5 min`, `40 s`."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def pretty_token(result: TokenResult, out: Console) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_row("provider", result.provider)
+    table.add_row("profile", result.profile)
+    table.add_row("token type", result.token.token_type)
+    table.add_row("token", Text(result.token.access_token, style="green"))
+    expires_at = result.token.expires_at
+    if expires_at is None:
+        table.add_row("expires", "unknown (the gateway did not say)")
+    else:
+        left = expires_in(result) or 0
+        local = expires_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        table.add_row("expires", f"{local} (in {humanize_seconds(left)})")
+    table.add_row("cached", "yes" if result.cached else "no, fresh from the gateway")
+    out.print(Panel(table, title="paytoken", title_align="left", expand=False))
+
+
+# --- sign --------------------------------------------------------------------------------------------
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: str) -> str:
+    """Make control characters, non-ASCII and trailing spaces visible, keeping line breaks readable."""
+    out: list[str] = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char] + ("\n" if char == "\n" else ""))
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) > 0x7E:
+            out.append(f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
+        else:
+            out.append(char)
+    rendered = "".join(out)
+    lines = rendered.split("\n")
+    return "\n".join(line.rstrip(" ") + "·" * (len(line) - len(line.rstrip(" "))) for line in lines)
+
+
+def _headers_for_display(request: SignedRequest, redactor: Redactor) -> Mapping[str, str]:
+    return redactor.headers(request.headers)
+
+
+def sign_json(request: SignedRequest, comparison: Comparison | None = None) -> str:
+    document: dict[str, object] = {
+        "provider": request.provider,
+        "method": request.method,
+        "url": request.url,
+        "headers": dict(request.headers),
+        "body": request.body_text,
+        "string_to_sign": request.string_to_sign,
+        "signature": request.signature,
+        "algorithm": request.algorithm,
+    }
+    if request.derivation:
+        document["derivation"] = dict(request.derivation)
+    if comparison is not None:
+        document["compare"] = {"matches": comparison.matches, "findings": list(comparison.findings)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def curl_command(request: SignedRequest) -> str:
+    parts = [f"curl -sS -X {request.method} {shlex.quote(request.url)}"]
+    parts += [f"-H {shlex.quote(f'{name}: {value}')}" for name, value in request.headers.items()]
+    if request.body is not None:
+        parts.append(f"--data-raw {shlex.quote(request.body.decode('utf-8'))}")
+    return " \\\n  ".join(parts) + "\n"
+
+
+def pretty_sign(
+    request: SignedRequest,
+    out: Console,
+    *,
+    redactor: Redactor | None = None,
+    comparison: Comparison | None = None,
+    note: str = "nothing sent",
+) -> None:
+    from rich.markup import escape
+    from rich.rule import Rule
+
+    redactor = redactor or Redactor()
+    data = request.string_to_sign.encode("utf-8")
+    out.print(Rule(f"[bold]{request.provider}[/] · signed request ({note})", align="left"))
+    out.print(f"[bold]{request.method}[/] {escape(request.url)}")
+    out.print()
+    out.print(f"[bold]String to sign[/] ({len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()})")
+    out.print(_indented(escape(visible(request.string_to_sign))), style="cyan")
+    for label, value in request.derivation:
+        out.print(f"[bold]{escape(label)}[/]  {escape(value)}")
+    out.print(f"[bold]Algorithm[/]  {request.algorithm}")
+    out.print(f"[bold]Signature[/]  [green]{escape(request.signature)}[/]")
+    out.print()
+    out.print("[bold]Headers[/]")
+    for name, value in _headers_for_display(request, redactor).items():
+        out.print(f"  {escape(name)}: {escape(value)}")
+    if request.body is not None:
+        out.print(f"[bold]Body[/] ({len(request.body)} bytes, sent exactly as shown)")
+        out.print(_indented(escape(visible(request.body_text or ""))))
+    else:
+        out.print("[bold]Body[/]  none")
+    if request.valid_until is not None:
+        out.print()
+        out.print(
+            f"Valid until about {request.valid_until.astimezone().strftime('%H:%M:%S %Z')}: gateways accept "
+            "a signed timestamp for a few minutes only."
+        )
+    if comparison is not None:
+        out.print()
+        verdict = "[green]matches[/]" if comparison.matches else "[red]differs[/]"
+        out.print(f"[bold]Compare[/]  the given signature {verdict}")
+        for finding in comparison.findings:
+            out.print(f"  {escape(finding)}")
+
+
+def _indented(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line for line in text.split("\n"))
+
+
+# --- errors and notes --------------------------------------------------------------------------------
+
+
+def error(failure: PaytokenError, out: Console, redactor: Redactor | None = None) -> None:
+    """Print one error: what failed, the facts, and the fix."""
+    from rich.markup import escape
+
+    redactor = redactor or Redactor()
+    out.print(f"[bold red]error:[/] {escape(redactor.text(failure.message))}")
+    for detail in failure.details:
+        out.print(f"  {escape(redactor.text(detail))}")
+    if failure.hint:
+        out.print(f"  [bold]hint:[/] {escape(redactor.text(failure.hint))}")
+
+
+def warnings(lines: Iterable[str], out: Console) -> None:
+    from rich.markup import escape
+
+    for line in lines:
+        out.print(f"[yellow]warning:[/] {escape(line)}")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], out: Console) -> None:
+    from rich.table import Table
+
+    view = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        view.add_column(column, overflow="fold")
+    for row in rows:
+        view.add_row(*row)
+    out.print(view)

@@ -1,0 +1,179 @@
+"""What the sandbox accepts: per provider, the clients (client id plus public key or shared secrets)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError
+from ..providers import PROVIDERS
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+    from ..profiles import Profile
+    from ..providers.snap import SnapProvider
+
+__all__ = ["DEFAULT_TOKEN_TTL", "Client", "Fault", "SandboxConfig", "from_profiles", "load_config"]
+
+DEFAULT_TOKEN_TTL = 900
+
+
+@dataclass(frozen=True)
+class Client:
+    """One partner the sandbox knows, as the real gateway would after onboarding."""
+
+    client_id: str
+    public_key: RSAPublicKey | None = field(default=None, repr=False)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A misbehaviour switched on for one provider's path, optionally for the next `times` requests only."""
+
+    delay: float = 0.0
+    status: int | None = None
+    html: bool = False
+    drop: bool = False
+    times: int | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], where: str) -> Fault:
+        unknown = set(data) - {"delay", "status", "html", "drop", "times", "provider"}
+        if unknown:
+            raise ConfigError(
+                f"unknown fault switch {sorted(unknown)[0]!r} in {where}",
+                hint="fault switches: delay, status, html, drop, times",
+            )
+        delay, status, times = data.get("delay", 0.0), data.get("status"), data.get("times")
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+            raise ConfigError(f"delay in {where} must be a number of seconds")
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
+            raise ConfigError(f"status in {where} must be an HTTP status code such as 503")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+            raise ConfigError(f"times in {where} must be a positive whole number")
+        return cls(float(delay), status, bool(data.get("html", False)), bool(data.get("drop", False)), times)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    clients: Mapping[str, Sequence[Client]]
+    faults: Mapping[str, Fault] = field(default_factory=dict)
+    token_ttl: int = DEFAULT_TOKEN_TTL
+    source: str = ""
+
+    def client(self, provider: str, client_id: str) -> Client | None:
+        return next((client for client in self.clients.get(provider, ()) if client.client_id == client_id), None)
+
+
+def load_config(path: Path) -> SandboxConfig:
+    """Read a sandbox TOML file: `[provider]` (or `[[provider]]` for several clients) and `[faults.provider]`."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read sandbox config {path}: {error.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"sandbox config {path} is not valid TOML", details=[str(error)]) from None
+    clients: dict[str, list[Client]] = {}
+    faults: dict[str, Fault] = {}
+    token_ttl = document.pop("token_ttl", DEFAULT_TOKEN_TTL)
+    if isinstance(token_ttl, bool) or not isinstance(token_ttl, int) or token_ttl < 1:
+        raise ConfigError(f"token_ttl in {path} must be a positive number of seconds")
+    for name, value in document.items():
+        if name == "faults" and isinstance(value, dict):
+            for provider, switches in value.items():
+                _known(provider, path)
+                if not isinstance(switches, dict):
+                    raise ConfigError(f"[faults.{provider}] in {path} must be a table")
+                faults[provider] = Fault.from_mapping(switches, f"[faults.{provider}] of {path}")
+            continue
+        _known(name, path)
+        tables = value if isinstance(value, list) else [value]
+        for index, table in enumerate(tables):
+            if not isinstance(table, dict):
+                raise ConfigError(f"[{name}] in {path} must be a table")
+            clients.setdefault(name, []).append(_client(name, table, path, index))
+    return SandboxConfig(clients, faults, token_ttl, str(path))
+
+
+def _known(name: str, path: Path) -> None:
+    if name not in PROVIDERS:
+        raise ConfigError(
+            f"unknown provider {name!r} in sandbox config {path}",
+            hint=f"known providers: {', '.join(PROVIDERS)}",
+        )
+
+
+def _client(provider: str, table: Mapping[str, object], path: Path, index: int) -> Client:
+    from ..keys import load_public_key
+
+    where = f"[{provider}] #{index + 1} of {path}"
+    client_id = table.get("client_id")
+    if not isinstance(client_id, str) or not client_id:
+        raise ConfigError(f"client_id is not set in {where}")
+    public_key = None
+    if "public_key" in table or "public_key_file" in table:
+        inline, file = table.get("public_key"), table.get("public_key_file")
+        if isinstance(inline, str):
+            public_key = load_public_key(inline.encode(), source=f"public_key in {where}")
+        elif isinstance(file, str):
+            key_path = Path(file).expanduser()
+            key_path = key_path if key_path.is_absolute() else path.parent / key_path
+            try:
+                data = key_path.read_bytes()
+            except OSError as error:
+                raise ConfigError(f"cannot read public_key_file {key_path} ({where}): {error.strerror}") from None
+            public_key = load_public_key(data, source=f"public_key_file {key_path}")
+    secrets = {
+        key: value
+        for key, value in table.items()
+        if key not in {"client_id", "public_key", "public_key_file"} and isinstance(value, str)
+    }
+    return Client(client_id, public_key, secrets, where)
+
+
+def from_profiles(path: Path, *, warn: list[str] | None = None) -> SandboxConfig:
+    """Accept the partners a profiles file describes, as if each had onboarded with the gateway.
+
+    SNAP profiles contribute their client id and public key (public_key_file, else the public half of
+    the private key: the sandbox is local, and the key never leaves the machine).
+    """
+    from ..profiles import profile_names, read_profiles_file, resolve_profile
+    from ..providers.snap import SnapProvider
+
+    document, _ = read_profiles_file(path)
+    clients: dict[str, list[Client]] = {}
+    for provider_name, profile_name in profile_names(document):
+        provider = PROVIDERS.get(provider_name)
+        table = document[provider_name][profile_name]  # type: ignore[index]
+        if provider is None:
+            continue
+        try:
+            profile = resolve_profile(provider, profile_name, table, path=path)
+            if isinstance(provider, SnapProvider):
+                client = _snap_client(provider, profile)
+            else:
+                continue
+        except ConfigError as error:
+            if warn is not None:
+                warn.append(f"[{provider_name}.{profile_name}] skipped: {error.message}")
+            continue
+        clients.setdefault(provider_name, []).append(client)
+    return SandboxConfig(clients, source=f"profiles in {path}")
+
+
+def _snap_client(provider: SnapProvider, profile: Profile) -> Client:
+    from ..keys import load_public_key
+
+    if "public_key_file" in profile.files:
+        public_key = load_public_key(
+            profile.files["public_key_file"], source=f"public_key_file {profile.get('public_key_file')}"
+        )
+    else:
+        public_key = provider.private_key(profile).public_key()
+    return Client(profile.require_text("client_id"), public_key, {}, profile.where)

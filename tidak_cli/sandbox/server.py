@@ -1,0 +1,250 @@
+"""The local gateway emulator: every provider's token path on one port, with stats and fault switches."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from ..errors import ConfigError
+from ..providers import PROVIDERS
+from .config import Fault, SandboxConfig
+from .gateways import Gateway, Incoming, Reply, gateway_for
+
+__all__ = ["Sandbox"]
+
+_HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>"
+)
+_MAX_REQUEST_BODY = 1024 * 1024
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class _Counts:
+    requests: int = 0
+    issued: int = 0
+    rejected: int = 0
+    faulted: int = 0
+
+
+class Sandbox:
+    """Serve the token endpoints of every provider the config names, in a background thread."""
+
+    def __init__(self, config: SandboxConfig, *, log: Log | None = None) -> None:
+        self.config = config
+        self._log = log
+        self._lock = threading.Lock()
+        self._gateways: dict[str, Gateway] = {}
+        for provider in PROVIDERS.values():
+            gateway = gateway_for(provider)
+            # A path shared by two providers (`snap` and a bank with the default path) goes to the first.
+            self._gateways.setdefault(provider.token_path, gateway)
+        self._faults: dict[str, Fault] = dict(config.faults)
+        self._counts: dict[str, _Counts] = {name: _Counts() for name in PROVIDERS}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Sandbox:
+        """Bind and serve in a daemon thread; port 0 picks a free one."""
+        handler = _handler_for(self)
+        try:
+            self._server = _Server((host, port), handler)
+        except OSError as error:
+            raise ConfigError(
+                f"the sandbox cannot listen on {host}:{port}: {error.strerror}",
+                hint="choose another --port (or stop whatever holds this one)",
+            ) from None
+        self._thread = threading.Thread(target=self._server.serve_forever, name="paytoken-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self if self._server else self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def wait(self) -> None:
+        """Block until stopped (for `paytoken sandbox` in the foreground)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "the sandbox is not running"
+        host, port = self._server.server_address[:2]
+        host_text = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{host_text if ':' not in host_text else f'[{host_text}]'}:{port}"
+
+    # --- state -----------------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            providers = {name: asdict(counts) for name, counts in self._counts.items()}
+        return {"requests": sum(item["requests"] for item in providers.values()), "providers": providers}
+
+    def set_fault(self, provider: str, fault: Fault | None) -> None:
+        with self._lock:
+            if fault is None:
+                self._faults.pop(provider, None)
+            else:
+                self._faults[provider] = fault
+
+    def reset(self) -> None:
+        with self._lock:
+            self._faults = dict(self.config.faults)
+            self._counts = {name: _Counts() for name in PROVIDERS}
+
+    def _take_fault(self, provider: str) -> Fault | None:
+        with self._lock:
+            fault = self._faults.get(provider)
+            if fault is not None and fault.times is not None:
+                remaining = fault.times - 1
+                if remaining:
+                    self._faults[provider] = replace(fault, times=remaining)
+                else:
+                    del self._faults[provider]
+            return fault
+
+    def _count(self, provider: str, reply: Reply | None, faulted: bool) -> None:
+        with self._lock:
+            counts = self._counts[provider]
+            counts.requests += 1
+            if faulted:
+                counts.faulted += 1
+            elif reply is not None and reply.issued:
+                counts.issued += 1
+            else:
+                counts.rejected += 1
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def route(self, request: Incoming) -> Reply | None:
+        """Answer one request; None means drop the connection without answering."""
+        if request.path.startswith("/_sandbox/"):
+            return self._control(request)
+        gateway = self._gateways.get(request.path.split("?", 1)[0])
+        if gateway is None:
+            paths = {gateway.provider.name: path for path, gateway in self._gateways.items()}
+            return Reply.json(404, {"error": f"no token endpoint at {request.path}", "paths": paths})
+        name = gateway.provider.name
+        fault = self._take_fault(name)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and (fault.drop or fault.html or fault.status is not None):
+            reply = self._faulty(gateway, fault)
+            self._count(name, reply, faulted=True)
+            self._note(f"{request.method} {request.path} -> fault: {reply.status if reply else 'dropped'}")
+            return reply
+        reply = gateway.handle(request, self.config, datetime.now(UTC))
+        self._count(name, reply, faulted=False)
+        self._note(f"{request.method} {request.path} -> {reply.status} {_summary(reply)}")
+        return reply
+
+    @staticmethod
+    def _faulty(gateway: Gateway, fault: Fault) -> Reply | None:
+        if fault.drop:
+            return None
+        if fault.html:
+            return Reply(fault.status or 200, _HTML_PAGE, "text/html")
+        assert fault.status is not None
+        return gateway.failure(fault.status)
+
+    def _control(self, request: Incoming) -> Reply:
+        action = (request.method, request.path)
+        if action == ("GET", "/_sandbox/stats"):
+            return Reply.json(200, self.stats())
+        if action == ("POST", "/_sandbox/reset"):
+            self.reset()
+            return Reply.json(200, {"reset": True})
+        if action == ("DELETE", "/_sandbox/faults"):
+            with self._lock:
+                self._faults.clear()
+            return Reply.json(200, {"faults": {}})
+        if action == ("POST", "/_sandbox/faults"):
+            try:
+                data = json.loads(request.body.decode("utf-8"))
+                provider = data["provider"]
+                if provider not in PROVIDERS:
+                    raise KeyError(provider)
+                fault = Fault.from_mapping(data, "the fault request")
+            except (ValueError, KeyError, TypeError, AttributeError, ConfigError) as error:
+                return Reply.json(400, {"error": f"bad fault request: {error}"})
+            self.set_fault(provider, fault)
+            return Reply.json(200, {"provider": provider, "fault": asdict(fault)})
+        return Reply.json(404, {"error": f"no sandbox control at {request.method} {request.path}"})
+
+    def _note(self, line: str) -> None:
+        if self._log is not None:
+            self._log(line)
+
+
+def _summary(reply: Reply) -> str:
+    try:
+        data = json.loads(reply.body)
+    except ValueError:
+        return ""
+    code = data.get("responseCode") if isinstance(data, dict) else None
+    message = data.get("responseMessage") if isinstance(data, dict) else None
+    return " ".join(str(part) for part in (code, message) if part)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "paytoken-sandbox"
+        sys_version = ""
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > _MAX_REQUEST_BODY:
+                self._send(Reply.json(413, {"error": "request body too large"}))
+                return
+            body = self.rfile.read(length) if length > 0 else b""
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            reply = sandbox.route(Incoming(self.command, self.path, headers, body))
+            if reply is None:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self._send(reply)
+
+        def _send(self, reply: Reply) -> None:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Requests are logged by Sandbox.route, without headers: nothing secret reaches the log.
+            return
+
+    return Handler

@@ -1,0 +1,90 @@
+"""Getting a token: build, send, parse, and add the local facts that explain a rejection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .errors import RejectedError
+from .profiles import Profile
+from .providers.base import Provider, SignedRequest, Token
+from .transport import Response, Transport
+
+__all__ = ["Clock", "TokenResult", "build", "clock_skew", "fetch", "utc_now"]
+
+Clock = Callable[[], datetime]
+
+# Beyond this, a difference between our clock and the gateway's is worth mentioning.
+SKEW_WORTH_SAYING = 60.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    """A token and how it was obtained."""
+
+    provider: str
+    profile: str
+    token: Token
+    cached: bool
+    request: SignedRequest | None = field(default=None, repr=False)
+    response: Response | None = field(default=None, repr=False)
+
+
+def build(
+    provider: Provider,
+    profile: Profile,
+    *,
+    timestamp: str | None = None,
+    nonce: str | None = None,
+    clock: Clock = utc_now,
+) -> SignedRequest:
+    """Sign the token request for profile; an exact timestamp string replaces the clock."""
+    return provider.build(profile, timestamp if timestamp is not None else clock(), nonce or provider.new_nonce())
+
+
+def fetch(
+    provider: Provider,
+    profile: Profile,
+    *,
+    transport: Transport,
+    timestamp: str | None = None,
+    nonce: str | None = None,
+    clock: Clock = utc_now,
+) -> TokenResult:
+    """Ask the gateway for a new token."""
+    request = build(provider, profile, timestamp=timestamp, nonce=nonce, clock=clock)
+    response = transport.send(request, timeout=profile.timeout, verify=profile.tls_verify)
+    received_at = clock()
+    try:
+        token = provider.parse(response.status, response.body)
+    except RejectedError as error:
+        skew = clock_skew(response, received_at)
+        if skew is not None and abs(skew) >= SKEW_WORTH_SAYING:
+            error.details = (
+                *error.details,
+                f"this machine's clock is {describe_skew(skew)} the gateway's "
+                "(from its Date header): signed timestamps will be refused until it is synced",
+            )
+        raise
+    return TokenResult(provider.name, profile.name, token.anchored(received_at), False, request, response)
+
+
+def clock_skew(response: Response, local: datetime) -> float | None:
+    """Seconds by which the local clock is ahead of the gateway's Date header (negative: behind)."""
+    gateway = response.date
+    return None if gateway is None else (local - gateway).total_seconds()
+
+
+def describe_skew(seconds: float) -> str:
+    """Say `7h12m ahead of` or `45s behind`."""
+    direction = "ahead of" if seconds > 0 else "behind"
+    total = round(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    amount = f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
+    return f"{amount} {direction}"

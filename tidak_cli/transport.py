@@ -1,0 +1,234 @@
+"""Sending a signed request: one requests.Session, timeouts, error mapping, a redacted trace."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from . import __version__
+from .errors import ConfigError, GatewayError, NetworkError
+from .redact import Redactor
+
+if TYPE_CHECKING:
+    import requests
+
+    from .providers.base import SignedRequest
+
+__all__ = ["CONNECT_TIMEOUT", "MAX_BODY", "Response", "Trace", "Transport"]
+
+CONNECT_TIMEOUT = 10.0
+MAX_BODY = 1024 * 1024
+
+Trace = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the gateway answered, read in full."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
+    elapsed: float
+
+    @property
+    def date(self) -> datetime | None:
+        """The gateway's clock, from its Date header."""
+        value = self.headers.get("Date") or self.headers.get("date")
+        if not value:
+            return None
+        try:
+            return parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+
+
+class Transport:
+    """One HTTP session for a run of paytoken, so connections are reused."""
+
+    def __init__(self, *, trace: Trace | None = None, redactor: Redactor | None = None) -> None:
+        import requests
+
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = f"paytoken/{__version__}"
+        self._trace = trace
+        self._redactor = redactor or Redactor()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def send(self, request: SignedRequest, *, timeout: float, verify: bool | str = True) -> Response:
+        """Send request and read the whole answer, or raise NetworkError / GatewayError / ConfigError."""
+        import requests
+
+        self._trace_request(request)
+        host = urlsplit(request.url).netloc
+        started = time.monotonic()
+        try:
+            with self._session.request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                data=request.body,
+                timeout=(CONNECT_TIMEOUT, timeout),
+                verify=verify,
+                allow_redirects=False,
+                stream=True,
+                proxies=_no_proxy_for_loopback(request.url),
+            ) as answer:
+                body = _read_capped(answer, host)
+        except requests.exceptions.RequestException as error:
+            raise _network_error(error, host, timeout) from error
+        response = Response(
+            status=answer.status_code,
+            reason=answer.reason or "",
+            headers=dict(answer.headers),
+            body=body,
+            elapsed=time.monotonic() - started,
+        )
+        self._trace_response(response)
+        return response
+
+    def _trace_request(self, request: SignedRequest) -> None:
+        if self._trace is None:
+            return
+        self._trace(f"> {request.method} {request.url}")
+        for name, value in self._redactor.headers(request.headers).items():
+            self._trace(f"> {name}: {value}")
+        self._trace(">")
+        if request.body:
+            self._trace(f"> {self._redactor.body(request.body)}")
+
+    def _trace_response(self, response: Response) -> None:
+        if self._trace is None:
+            return
+        self._trace(f"< HTTP {response.status} {response.reason} ({response.elapsed * 1000:.0f} ms)")
+        for name, value in self._redactor.headers(response.headers).items():
+            self._trace(f"< {name}: {value}")
+        self._trace("<")
+        if response.body:
+            self._trace(f"< {self._redactor.body(response.body)}")
+
+
+def _read_capped(answer: requests.Response, host: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in answer.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise GatewayError(
+                f"{host} sent an answer larger than {MAX_BODY // 1024} KiB; paytoken refuses to read it",
+                hint="a token answer is a few hundred bytes: check base_url and the token path",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _no_proxy_for_loopback(url: str) -> dict[str, str] | None:
+    # The local sandbox must never be sent through a corporate proxy from the environment.
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    # requests drops proxy entries set to None after merging the environment's: typed as str for its stubs.
+    return {"http": None, "https": None, "all": None} if loopback else None  # type: ignore[dict-item]
+
+
+def _caused_by(error: BaseException, *types: type[BaseException]) -> BaseException | None:
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, types):
+            return current
+        stack += [current.__cause__, current.__context__]
+        stack += [arg for arg in current.args if isinstance(arg, BaseException)]
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+    return None
+
+
+def _network_error(error: requests.exceptions.RequestException, host: str, timeout: float) -> Exception:
+    import requests
+
+    if isinstance(error, requests.exceptions.SSLError):
+        reason = _tls_reason(str(error))
+        return NetworkError(
+            f"TLS with {host} failed: {reason}",
+            hint="if the gateway uses a private CA, set ca_bundle in the profile; never turn verify_tls off "
+            "for production",
+        )
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return NetworkError(
+            f"could not connect to {host} within {CONNECT_TIMEOUT:.0f} s",
+            hint="check the network path to the gateway (VPN, firewall, IP allow-list)",
+        )
+    if isinstance(error, requests.exceptions.ReadTimeout):
+        return NetworkError(
+            f"{host} accepted the connection but did not answer within {timeout:g} s",
+            hint="retry later, or raise timeout in the profile",
+        )
+    if isinstance(
+        error, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema | requests.exceptions.MissingSchema
+    ):
+        return ConfigError(f"the URL for {host or 'the gateway'} is not valid: {error}", hint="fix base_url")
+    if isinstance(error, requests.exceptions.ConnectionError):
+        if _caused_by(error, socket.gaierror):
+            return NetworkError(
+                f"cannot resolve {host.rsplit(':', 1)[0]}: no such host, or no DNS",
+                hint="check base_url's host name and this machine's DNS",
+            )
+        if _caused_by(error, ConnectionRefusedError):
+            return NetworkError(
+                f"{host} refused the connection",
+                hint="nothing is listening there: check base_url (is `paytoken sandbox` running?)",
+            )
+        return NetworkError(
+            f"the connection to {host} broke before a full answer arrived",
+            details=[_first_line(error)],
+            hint="retry; if it persists, the gateway or a proxy in between is dropping connections",
+        )
+    return NetworkError(f"request to {host} failed: {_first_line(error)}")
+
+
+def _tls_reason(text: str) -> str:
+    lowered = text.lower()
+    if "certificate has expired" in lowered:
+        return "the server's certificate has expired"
+    if "hostname mismatch" in lowered or "doesn't match" in lowered:
+        return "the certificate is for another host name (hostname mismatch)"
+    if "self-signed" in lowered or "self signed" in lowered:
+        return "the certificate is self-signed (unknown CA)"
+    if "unable to get local issuer" in lowered or "certificate verify failed" in lowered:
+        return "the certificate is signed by an unknown CA"
+    if "wrong version number" in lowered:
+        return "the server does not speak TLS on that port (is base_url http://?)"
+    return _first_line_text(text)
+
+
+def _first_line(error: BaseException) -> str:
+    return _first_line_text(str(error))
+
+
+def _first_line_text(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else "unknown error"
