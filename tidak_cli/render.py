@@ -6,7 +6,7 @@ import hashlib
 import json
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .redact import Redactor
@@ -213,12 +213,10 @@ def pretty_sign(
         out.print(_indented(escape(visible(request.body_text or ""))))
     else:
         out.print("[bold]Body[/]  none")
-    if request.valid_until is not None:
+    if request.signed_at is not None:
+        until = (request.signed_at + timedelta(minutes=5)).astimezone().strftime("%H:%M:%S %Z")
         out.print()
-        out.print(
-            f"Valid until about {request.valid_until.astimezone().strftime('%H:%M:%S %Z')}: gateways accept "
-            "a signed timestamp for a few minutes only."
-        )
+        out.print(f"Valid until about {until}: gateways accept a signed timestamp for about 5 minutes.")
     if comparison is not None:
         out.print()
         verdict = "[green]matches[/]" if comparison.matches else "[red]differs[/]"

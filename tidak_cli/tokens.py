@@ -63,15 +63,28 @@ def fetch(
     try:
         token = provider.parse(response.status, response.body)
     except RejectedError as error:
-        skew = clock_skew(response, received_at)
-        if skew is not None and abs(skew) >= SKEW_WORTH_SAYING:
-            error.details = (
-                *error.details,
-                f"this machine's clock is {describe_skew(skew)} the gateway's "
-                "(from its Date header): signed timestamps will be refused until it is synced",
-            )
+        error.details = (*error.details, *time_facts(request, response, received_at))
         raise
     return TokenResult(provider.name, profile.name, token.anchored(received_at), False, request, response)
+
+
+def time_facts(request: SignedRequest, response: Response, local: datetime) -> list[str]:
+    """The local facts about time that make a rejection's cause likely."""
+    facts = []
+    skew = clock_skew(response, local)
+    if skew is not None and abs(skew) >= SKEW_WORTH_SAYING:
+        facts.append(
+            f"this machine's clock is {describe_skew(skew)} the gateway's (from its Date header): "
+            "signed timestamps will be refused until the clock is synced"
+        )
+    if request.signed_at is not None:
+        lead = (request.signed_at - local).total_seconds()
+        if abs(lead) >= SKEW_WORTH_SAYING:
+            facts.append(
+                f"the signed timestamp is {describe_skew(lead)} this machine's clock; "
+                "gateways accept only a few minutes either way"
+            )
+    return facts
 
 
 def clock_skew(response: Response, local: datetime) -> float | None:

@@ -54,8 +54,8 @@ class SignedRequest:
     algorithm: str
     # Extra facts `sign` shows on the way to the signature (digests, derived keys), in order.
     derivation: tuple[tuple[str, str], ...] = ()
-    # When the signature stops being accepted, if the gateway bounds the timestamp's age.
-    valid_until: datetime | None = None
+    # The moment the signed timestamp claims, when it can be read (gateways accept it for minutes only).
+    signed_at: datetime | None = None
 
     @property
     def body_text(self) -> str | None:

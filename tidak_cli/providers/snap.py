@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, GatewayError, RejectedError
@@ -37,9 +37,6 @@ TIMESTAMP_PATTERNS: Mapping[str, re.Pattern[str]] = {
     "utc": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"),
     "jakarta-millis": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+07:00"),
 }
-
-# How long a gateway accepts a signed timestamp; SNAP banks allow a few minutes either way.
-SIGNATURE_WINDOW = timedelta(minutes=5)
 
 _KEY_SETTINGS: tuple[Setting, ...] = (
     Setting("client_id", "the X-CLIENT-KEY the gateway issued (partner / merchant id)", "text", required=True),
@@ -185,7 +182,7 @@ class SnapProvider:
             string_to_sign=string_to_sign,
             signature=signature,
             algorithm=self.algorithm,
-            valid_until=_valid_until(x_timestamp),
+            signed_at=_moment(x_timestamp),
         )
 
     def parse(self, status: int, body: bytes) -> Token:
@@ -298,9 +295,9 @@ def _seconds(value: object) -> int | None:
     return None
 
 
-def _valid_until(x_timestamp: str) -> datetime | None:
+def _moment(x_timestamp: str) -> datetime | None:
     try:
         stamp = datetime.fromisoformat(x_timestamp.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return stamp + SIGNATURE_WINDOW if stamp.tzinfo else None
+    return stamp if stamp.tzinfo else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -124,10 +125,14 @@ class Sandbox:
                     del self._faults[provider]
             return fault
 
-    def _count(self, provider: str, reply: Reply | None, faulted: bool) -> None:
+    def _arrived(self, provider: str) -> None:
+        # Counted on arrival, so an observer sees a request that is still being delayed.
+        with self._lock:
+            self._counts[provider].requests += 1
+
+    def _settled(self, provider: str, reply: Reply | None, faulted: bool) -> None:
         with self._lock:
             counts = self._counts[provider]
-            counts.requests += 1
             if faulted:
                 counts.faulted += 1
             elif reply is not None and reply.issued:
@@ -146,16 +151,17 @@ class Sandbox:
             paths = {gateway.provider.name: path for path, gateway in self._gateways.items()}
             return Reply.json(404, {"error": f"no token endpoint at {request.path}", "paths": paths})
         name = gateway.provider.name
+        self._arrived(name)
         fault = self._take_fault(name)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and (fault.drop or fault.html or fault.status is not None):
             reply = self._faulty(gateway, fault)
-            self._count(name, reply, faulted=True)
+            self._settled(name, reply, faulted=True)
             self._note(f"{request.method} {request.path} -> fault: {reply.status if reply else 'dropped'}")
             return reply
         reply = gateway.handle(request, self.config, datetime.now(UTC))
-        self._count(name, reply, faulted=False)
+        self._settled(name, reply, faulted=False)
         self._note(f"{request.method} {request.path} -> {reply.status} {_summary(reply)}")
         return reply
 
@@ -210,6 +216,12 @@ def _summary(reply: Reply) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (a timeout, Ctrl-C) is normal for a gateway; anything else is a bug to show.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:

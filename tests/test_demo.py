@@ -1,0 +1,21 @@
+"""`paytoken demo`: all providers, offline, exit 0, nothing left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support import paytoken_process
+
+from tidak_cli.providers import PROVIDERS
+
+
+def test_demo_gets_a_token_from_every_provider_and_cleans_up(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    process = paytoken_process("demo", env={"TMPDIR": str(scratch), "COLUMNS": "200"})
+    assert process.returncode == 0, process.stderr
+    for name in PROVIDERS:
+        assert f"│ {name} " in process.stdout
+    assert "failed" not in process.stdout
+    assert list(scratch.iterdir()) == []
+    assert "Traceback" not in process.stderr

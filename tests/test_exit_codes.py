@@ -1,0 +1,187 @@
+"""Every exit code of SPEC section 3, reached for real, with one clear message, no traceback, no secret."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from support import assert_clean, key_secrets, paytoken, requests_to, set_fault
+
+import tidak_cli.tokens
+from tidak_cli.demo import Workspace
+from tidak_cli.sandbox import Sandbox
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+def secrets(workspace: Workspace) -> list[str]:
+    return [*key_secrets(workspace), PASSPHRASE]
+
+
+def add_profile_keys(profiles: Path, table: str, lines: str) -> None:
+    text = profiles.read_text()
+    header = f"[{table}]\n"
+    assert header in text
+    profiles.write_text(text.replace(header, header + lines + "\n"))
+
+
+def write_wrong_key_profile(profiles: Path, sandbox: Sandbox) -> None:
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = stranger.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
+    )
+    (profiles.parent / "stranger.pem").write_bytes(pem)
+    profiles.write_text(
+        profiles.read_text()
+        + f'\n[nicepay.wrong]\nclient_id = "DEMO-NICEPAY-001"\nprivate_key_file = "stranger.pem"\n'
+        f'private_key_passphrase = "{PASSPHRASE}"\nbase_url = "{sandbox.url}"\n'
+    )
+
+
+def test_0_success(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
+    run = paytoken("get", "nicepay", "-p", "demo")
+    assert run.exit_code == 0
+    assert_clean(run.output, secrets)
+
+
+def test_1_compare_mismatch(profiles: Path, secrets: list[str]) -> None:
+    run = paytoken("sign", "doku-snap", "-p", "demo", "--compare", "AAAA")
+    assert run.exit_code == 1
+    assert "error: the given signature differs" in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_1_internal_error_is_one_line_without_traceback(
+    profiles: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, secrets: list[str]
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(tidak_cli.tokens, "fetch", broken)
+    run = paytoken("get", "nicepay", "-p", "demo")
+    assert run.exit_code == 1
+    assert "internal error: ZeroDivisionError: simulated bug" in run.stderr
+    assert "--debug" in run.stderr
+    assert_clean(run.output, secrets)
+    debug = paytoken("--debug", "get", "nicepay", "-p", "demo")
+    assert debug.exit_code == 1 and "Traceback" in debug.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["get", "nicepay", "--bogus"],
+        ["get", "nicepay", "-o", "xml"],
+        ["get", "no-such-provider"],
+        ["sign", "nicepay", "-o", "token"],
+        ["keygen", "--bits", "512"],
+    ],
+)
+def test_2_usage(args: list[str], profiles: Path) -> None:
+    run = paytoken(*args)
+    assert run.exit_code == 2
+    assert_clean(run.output)
+
+
+def test_3_configuration(isolated: Path, secrets: list[str]) -> None:
+    run = paytoken("get", "nicepay")
+    assert run.exit_code == 3
+    assert "no profiles file found" in run.stderr and "profiles.example.toml" in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_3_missing_key_names_key_table_and_file(profiles: Path, secrets: list[str]) -> None:
+    profiles.write_text(profiles.read_text().replace('client_id = "DEMO-NICEPAY-001"\n', ""))
+    run = paytoken("get", "nicepay", "-p", "demo")
+    assert run.exit_code == 3
+    assert "client_id is not set in [nicepay.demo]" in run.stderr and str(profiles.name) in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_4_rejected_shows_code_message_and_hint(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
+    write_wrong_key_profile(profiles, sandbox)
+    run = paytoken("get", "nicepay", "-p", "wrong")
+    assert run.exit_code == 4
+    assert "4017300 Unauthorized. Invalid Signature" in run.stderr
+    assert "hint:" in run.stderr and "public key" in run.stderr
+    assert_clean(run.output, secrets)
+    assert requests_to(sandbox, "nicepay") == 1
+
+
+def test_4_rejection_mentions_a_skewed_clock(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
+    # A signed timestamp from two hours ago is what a machine with a wrong clock sends.
+    run = paytoken("get", "nicepay", "-p", "demo", "--timestamp", "2020-01-01T00:00:00+07:00")
+    assert run.exit_code == 4
+    assert "4017300" in run.stderr
+    assert "the signed timestamp is " in run.stderr and " behind this machine's clock" in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_5_connection_refused(profiles: Path, secrets: list[str]) -> None:
+    run = paytoken("get", "nicepay", "-p", "demo", "--base-url", "http://127.0.0.1:9")
+    assert run.exit_code == 5
+    assert "refused the connection" in run.stderr and "paytoken sandbox" in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_5_read_timeout(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
+    add_profile_keys(profiles, "finpay-snap.demo", "timeout = 0.3")
+    set_fault(sandbox, "finpay-snap", delay=1.0, times=1)
+    run = paytoken("get", "finpay-snap", "-p", "demo")
+    assert run.exit_code == 5
+    assert "did not answer within 0.3 s" in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_5_dropped_connection(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
+    set_fault(sandbox, "doku-snap", drop=True)
+    run = paytoken("get", "doku-snap", "-p", "demo")
+    assert run.exit_code == 5
+    assert "connection" in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_6_gateway_5xx(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
+    set_fault(sandbox, "nicepay", status=503)
+    run = paytoken("get", "nicepay", "-p", "demo")
+    assert run.exit_code == 6
+    assert "HTTP 503" in run.stderr and "5037300" in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_6_html_answer(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
+    set_fault(sandbox, "snap", html=True)
+    run = paytoken("get", "snap", "-p", "demo")
+    assert run.exit_code == 6
+    assert "an HTML page" in run.stderr
+    assert_clean(run.output, secrets)
+
+
+def test_130_interrupted(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
+    set_fault(sandbox, "nicepay", delay=20.0, times=1)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tidak_cli", "get", "nicepay", "-p", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    deadline = time.monotonic() + 15
+    while requests_to(sandbox, "nicepay") == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=15)
+    assert process.returncode == 130
+    assert stderr.strip() == "paytoken: interrupted"
+    assert stdout == ""
+    assert_clean(stdout + stderr, secrets)
