@@ -42,8 +42,7 @@ def write_wrong_key_profile(profiles: Path, sandbox: Sandbox) -> None:
     )
     (profiles.parent / "stranger.pem").write_bytes(pem)
     profiles.write_text(
-        profiles.read_text()
-        + f'\n[nicepay.wrong]\nclient_id = "DEMO-NICEPAY-001"\nprivate_key_file = "stranger.pem"\n'
+        profiles.read_text() + f'\n[nicepay.wrong]\nclient_id = "DEMO-NICEPAY-001"\nprivate_key_file = "stranger.pem"\n'
         f'private_key_passphrase = "{PASSPHRASE}"\nbase_url = "{sandbox.url}"\n'
     )
 

@@ -33,7 +33,14 @@ def test_json_output_has_every_field(provider: str, profiles: Path, sandbox: San
     assert run.exit_code == 0, run.output
     document = json.loads(run.stdout)
     assert set(document) == {
-        "provider", "profile", "access_token", "token_type", "expires_in", "expires_at", "cached", "response",
+        "provider",
+        "profile",
+        "access_token",
+        "token_type",
+        "expires_in",
+        "expires_at",
+        "cached",
+        "response",
     }
     assert document["provider"] == provider and document["profile"] == "demo"
     assert document["token_type"] == "Bearer" and document["cached"] is False
@@ -57,7 +64,9 @@ def test_env_output_is_shell_quoted_and_prefixable(profiles: Path, sandbox: Sand
     assert run.exit_code == 0, run.output
     lines = run.stdout.splitlines()
     assert [line.split("=", 1)[0] for line in lines] == [
-        "export NICEPAY_ACCESS_TOKEN", "export NICEPAY_TOKEN_TYPE", "export NICEPAY_EXPIRES_AT",
+        "export NICEPAY_ACCESS_TOKEN",
+        "export NICEPAY_TOKEN_TYPE",
+        "export NICEPAY_EXPIRES_AT",
     ]
     values = {line.split("=", 1)[0][7:]: shlex.split(line.split("=", 1)[1])[0] for line in lines}
     assert values["NICEPAY_TOKEN_TYPE"] == "Bearer"

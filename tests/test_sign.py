@@ -99,8 +99,7 @@ def test_curl_command_gets_a_token_from_the_sandbox(profiles: Path, sandbox: San
 def test_snap_token_path_option_and_profile_body_and_headers(profiles: Path, workspace: Workspace) -> None:
     key_file = workspace.directory / "snap" / "private.pem"
     profiles.write_text(
-        profiles.read_text()
-        + f'\n[snap.bank]\nclient_id = "BANK-1"\nprivate_key_file = "{key_file}"\n'
+        profiles.read_text() + f'\n[snap.bank]\nclient_id = "BANK-1"\nprivate_key_file = "{key_file}"\n'
         'base_url = "https://api.bank.example"\ntimestamp_format = "jakarta-millis"\n'
         '[snap.bank.body]\ngrantType = "client_credentials"\n[snap.bank.body.additionalInfo]\npartner = "x"\n'
         '[snap.bank.headers]\nX-PARTNER-ID = "P-9"\n'
@@ -126,15 +125,15 @@ def test_compare_tells_other_bytes_from_other_key(profiles: Path, workspace: Wor
     other_input = sign_independently(key, "DEMO-NICEPAY-001|2024-12-31T03:11:40+07:00")
     run = paytoken("sign", "nicepay", "-p", "demo", "--timestamp", STAMP, "--compare", other_input)
     assert run.exit_code == 1
-    assert "made with this profile's key, but over other bytes" in run.stderr
-    assert hashlib.sha256(b"DEMO-NICEPAY-001|2024-12-31T03:11:40+07:00").hexdigest() in run.stderr
+    assert "made with this profile's key, but over other bytes" in run.output
+    assert hashlib.sha256(b"DEMO-NICEPAY-001|2024-12-31T03:11:40+07:00").hexdigest() in run.output
 
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     other_key = sign_independently(stranger, f"DEMO-NICEPAY-001|{STAMP}")
     run = paytoken("sign", "nicepay", "-p", "demo", "--timestamp", STAMP, "--compare", other_key)
     assert run.exit_code == 1
-    assert "not made with this profile's private key" in run.stderr
-    assert "over other bytes" not in run.stderr
+    assert "not made with this profile's private key" in run.output
+    assert "over other bytes" not in run.output
     assert_clean(run.output, key_secrets(workspace))
 
 
@@ -142,12 +141,12 @@ def test_compare_spots_encoding_and_garbage(profiles: Path, workspace: Workspace
     good = sign_independently(private_key(workspace, "nicepay"), f"DEMO-NICEPAY-001|{STAMP}")
     wrapped = "\n".join(good[i : i + 64] for i in range(0, len(good), 64))
     run = paytoken("sign", "nicepay", "-p", "demo", "--timestamp", STAMP, "--compare", wrapped)
-    assert run.exit_code == 1 and "same signature bytes" in run.stderr
+    assert run.exit_code == 1 and "same signature bytes" in run.output
     as_hex = base64.b64decode(good).hex()
     run = paytoken("sign", "nicepay", "-p", "demo", "--timestamp", STAMP, "--compare", as_hex)
-    assert run.exit_code == 1 and "written as hex" in run.stderr
+    assert run.exit_code == 1 and "written as hex" in run.output
     run = paytoken("sign", "nicepay", "-p", "demo", "--timestamp", STAMP, "--compare", "not a signature!")
-    assert run.exit_code == 1 and "not base64" in run.stderr
+    assert run.exit_code == 1 and "not base64" in run.output
 
 
 def test_compare_in_json_output(profiles: Path) -> None:

@@ -36,7 +36,10 @@ def openssl_verifies(public_key: rsa.RSAPublicKey, signature: bytes, data: bytes
     (directory / "data.bin").write_bytes(data)
     result = subprocess.run(
         ["openssl", "dgst", "-sha256", "-verify", "public.pem", "-signature", "sig.bin", "data.bin"],
-        cwd=directory, capture_output=True, text=True, check=False,
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.returncode == 0 and "Verified OK" in result.stdout
 
@@ -78,7 +81,9 @@ def test_rsa_signature_is_what_openssl_itself_signs(key: rsa.RSAPrivateKey, tmp_
     (tmp_path / "data.bin").write_bytes(data)
     subprocess.run(
         ["openssl", "dgst", "-sha256", "-sign", "private.pem", "-out", "sig.bin", "data.bin"],
-        cwd=tmp_path, check=True, capture_output=True,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
     )
     assert rsa_sha256_b64(key, data) == base64.b64encode((tmp_path / "sig.bin").read_bytes()).decode()
 

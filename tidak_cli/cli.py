@@ -395,7 +395,8 @@ def _sign(
         if not comparison.matches:
             raise SignatureMismatch(
                 "the given signature differs from the one paytoken computes",
-                details=comparison.findings,
+                # pretty and json output already carry the findings on stdout
+                details=comparison.findings if output is SignFormat.curl else (),
                 hint=comparison.hint,
             )
         _err().print("[green]the given signature matches[/]")
@@ -490,7 +491,7 @@ _PROFILES_FILE = Annotated[
 @_guarded
 def profiles_list(profiles_file: _PROFILES_FILE = None) -> None:
     """List every [PROVIDER.PROFILE] table in the profiles file."""
-    from .profiles import find_profiles_file, profile_names, read_profiles_file
+    from .profiles import expand_variables, find_profiles_file, profile_names, read_profiles_file
     from .render import table, warnings
 
     load_dotenv_file()
@@ -501,8 +502,8 @@ def profiles_list(profiles_file: _PROFILES_FILE = None) -> None:
     for provider_name, name in profile_names(document):
         raw = document[provider_name][name]  # type: ignore[index]
         known = provider_name in PROVIDERS
-        environment = str(raw.get("environment", "sandbox"))
-        where = str(raw.get("base_url", "")) or (
+        environment = expand_variables(raw.get("environment", "sandbox"))
+        where = expand_variables(raw.get("base_url", "")) or (
             PROVIDERS[provider_name].base_urls.get(environment, "(base_url needed)") if known else ""
         )
         rows.append((provider_name if known else f"{provider_name} (unknown provider)", name, environment, where))
@@ -597,7 +598,16 @@ def sandbox(
         from .profiles import find_profiles_file
 
         load_dotenv_file()
-        settings = from_profiles(find_profiles_file(profiles_file), warn=notes)
+        try:
+            source = find_profiles_file(profiles_file)
+        except ConfigError as error:
+            raise ConfigError(
+                "the sandbox has no clients: no --config, no ./sandbox.toml and no profiles file",
+                details=error.details,
+                hint="give it --config sandbox.toml ([PROVIDER] tables with client_id and public_key_file), "
+                "or run it where your profiles.toml is",
+            ) from None
+        settings = from_profiles(source, warn=notes)
     err = _err()
     from .render import warnings
 
@@ -640,7 +650,7 @@ def demo() -> None:
             (
                 row.provider,
                 row.client_id,
-                (row.token[:10] + "…" + row.token[-4:]) if row.token else "[red]failed[/]",
+                (row.token[:10] + "…" + row.token[-4:]) if row.token else "failed",
                 humanize_seconds(row.expires_in) if row.expires_in is not None else "-",
                 f"{row.milliseconds:.0f} ms",
             )

@@ -37,7 +37,7 @@ def _normalise(data: bytes) -> bytes:
     data = data.strip()
     # A PEM pasted into an environment variable often arrives with literal "\n" sequences.
     if b"-----BEGIN" in data and b"\n" not in data and b"\\n" in data:
-        data = data.replace(b"\\n", b"\n")
+        data = data.replace(b"\\r\\n", b"\n").replace(b"\\n", b"\n")
     return data
 
 
@@ -84,9 +84,11 @@ def _decode_base64_der(data: bytes) -> bytes | None:
         return None
     padded = compact + b"=" * (-len(compact) % 4)
     try:
-        return base64.urlsafe_b64decode(padded) if re.search(rb"[-_]", compact) else base64.b64decode(padded)
+        der = base64.urlsafe_b64decode(padded) if re.search(rb"[-_]", compact) else base64.b64decode(padded)
     except (binascii.Error, ValueError):
         return None
+    # A DER key is an ASN.1 SEQUENCE: anything else is words that happen to be base64 letters.
+    return der if der[:1] == b"\x30" else None
 
 
 def _load_pem_private(data: bytes, password: bytes | None, source: str) -> PrivateKeyTypes:

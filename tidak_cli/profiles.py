@@ -7,6 +7,7 @@ Every value remembers where it came from (the file, a variable, a flag, a built-
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import stat
@@ -26,6 +27,7 @@ __all__ = [
     "Profile",
     "Setting",
     "default_profile_name",
+    "expand_variables",
     "find_profiles_file",
     "load_dotenv_file",
     "load_profile",
@@ -307,6 +309,12 @@ def resolve_profile(
             origins[setting.name] = "default"
 
     _resolve_base_url(provider, values, origins, where)
+    for setting in settings.values():
+        if setting.required and values.get(setting.name) == "":
+            raise ConfigError(
+                f"{setting.name} is empty in {where}",
+                hint=f"set {setting.name}; if it is written ${{VARIABLE}}, that variable is set but empty",
+            )
     missing = [setting.name for setting in settings.values() if setting.required and setting.name not in values]
     for alternatives in provider.one_of:
         present = [key for key in alternatives if key in values]
@@ -327,7 +335,7 @@ def resolve_profile(
     for key, value in list(values.items()):
         setting = settings[key]
         if setting.kind in ("file", "path"):
-            resolved = _resolve_path(str(value), base)
+            resolved = _resolve_path(key, str(value), base, where)
             values[key] = resolved
             if setting.kind == "file":
                 files[key] = _read_setting_file(key, resolved, where)
@@ -336,6 +344,11 @@ def resolve_profile(
             elif not resolved.exists():
                 raise ConfigError(f"{key} {resolved} in {where} does not exist", hint=f"fix the path in {key}")
 
+    if values.get("verify_tls") is False:
+        notes.append(
+            f"TLS verification is off for {where} (verify_tls = false): anyone on the network path "
+            "can read and forge this exchange; use ca_bundle for a private CA instead"
+        )
     return Profile(provider.name, name, path, values, origins, files, tuple(notes))
 
 
@@ -387,6 +400,12 @@ def _substitute(raw: object, key: str, where: str, environ: Mapping[str, str]) -
     return value, ("$" + ", $".join(dict.fromkeys(used)) if used else None)
 
 
+def expand_variables(value: object, environ: Mapping[str, str] | None = None) -> str:
+    """Substitute the ${VAR}s that are set, leaving the others as written (for listings, which must not fail)."""
+    environ = os.environ if environ is None else environ
+    return _VARIABLE.sub(lambda match: environ.get(match.group(1), match.group(0)), str(value))
+
+
 def _typed(setting: Setting, value: object, where: str) -> object:
     convert = _CONVERTERS[setting.kind]
     try:
@@ -404,11 +423,15 @@ def _as_text(setting: Setting, value: object) -> str:
 
 
 def _as_number(_setting: Setting, value: object) -> float | int:
+    number = value
     if isinstance(value, str):
-        value = float(value) if value.strip() else value
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number) or number <= 0:
         raise ValueError(f"must be a positive number, not {value!r}")
-    return value
+    return number
 
 
 def _as_integer(_setting: Setting, value: object) -> int:
@@ -452,10 +475,15 @@ _CONVERTERS: dict[str, Callable[[Setting, object], object]] = {
 }
 
 
-def _resolve_path(value: str, base: Path) -> Path:
+def _resolve_path(key: str, value: str, base: Path, where: str) -> Path:
     # Relative paths are relative to the profiles file, so a profile works from any directory.
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (base / path)
+    try:
+        if "\0" in value:
+            raise ValueError("it contains a NUL character")
+        path = Path(value).expanduser()
+    except (RuntimeError, ValueError) as error:
+        raise ConfigError(f"{key} {value!r} in {where} is not a usable path: {error}") from None
+    return path if path.is_absolute() else (base / path).absolute()
 
 
 def _read_setting_file(key: str, path: Path, where: str) -> bytes:

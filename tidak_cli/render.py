@@ -214,7 +214,7 @@ def pretty_sign(
     else:
         out.print("[bold]Body[/]  none")
     if request.signed_at is not None:
-        until = (request.signed_at + timedelta(minutes=5)).astimezone().strftime("%H:%M:%S %Z")
+        until = (request.signed_at + timedelta(minutes=5)).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         out.print()
         out.print(f"Valid until about {until}: gateways accept a signed timestamp for about 5 minutes.")
     if comparison is not None:
@@ -253,10 +253,12 @@ def warnings(lines: Iterable[str], out: Console) -> None:
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], out: Console) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    view = Table(title=title, title_justify="left", header_style="bold")
+    # Plain text, never markup: values such as "[nicepay.dev]" must print as they are.
+    view = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
     for column in columns:
-        view.add_column(column, overflow="fold")
+        view.add_column(Text(column), overflow="fold")
     for row in rows:
-        view.add_row(*row)
+        view.add_row(*(Text(cell) for cell in row))
     out.print(view)

@@ -97,7 +97,13 @@ def describe_skew(seconds: float) -> str:
     """Say `7h12m ahead of` or `45s behind`."""
     direction = "ahead of" if seconds > 0 else "behind"
     total = round(abs(seconds))
-    hours, rest = divmod(total, 3600)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    amount = f"{hours}h{minutes:02d}m" if hours else (f"{minutes}m{secs:02d}s" if minutes else f"{secs}s")
+    if days >= 2:
+        amount = f"{days}d{hours:02d}h"
+    elif days or hours:
+        amount = f"{days * 24 + hours}h{minutes:02d}m"
+    else:
+        amount = f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
     return f"{amount} {direction}"

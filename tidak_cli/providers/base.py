@@ -75,7 +75,10 @@ class Token:
     def anchored(self, received_at: datetime) -> Token:
         """Fill whichever of expires_in / expires_at the gateway left out, from the receipt time."""
         if self.expires_at is None and self.expires_in is not None:
-            return replace(self, expires_at=received_at + timedelta(seconds=self.expires_in))
+            try:
+                return replace(self, expires_at=received_at + timedelta(seconds=self.expires_in))
+            except OverflowError:  # a lifetime no calendar holds: the expiry is unknown
+                return replace(self, expires_in=None)
         if self.expires_in is None and self.expires_at is not None:
             return replace(self, expires_in=max(0, int((self.expires_at - received_at).total_seconds())))
         return self

@@ -53,6 +53,9 @@ _GENERIC_SETTINGS: tuple[Setting, ...] = (
     Setting("headers", "extra request headers as a TOML table", "table"),
 )
 
+# No gateway issues tokens for longer; a larger expiresIn is a mistake, treated as unknown.
+MAX_LIFETIME = 366 * 24 * 3600
+
 _SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
 
 SNAP_HINTS: Mapping[str, str] = {
@@ -285,14 +288,12 @@ def _decode_signature(text: str) -> tuple[bytes | None, str]:
 
 
 def _seconds(value: object) -> int | None:
-    # NICEPAY and Finpay send "900", others 900.
-    if isinstance(value, bool):
+    # NICEPAY and Finpay send "900", others 900. Anything else, or a lifetime beyond a year, is unknown.
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}\s*", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
         return None
-    if isinstance(value, int) and value > 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
-        return int(value)
-    return None
+    return value if 0 < value <= MAX_LIFETIME else None
 
 
 def _moment(x_timestamp: str) -> datetime | None:

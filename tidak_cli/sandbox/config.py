@@ -51,8 +51,8 @@ class Fault:
                 hint="fault switches: delay, status, html, drop, times",
             )
         delay, status, times = data.get("delay", 0.0), data.get("status"), data.get("times")
-        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-            raise ConfigError(f"delay in {where} must be a number of seconds")
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 3600:
+            raise ConfigError(f"delay in {where} must be a number of seconds up to 3600")
         if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
             raise ConfigError(f"status in {where} must be an HTTP status code such as 503")
         if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
@@ -163,7 +163,17 @@ def from_profiles(path: Path, *, warn: list[str] | None = None) -> SandboxConfig
             if warn is not None:
                 warn.append(f"[{provider_name}.{profile_name}] skipped: {error.message}")
             continue
-        clients.setdefault(provider_name, []).append(client)
+        known = clients.setdefault(provider_name, [])
+        first = next((other for other in known if other.client_id == client.client_id), None)
+        if first is not None:
+            # A gateway holds one key per client id: the first profile registers it.
+            if warn is not None:
+                warn.append(
+                    f"[{provider_name}.{profile_name}] skipped: client {client.client_id} is already "
+                    f"registered by {first.source}"
+                )
+            continue
+        known.append(client)
     return SandboxConfig(clients, source=f"profiles in {path}")
 
 

@@ -97,7 +97,10 @@ class SnapGateway:
             return self._error(400, "02", "Invalid Mandatory Field grantType")
         if grant != "client_credentials":
             return self._error(400, "01", "Invalid Field Format grantType")
-        stamp = datetime.fromisoformat(x_timestamp.replace("Z", "+00:00"))
+        try:
+            stamp = datetime.fromisoformat(x_timestamp.replace("Z", "+00:00"))
+        except ValueError:  # the right shape, an impossible date
+            return self._error(400, "01", "Invalid Field Format X-TIMESTAMP")
         if abs(now - stamp) > ALLOWED_SKEW:
             return self._error(401, "00", "Unauthorized. X-TIMESTAMP is not within 5 minutes of server time")
         client = config.client(self.provider.name, client_id)
