@@ -51,6 +51,20 @@ def test_json_output_has_every_field(provider: str, profiles: Path, sandbox: San
     assert before + timedelta(seconds=890) <= expires_at <= datetime.now(UTC) + timedelta(seconds=901)
 
 
+@pytest.mark.parametrize("output", ["pretty", "token", "json", "env", "header"])
+@pytest.mark.parametrize("provider", SNAP)
+def test_every_provider_in_every_format(provider: str, output: str, profiles: Path, sandbox: Sandbox) -> None:
+    run = paytoken("get", provider, "--profile", "demo", "-o", output)
+    assert run.exit_code == 0, run.output
+    token = json.loads(paytoken("get", provider, "-p", "demo", "-o", "json").stdout)["access_token"]
+    assert len(token) >= 32
+    # Each call is a fresh token from the gateway: the format only changes how it is shown.
+    expected_start = {"token": "", "header": "Authorization: Bearer ", "env": "export PAYTOKEN_ACCESS_TOKEN='",
+                      "json": "{", "pretty": "╭"}[output]
+    assert run.stdout.startswith(expected_start)
+    assert requests_to(sandbox, provider) == 2
+
+
 def test_expires_in_is_read_as_string_and_as_integer(profiles: Path, sandbox: Sandbox) -> None:
     # NICEPAY sends "900", DOKU SNAP sends 900: both must give a number of seconds.
     nicepay = json.loads(paytoken("get", "nicepay", "-p", "demo", "-o", "json").stdout)
