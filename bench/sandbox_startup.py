@@ -50,8 +50,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         config = Workspace(Path(directory)).sandbox_config
         times = [one_start(config) for _ in range(runs)]
-    print(f"paytoken sandbox: exec to first answer, median of {runs}: {statistics.median(times) * 1000:.0f} ms "
-          f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); target < 1000 ms")
+    print(
+        f"paytoken sandbox: exec to first answer, median of {runs}: {statistics.median(times) * 1000:.0f} ms "
+        f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}); target < 1000 ms"
+    )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,13 @@ def test_every_provider_in_every_format(provider: str, output: str, profiles: Pa
     token = json.loads(paytoken("get", provider, "-p", "demo", "-o", "json").stdout)["access_token"]
     assert len(token) >= 32
     # Each call is a fresh token from the gateway: the format only changes how it is shown.
-    expected_start = {"token": "", "header": "Authorization: Bearer ", "env": "export PAYTOKEN_ACCESS_TOKEN='",
-                      "json": "{", "pretty": "╭"}[output]
+    expected_start = {
+        "token": "",
+        "header": "Authorization: Bearer ",
+        "env": "export PAYTOKEN_ACCESS_TOKEN='",
+        "json": "{",
+        "pretty": "╭",
+    }[output]
     assert run.stdout.startswith(expected_start)
     assert requests_to(sandbox, provider) == 2
 
