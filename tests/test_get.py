@@ -113,7 +113,7 @@ def test_header_output(profiles: Path, sandbox: Sandbox) -> None:
 def test_pretty_output_names_provider_profile_and_expiry(profiles: Path, sandbox: Sandbox) -> None:
     run = paytoken("get", "nicepay", "-p", "demo", "-o", "pretty")
     assert run.exit_code == 0, run.output
-    for text in ("nicepay", "demo", "Bearer", "in 14 min", "no, fresh from the gateway"):
+    for text in ("nicepay", "demo", "Bearer", "in 15 min", "no, fresh from the gateway"):
         assert text in run.stdout
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from .providers import PROVIDERS
 from .providers.base import Provider
 from .providers.snap import SnapProvider
 from .sandbox import Sandbox, load_config
+from .sandbox.gateways import gateway_for
 from .transport import Transport
 
 __all__ = ["DemoRow", "Workspace", "run_demo"]
@@ -42,14 +44,14 @@ class Workspace:
         self._profiles: list[str] = []
         sandbox: list[str] = []
         for index, provider in enumerate(PROVIDERS.values(), start=1):
-            if isinstance(provider, SnapProvider):
-                profile_table, sandbox_table = self._snap(provider, index)
-                self._profiles.append(profile_table)
-                sandbox.append(sandbox_table)
+            make = self._snap if isinstance(provider, SnapProvider) else self._shared_secrets
+            profile_table, sandbox_table = make(provider, index)
+            self._profiles.append(profile_table)
+            sandbox.append(sandbox_table)
         self.sandbox_config = directory / "sandbox.toml"
         self.sandbox_config.write_text("\n".join(sandbox), encoding="utf-8")
 
-    def _snap(self, provider: SnapProvider, index: int) -> tuple[str, str]:
+    def _snap(self, provider: Provider, index: int) -> tuple[str, str]:
         from .keys import generate, write_key_pair
 
         client_id = f"DEMO-{provider.name.upper()}-{index:03d}"
@@ -65,6 +67,19 @@ class Workspace:
             f"public_key_file = {_toml_string(str(pair.public_path))}\n"
         )
         return profile, sandbox
+
+    @staticmethod
+    def _shared_secrets(provider: Provider, index: int) -> tuple[str, str]:
+        # Both halves hold the same values, as partner and gateway do after onboarding.
+        values = {
+            setting.name: secrets.token_urlsafe(24)
+            if setting.is_secret
+            else f"DEMO-{provider.name.upper()}-{setting.name.upper().replace('_', '-')}-{index:03d}"
+            for setting in provider.settings
+            if setting.required
+        }
+        lines = "".join(f"{key} = {_toml_string(value)}\n" for key, value in values.items())
+        return f"[{provider.name}.demo]\n{lines}", f"[{provider.name}]\n{lines}"
 
     def write_profiles(self, base_url: str, name: str = "profiles.toml") -> Path:
         """Write the profiles file (each table named `demo`) pointing every provider at base_url."""
@@ -92,7 +107,7 @@ def _one(provider: Provider, profiles_path: Path, transport: Transport) -> DemoR
     client_id = ""
     try:
         profile = load_profile(provider, "demo", profiles_file=profiles_path)
-        client_id = profile.text("client_id") or ""
+        client_id = profile.text(gateway_for(provider).identity_key) or ""
         result = tokens.fetch(provider, profile, transport=transport)
     except PaytokenError as failure:
         return DemoRow(provider.name, client_id, None, None, (time.perf_counter() - started) * 1000, failure)

@@ -70,11 +70,14 @@ class RejectedError(PaytokenError):
         gateway_message: str | None = None,
         details: Sequence[str] = (),
         hint: str | None = None,
+        echoed_signature: str | None = None,
     ) -> None:
         super().__init__(message, details=details, hint=hint)
         self.status = status
         self.code = code
         self.gateway_message = gateway_message
+        # A signature the gateway put in its answer (Finpay staging echoes the one it expected).
+        self.echoed_signature = echoed_signature
 
 
 class NetworkError(PaytokenError):

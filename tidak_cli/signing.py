@@ -17,10 +17,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JAKARTA",
+    "aes256_cbc_b64",
+    "aes256_cbc_decrypt_b64",
     "b64",
     "hmac_sha256",
+    "jakarta_compact",
     "jakarta_iso",
     "jakarta_iso_millis",
+    "jakarta_spaced",
     "rsa_sha256_b64",
     "rsa_sha256_verify",
     "rsa_signed_digest",
@@ -50,6 +54,16 @@ def jakarta_iso_millis(now: datetime) -> str:
     return _aware(now).astimezone(JAKARTA).isoformat(timespec="milliseconds")
 
 
+def jakarta_compact(now: datetime) -> str:
+    """Format as Jakarta `yyyyMMddHHmmss`: `20240821142750` (Finpay's reqDtime)."""
+    return _aware(now).astimezone(JAKARTA).strftime("%Y%m%d%H%M%S")
+
+
+def jakarta_spaced(now: datetime) -> str:
+    """Format as Jakarta `2018-10-09 14:24:00` (Faspay's faspay-timestamp)."""
+    return _aware(now).astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def utc_z(now: datetime) -> str:
     """Format as UTC with a `Z`: `2020-08-11T08:45:42Z`."""
     return _aware(now).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -68,6 +82,34 @@ def sha256_b64(data: bytes) -> str:
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
     """Return the raw HMAC-SHA256 of message under key."""
     return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def aes256_cbc_b64(key: bytes, iv: bytes, plaintext: str) -> str:
+    """Encrypt UTF-8 plaintext with AES-256-CBC and PKCS#7 padding; return standard base64."""
+    from cryptography.hazmat.primitives import padding as symmetric_padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    padder = symmetric_padding.PKCS7(algorithms.AES.block_size).padder()
+    padded = padder.update(plaintext.encode("utf-8")) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return b64(encryptor.update(padded) + encryptor.finalize())
+
+
+def aes256_cbc_decrypt_b64(key: bytes, iv: bytes, ciphertext: str) -> str | None:
+    """Reverse aes256_cbc_b64; None when the text is not base64, not whole blocks, or not padded."""
+    import binascii
+
+    from cryptography.hazmat.primitives import padding as symmetric_padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    try:
+        raw = base64.b64decode(ciphertext, validate=True)
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+        padded = decryptor.update(raw) + decryptor.finalize()
+        unpadder = symmetric_padding.PKCS7(algorithms.AES.block_size).unpadder()
+        return (unpadder.update(padded) + unpadder.finalize()).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
 
 
 def rsa_sha256_b64(key: RSAPrivateKey, message: bytes) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from .errors import RejectedError
@@ -63,8 +63,12 @@ def fetch(
     try:
         token = provider.parse(response.status, response.body)
     except RejectedError as error:
-        error.details = (*error.details, *time_facts(request, response, received_at))
+        sent = [f"signature paytoken sent:               {request.signature}"] if error.echoed_signature else []
+        error.details = (*error.details, *sent, *time_facts(request, response, received_at))
         raise
+    if token.expires_in is None and token.expires_at is None and request.requested_lifetime:
+        # The gateway did not say; the lifetime asked for is the best estimate (DOKU's valid_time).
+        token = replace(token, expires_in=request.requested_lifetime)
     return TokenResult(provider.name, profile.name, token.anchored(received_at), False, request, response)
 
 

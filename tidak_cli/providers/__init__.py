@@ -9,6 +9,9 @@ from collections.abc import Mapping
 
 from ..errors import UsageError
 from .base import CliOption, Comparison, Provider, SignedRequest, Token
+from .doku import DokuProvider
+from .faspay_sendme import FaspaySendMeProvider
+from .finpay_widget import FinpayWidgetProvider
 from .snap import SnapProvider
 
 __all__ = ["PROVIDERS", "CliOption", "Comparison", "Provider", "SignedRequest", "Token", "lookup"]
@@ -49,6 +52,9 @@ BUILT_IN: tuple[Provider, ...] = (
         accepted_timestamps=("jakarta", "utc", "jakarta-millis"),
         configurable=True,
     ),
+    DokuProvider(),
+    FinpayWidgetProvider(),
+    FaspaySendMeProvider(),
 )
 
 PROVIDERS: Mapping[str, Provider] = {provider.name: provider for provider in BUILT_IN}

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from ..errors import GatewayError
+from ..errors import GatewayError, PaytokenError, RejectedError
 from ..profiles import Profile, Setting
+from ..signing import JAKARTA
 
 __all__ = [
     "NONCE",
@@ -19,7 +21,13 @@ __all__ = [
     "SignedRequest",
     "Token",
     "compact_json",
+    "iso_moment",
+    "jakarta_moment",
+    "lifetime_seconds",
     "parse_json_object",
+    "plain_compare",
+    "snippet",
+    "unexpected_answer",
     "unreadable_answer",
 ]
 
@@ -56,6 +64,8 @@ class SignedRequest:
     derivation: tuple[tuple[str, str], ...] = ()
     # The moment the signed timestamp claims, when it can be read (gateways accept it for minutes only).
     signed_at: datetime | None = None
+    # The token lifetime the request asked for (DOKU's valid_time), the expiry of last resort.
+    requested_lifetime: int | None = None
 
     @property
     def body_text(self) -> str | None:
@@ -166,6 +176,80 @@ def parse_json_object(body: bytes) -> dict[str, object] | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
+
+
+# No gateway issues tokens for longer; a larger lifetime is a mistake, treated as unknown.
+MAX_LIFETIME = 366 * 24 * 3600
+
+
+def lifetime_seconds(value: object) -> int | None:
+    """Read a token lifetime sent as 900 or "900"; anything else, or beyond a year, is unknown (None)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}\s*", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 < value <= MAX_LIFETIME else None
+
+
+def jakarta_moment(text: str, layout: str) -> datetime | None:
+    """Read a Jakarta wall-clock time written in layout (strptime), or None."""
+    try:
+        return datetime.strptime(text, layout).replace(tzinfo=JAKARTA)
+    except ValueError:
+        return None
+
+
+def iso_moment(timestamp: str) -> datetime | None:
+    """Read an ISO 8601 timestamp with an offset (or Z); None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def snippet(body: bytes, limit: int = 300) -> str:
+    """The start of a body, verbatim but printable, for error messages."""
+    text = body[:limit].decode("utf-8", errors="replace").strip()
+    return text + ("…" if len(body) > limit else "")
+
+
+def unexpected_answer(status: int, body: bytes, gateway: str, expected: str) -> PaytokenError:
+    """The error for an answer that is not the gateway's documented JSON: a rejection if 4xx."""
+    if 400 <= status < 500:
+        return RejectedError(
+            f"{gateway} rejected the token request with HTTP {status}",
+            status=status,
+            details=[f"body: {snippet(body)!r}" if body.strip() else "body is empty"],
+            hint="a 404 or 405 usually means a wrong base_url or token path"
+            if status in (404, 405)
+            else "the body above is the gateway's own words",
+        )
+    return unreadable_answer(status, body, gateway, expected)
+
+
+def plain_compare(request: SignedRequest, signature: str) -> Comparison:
+    """Compare a symmetric signature (HMAC, AES): equality, and the encoding slips that are easy to see."""
+    ours = request.signature
+    if signature == ours:
+        return Comparison(True, ("the signature matches, byte for byte",))
+    if signature.strip() == ours:
+        return Comparison(False, ("same signature, with whitespace around it",), hint="remove the whitespace")
+    if signature.strip().lower() == ours.lower():
+        return Comparison(
+            False,
+            ("same signature in the other letter case",),
+            hint="this gateway compares the text exactly: use the case shown under Signature",
+        )
+    return Comparison(
+        False,
+        (
+            "the signatures differ; a keyed hash cannot tell which input differs",
+            "compare your string to sign with the one shown, byte for byte, and check the secret",
+        ),
+        hint="pass the timestamp and request id you used (--timestamp, and the provider's id option) "
+        "so that paytoken signs the same inputs",
+    )
 
 
 def unreadable_answer(status: int, body: bytes, gateway: str, expected: str) -> GatewayError:

@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError, GatewayError, RejectedError
 from ..profiles import Profile, Setting
 from ..signing import jakarta_iso, jakarta_iso_millis, utc_z
-from .base import CliOption, Comparison, SignedRequest, Token, compact_json, parse_json_object, unreadable_answer
+from .base import (
+    CliOption,
+    Comparison,
+    SignedRequest,
+    Token,
+    compact_json,
+    iso_moment,
+    lifetime_seconds,
+    parse_json_object,
+    unexpected_answer,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -52,9 +62,6 @@ _GENERIC_SETTINGS: tuple[Setting, ...] = (
     Setting("body", "request body as a TOML table (replaces the default)", "table"),
     Setting("headers", "extra request headers as a TOML table", "table"),
 )
-
-# No gateway issues tokens for longer; a larger expiresIn is a mistake, treated as unknown.
-MAX_LIFETIME = 366 * 24 * 3600
 
 _SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
 
@@ -185,20 +192,13 @@ class SnapProvider:
             string_to_sign=string_to_sign,
             signature=signature,
             algorithm=self.algorithm,
-            signed_at=_moment(x_timestamp),
+            signed_at=iso_moment(x_timestamp),
         )
 
     def parse(self, status: int, body: bytes) -> Token:
         data = parse_json_object(body)
         if data is None:
-            if 400 <= status < 500:
-                raise RejectedError(
-                    f"{self.title} rejected the token request with HTTP {status} and no SNAP answer",
-                    status=status,
-                    details=[f"body starts: {body[:120].decode('utf-8', errors='replace')!r}"],
-                    hint="a 404 or 405 usually means a wrong base_url or token path",
-                )
-            raise unreadable_answer(status, body, self.title, "a SNAP JSON answer")
+            raise unexpected_answer(status, body, self.title, "a SNAP JSON answer")
         code = str(data.get("responseCode") or "")
         message = str(data.get("responseMessage") or "")
         token = data.get("accessToken")
@@ -212,7 +212,7 @@ class SnapProvider:
             return Token(
                 access_token=token,
                 token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
-                expires_in=_seconds(data.get("expiresIn")),
+                expires_in=lifetime_seconds(data.get("expiresIn")),
                 expires_at=None,
                 response=data,
             )
@@ -285,20 +285,3 @@ def _decode_signature(text: str) -> tuple[bytes | None, str]:
     except (binascii.Error, ValueError):
         return None, ""
     return decoded, ("base64 with line breaks or spaces" if compact != text else "base64")
-
-
-def _seconds(value: object) -> int | None:
-    # NICEPAY and Finpay send "900", others 900. Anything else, or a lifetime beyond a year, is unknown.
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}\s*", value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value if 0 < value <= MAX_LIFETIME else None
-
-
-def _moment(x_timestamp: str) -> datetime | None:
-    try:
-        stamp = datetime.fromisoformat(x_timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else None

@@ -14,9 +14,6 @@ from ..providers import PROVIDERS
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-    from ..profiles import Profile
-    from ..providers.snap import SnapProvider
-
 __all__ = ["DEFAULT_TOKEN_TTL", "Client", "Fault", "SandboxConfig", "from_profiles", "load_config"]
 
 DEFAULT_TOKEN_TTL = 900
@@ -111,54 +108,52 @@ def _known(name: str, path: Path) -> None:
 
 def _client(provider: str, table: Mapping[str, object], path: Path, index: int) -> Client:
     from ..keys import load_public_key
+    from .gateways import gateway_for
 
+    gateway = gateway_for(PROVIDERS[provider])
     where = f"[{provider}] #{index + 1} of {path}"
-    client_id = table.get("client_id")
-    if not isinstance(client_id, str) or not client_id:
-        raise ConfigError(f"client_id is not set in {where}")
+    # Each gateway knows its partners by its own name for them; client_id is accepted everywhere.
+    identity = table.get(gateway.identity_key, table.get("client_id"))
+    if not isinstance(identity, str) or not identity:
+        raise ConfigError(f"{gateway.identity_key} is not set in {where}")
     public_key = None
-    if "public_key" in table or "public_key_file" in table:
-        inline, file = table.get("public_key"), table.get("public_key_file")
-        if isinstance(inline, str):
-            public_key = load_public_key(inline.encode(), source=f"public_key in {where}")
-        elif isinstance(file, str):
-            key_path = Path(file).expanduser()
-            key_path = key_path if key_path.is_absolute() else path.parent / key_path
-            try:
-                data = key_path.read_bytes()
-            except OSError as error:
-                raise ConfigError(f"cannot read public_key_file {key_path} ({where}): {error.strerror}") from None
-            public_key = load_public_key(data, source=f"public_key_file {key_path}")
-    secrets = {
-        key: value
-        for key, value in table.items()
-        if key not in {"client_id", "public_key", "public_key_file"} and isinstance(value, str)
-    }
-    return Client(client_id, public_key, secrets, where)
+    inline, file = table.get("public_key"), table.get("public_key_file")
+    if isinstance(inline, str):
+        public_key = load_public_key(inline.encode(), source=f"public_key in {where}")
+    elif isinstance(file, str):
+        key_path = Path(file).expanduser()
+        key_path = key_path if key_path.is_absolute() else path.parent / key_path
+        try:
+            data = key_path.read_bytes()
+        except OSError as error:
+            raise ConfigError(f"cannot read public_key_file {key_path} ({where}): {error.strerror}") from None
+        public_key = load_public_key(data, source=f"public_key_file {key_path}")
+    named = {"client_id", gateway.identity_key, "public_key", "public_key_file"}
+    secrets = {key: value for key, value in table.items() if key not in named and isinstance(value, str)}
+    client = Client(identity, public_key, secrets, where)
+    gateway.check_client(client, where)
+    return client
 
 
 def from_profiles(path: Path, *, warn: list[str] | None = None) -> SandboxConfig:
     """Accept the partners a profiles file describes, as if each had onboarded with the gateway.
 
     SNAP profiles contribute their client id and public key (public_key_file, else the public half of
-    the private key: the sandbox is local, and the key never leaves the machine).
+    the private key: the sandbox is local, and the key never leaves the machine); the others their
+    shared secrets, which the real gateway holds too.
     """
     from ..profiles import profile_names, read_profiles_file, resolve_profile
-    from ..providers.snap import SnapProvider
+    from .gateways import gateway_for
 
     document, _ = read_profiles_file(path)
     clients: dict[str, list[Client]] = {}
     for provider_name, profile_name in profile_names(document):
         provider = PROVIDERS.get(provider_name)
-        table = document[provider_name][profile_name]  # type: ignore[index]
         if provider is None:
             continue
+        table = document[provider_name][profile_name]  # type: ignore[index]
         try:
-            profile = resolve_profile(provider, profile_name, table, path=path)
-            if isinstance(provider, SnapProvider):
-                client = _snap_client(provider, profile)
-            else:
-                continue
+            client = gateway_for(provider).client_from(resolve_profile(provider, profile_name, table, path=path))
         except ConfigError as error:
             if warn is not None:
                 warn.append(f"[{provider_name}.{profile_name}] skipped: {error.message}")
@@ -166,7 +161,7 @@ def from_profiles(path: Path, *, warn: list[str] | None = None) -> SandboxConfig
         known = clients.setdefault(provider_name, [])
         first = next((other for other in known if other.client_id == client.client_id), None)
         if first is not None:
-            # A gateway holds one key per client id: the first profile registers it.
+            # A gateway holds one set of credentials per client id: the first profile registers it.
             if warn is not None:
                 warn.append(
                     f"[{provider_name}.{profile_name}] skipped: client {client.client_id} is already "
@@ -175,15 +170,3 @@ def from_profiles(path: Path, *, warn: list[str] | None = None) -> SandboxConfig
             continue
         known.append(client)
     return SandboxConfig(clients, source=f"profiles in {path}")
-
-
-def _snap_client(provider: SnapProvider, profile: Profile) -> Client:
-    from ..keys import load_public_key
-
-    if "public_key_file" in profile.files:
-        public_key = load_public_key(
-            profile.files["public_key_file"], source=f"public_key_file {profile.get('public_key_file')}"
-        )
-    else:
-        public_key = provider.private_key(profile).public_key()
-    return Client(profile.require_text("client_id"), public_key, {}, profile.where)

@@ -1,26 +1,37 @@
 """The gateways' side of each recipe: verify a token request exactly as the gateway does, answer in its shape.
 
-A gateway here reads only the provider's public facts (path, accepted timestamp forms, answer shapes)
-and the signing primitives; it never calls the provider's `build`, so a bug there cannot hide itself.
+A gateway here reads the provider's public facts (path, accepted timestamp forms) and uses the recipe's
+primitives (pinned by the spec's vectors and by openssl in the tests), but never calls a provider's
+`build`: the request is checked from the bytes received, as the gateway checks it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..providers.base import Provider
-from ..providers.snap import TIMESTAMP_PATTERNS, SnapProvider
-from ..signing import rsa_sha256_verify
+from ..errors import ConfigError
 from .config import Client, SandboxConfig
 
-__all__ = ["Gateway", "Incoming", "Reply", "gateway_for"]
+if TYPE_CHECKING:
+    from ..profiles import Profile
+    from ..providers.base import Provider
+
+__all__ = [
+    "ALLOWED_SKEW",
+    "Gateway",
+    "Incoming",
+    "Reply",
+    "gateway_for",
+    "new_token",
+    "require_secrets",
+    "secrets_client",
+    "within_skew",
+]
 
 # How far a signed timestamp may be from the gateway's clock.
 ALLOWED_SKEW = timedelta(minutes=5)
@@ -52,13 +63,30 @@ class Reply:
 
 
 class Gateway(Protocol):
+    """One gateway's token endpoint as the gateway runs it."""
+
     @property
     def provider(self) -> Provider: ...
 
-    def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply: ...
+    @property
+    def identity_key(self) -> str:
+        """The profile key that identifies a partner to this gateway (client_id, merchant_id, faspay_key)."""
+        ...
+
+    def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
+        """Verify request as the gateway would and answer in its shape."""
+        ...
 
     def failure(self, status: int) -> Reply:
         """The gateway's own shape for a server-side failure (the 5xx fault)."""
+        ...
+
+    def client_from(self, profile: Profile) -> Client:
+        """Register the partner a profile describes, as onboarding with the gateway would."""
+        ...
+
+    def check_client(self, client: Client, where: str) -> None:
+        """Refuse a sandbox config entry that lacks what this gateway verifies with."""
         ...
 
 
@@ -66,73 +94,39 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-@dataclass(frozen=True)
-class SnapGateway:
-    provider: SnapProvider
-
-    def _error(self, status: int, case: str, message: str) -> Reply:
-        return Reply.json(status, {"responseCode": f"{status}73{case}", "responseMessage": message})
-
-    def failure(self, status: int) -> Reply:
-        return self._error(status, "00", "General Error" if status != 504 else "Timeout")
-
-    def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
-        if request.method != "POST":
-            return self._error(405, "00", "Method Not Allowed")
-        content_type = request.header("Content-Type") or ""
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            return self._error(400, "00", "Bad Request. Content-Type must be application/json")
-        for name in ("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE"):
-            if not request.header(name):
-                return self._error(400, "02", f"Invalid Mandatory Field {name}")
-        x_timestamp = request.header("X-TIMESTAMP") or ""
-        client_id = request.header("X-CLIENT-KEY") or ""
-        if not any(TIMESTAMP_PATTERNS[form].fullmatch(x_timestamp) for form in self.provider.accepted_timestamps):
-            return self._error(400, "01", "Invalid Field Format X-TIMESTAMP")
-        try:
-            grant = json.loads(request.body.decode("utf-8")).get("grantType")
-        except (UnicodeDecodeError, ValueError, AttributeError, RecursionError):
-            return self._error(400, "00", "Bad Request")
-        if grant is None:
-            return self._error(400, "02", "Invalid Mandatory Field grantType")
-        if grant != "client_credentials":
-            return self._error(400, "01", "Invalid Field Format grantType")
-        try:
-            stamp = datetime.fromisoformat(x_timestamp.replace("Z", "+00:00"))
-        except ValueError:  # the right shape, an impossible date
-            return self._error(400, "01", "Invalid Field Format X-TIMESTAMP")
-        if abs(now - stamp) > ALLOWED_SKEW:
-            return self._error(401, "00", "Unauthorized. X-TIMESTAMP is not within 5 minutes of server time")
-        client = config.client(self.provider.name, client_id)
-        if client is None or client.public_key is None:
-            return self._error(401, "00", "Unauthorized. Unknown X-CLIENT-KEY")
-        if not _verifies(client, request.header("X-SIGNATURE") or "", f"{client_id}|{x_timestamp}"):
-            return self._error(401, "00", "Unauthorized. Invalid Signature")
-        expires_in: int | str = str(config.token_ttl) if self.provider.expires_in_as_string else config.token_ttl
-        return Reply.json(
-            200,
-            {
-                "responseCode": "2007300",
-                "responseMessage": "Successful",
-                "accessToken": new_token(),
-                "tokenType": "Bearer",
-                "expiresIn": expires_in,
-            },
-            issued=True,
-        )
+def within_skew(moment: datetime, now: datetime) -> bool:
+    return abs(now - moment) <= ALLOWED_SKEW
 
 
-def _verifies(client: Client, signature: str, string_to_sign: str) -> bool:
-    assert client.public_key is not None
-    try:
-        raw = base64.b64decode(signature, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return rsa_sha256_verify(client.public_key, raw, string_to_sign.encode("utf-8"))
+def secrets_client(profile: Profile, identity_key: str, secret_keys: tuple[str, ...]) -> Client:
+    """A partner known by shared secrets: the gateway holds the same values as the profile."""
+    values = {key: profile.require_text(key) for key in secret_keys}
+    return Client(profile.require_text(identity_key), None, values, profile.where)
+
+
+def require_secrets(client: Client, keys: tuple[str, ...], where: str) -> None:
+    missing = [key for key in keys if not client.secrets.get(key)]
+    if missing:
+        raise ConfigError(f"{where} lacks {', '.join(missing)}", hint="the sandbox verifies with the same secrets")
 
 
 def gateway_for(provider: Provider) -> Gateway:
     """Return the sandbox gateway that verifies provider's recipe."""
+    from ..providers.doku import DokuProvider
+    from ..providers.faspay_sendme import FaspaySendMeProvider
+    from ..providers.finpay_widget import FinpayWidgetProvider
+    from ..providers.snap import SnapProvider
+    from .doku import DokuGateway
+    from .faspay_sendme import FaspayGateway
+    from .finpay_widget import FinpayGateway
+    from .snap import SnapGateway
+
     if isinstance(provider, SnapProvider):
         return SnapGateway(provider)
+    if isinstance(provider, DokuProvider):
+        return DokuGateway(provider)
+    if isinstance(provider, FinpayWidgetProvider):
+        return FinpayGateway(provider)
+    if isinstance(provider, FaspaySendMeProvider):
+        return FaspayGateway(provider)
     raise LookupError(f"the sandbox has no gateway for {provider.name}")

@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..providers import PROVIDERS
+from ..redact import Redactor
 from .config import Fault, SandboxConfig
 from .gateways import Gateway, Incoming, Reply, gateway_for
 
@@ -26,6 +28,8 @@ _HTML_PAGE = (
     b"<body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>"
 )
 _MAX_REQUEST_BODY = 1024 * 1024
+# The last requests received, as received (secret headers masked), for `GET /_sandbox/requests`.
+RECENT_REQUESTS = 50
 
 Log = Callable[[str], None]
 
@@ -52,6 +56,7 @@ class Sandbox:
             self._gateways.setdefault(provider.token_path, gateway)
         self._faults: dict[str, Fault] = dict(config.faults)
         self._counts: dict[str, _Counts] = {name: _Counts() for name in PROVIDERS}
+        self._recent: deque[dict[str, object]] = deque(maxlen=RECENT_REQUESTS)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -113,6 +118,7 @@ class Sandbox:
         with self._lock:
             self._faults = dict(self.config.faults)
             self._counts = {name: _Counts() for name in PROVIDERS}
+            self._recent.clear()
 
     def _take_fault(self, provider: str) -> Fault | None:
         with self._lock:
@@ -125,10 +131,18 @@ class Sandbox:
                     del self._faults[provider]
             return fault
 
-    def _arrived(self, provider: str) -> None:
+    def _arrived(self, provider: str, request: Incoming) -> None:
         # Counted on arrival, so an observer sees a request that is still being delayed.
+        seen: dict[str, object] = {
+            "provider": provider,
+            "method": request.method,
+            "path": request.path,
+            "headers": Redactor().headers(request.headers),
+            "body": request.body.decode("utf-8", errors="replace"),
+        }
         with self._lock:
             self._counts[provider].requests += 1
+            self._recent.append(seen)
 
     def _settled(self, provider: str, reply: Reply | None, faulted: bool) -> None:
         with self._lock:
@@ -151,7 +165,7 @@ class Sandbox:
             paths = {gateway.provider.name: path for path, gateway in self._gateways.items()}
             return Reply.json(404, {"error": f"no token endpoint at {request.path}", "paths": paths})
         name = gateway.provider.name
-        self._arrived(name)
+        self._arrived(name, request)
         fault = self._take_fault(name)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -178,6 +192,9 @@ class Sandbox:
         action = (request.method, request.path)
         if action == ("GET", "/_sandbox/stats"):
             return Reply.json(200, self.stats())
+        if action == ("GET", "/_sandbox/requests"):
+            with self._lock:
+                return Reply.json(200, {"requests": list(self._recent)})
         if action == ("POST", "/_sandbox/reset"):
             self.reset()
             return Reply.json(200, {"reset": True})

@@ -1,0 +1,190 @@
+"""DOKU partner API token (non-SNAP): HMAC-SHA256 over five header lines, one of them the body's digest.
+
+Recipe: SPEC 1.2 (DOKU "Signature component", Jokul/partner v1 docs).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ..errors import ConfigError, GatewayError, RejectedError
+from ..profiles import Profile, Setting
+from ..signing import b64, hmac_sha256, sha256_b64, utc_z
+from .base import (
+    NONCE,
+    CliOption,
+    Comparison,
+    SignedRequest,
+    Token,
+    compact_json,
+    iso_moment,
+    parse_json_object,
+    plain_compare,
+    snippet,
+    unexpected_answer,
+)
+
+__all__ = ["DokuProvider", "component", "jwt_expiry"]
+
+SIGNATURE_PREFIX = "HMACSHA256="
+MAX_REQUEST_ID = 128
+
+
+def component(client_id: str, request_id: str, timestamp: str, target: str, digest: str | None) -> str:
+    """The string DOKU signs: header lines joined by \\n, no trailing newline, Digest only with a body."""
+    lines = [
+        f"Client-Id:{client_id}",
+        f"Request-Id:{request_id}",
+        f"Request-Timestamp:{timestamp}",
+        f"Request-Target:{target}",
+    ]
+    if digest is not None:
+        lines.append(f"Digest:{digest}")
+    return "\n".join(lines)
+
+
+def jwt_expiry(token: str) -> datetime | None:
+    """Read a JWT's `exp` claim without verifying it (the token is the gateway's business, not ours)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+        expiry = claims.get("exp") if isinstance(claims, dict) else None
+        if isinstance(expiry, bool) or not isinstance(expiry, int | float) or not math.isfinite(expiry):
+            return None
+        return datetime.fromtimestamp(expiry, UTC)
+    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError, OSError, RecursionError):
+        return None
+
+
+@dataclass(frozen=True)
+class DokuProvider:
+    """DOKU's partner token endpoint."""
+
+    name: str = "doku"
+    title: str = "DOKU partner API"
+    token_path: str = "/adv-core-api/partner/v1.0/token"
+    base_urls: Mapping[str, str] = field(
+        default_factory=lambda: {"sandbox": "https://api-uat.doku.com", "production": "https://api.doku.com"}
+    )
+    algorithm: str = "HMAC-SHA256"
+    settings: tuple[Setting, ...] = (
+        Setting("client_id", "the Client-Id: your Brand ID, e.g. BRN-0001-10791114622547", "text", required=True),
+        Setting("secret_key", "the shared secret key DOKU issued", "secret", required=True),
+        Setting("valid_time", "token lifetime to ask for, in minutes", "integer"),
+    )
+    one_of: tuple[tuple[str, ...], ...] = ()
+    options: tuple[CliOption, ...] = (
+        CliOption("--valid-time", "valid_time", "token lifetime to ask for, in minutes", "MINUTES"),
+        CliOption("--request-id", NONCE, "use this Request-Id instead of a fresh UUID4", "ID"),
+    )
+
+    @property
+    def recipe(self) -> tuple[str, ...]:
+        return (
+            f"POST {{base_url}}{self.token_path}, Content-Type: application/json",
+            'body: {"grant_type":"client_credentials","valid_time":"360"} (valid_time only when set), '
+            "compact, sent as exactly those bytes",
+            "headers: Client-Id, Request-Id (UUID4), Request-Timestamp (UTC, 2020-08-11T08:45:42Z), Signature",
+            "string to sign: Client-Id:…\\nRequest-Id:…\\nRequest-Timestamp:…\\n"
+            f"Request-Target:{self.token_path}\\nDigest:base64(SHA-256(body))",
+            'signature: "HMACSHA256=" + base64(HMAC-SHA256(key = secret_key as UTF-8, string to sign))',
+            "expiry: the JWT's exp claim, else valid_time minutes",
+        )
+
+    def new_nonce(self) -> str | None:
+        return str(uuid.uuid4())
+
+    def request_body(self, profile: Profile) -> bytes:
+        valid_time = profile.get("valid_time")
+        fields: dict[str, str] = {"grant_type": "client_credentials"}
+        if valid_time is not None:
+            fields["valid_time"] = str(valid_time)
+        return compact_json(fields)
+
+    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+        client_id = profile.require_text("client_id")
+        secret = profile.require_text("secret_key")
+        request_id = nonce or ""
+        if not request_id or len(request_id) > MAX_REQUEST_ID:
+            raise ConfigError(
+                f"Request-Id must be 1 to {MAX_REQUEST_ID} characters, not {len(request_id)}",
+                hint="leave --request-id out to use a fresh UUID4",
+            )
+        timestamp = when if isinstance(when, str) else utc_z(when)
+        body = self.request_body(profile)
+        digest = sha256_b64(body)
+        string_to_sign = component(client_id, request_id, timestamp, self.token_path, digest)
+        signature = SIGNATURE_PREFIX + b64(hmac_sha256(secret.encode("utf-8"), string_to_sign.encode("utf-8")))
+        valid_time = profile.get("valid_time")
+        return SignedRequest(
+            provider=self.name,
+            method="POST",
+            url=profile.base_url + self.token_path,
+            headers={
+                "Content-Type": "application/json",
+                "Client-Id": client_id,
+                "Request-Id": request_id,
+                "Request-Timestamp": timestamp,
+                "Signature": signature,
+            },
+            body=body,
+            string_to_sign=string_to_sign,
+            signature=signature,
+            algorithm=self.algorithm,
+            derivation=(
+                ("Body bytes", f"{len(body)} bytes, compact JSON, hashed and sent as is"),
+                ("Digest", f"{digest}  (base64 SHA-256 of the body bytes)"),
+                ("HMAC key", f"secret_key as UTF-8 text ({len(secret.encode('utf-8'))} bytes)"),
+            ),
+            signed_at=iso_moment(timestamp),
+            requested_lifetime=int(valid_time) * 60 if isinstance(valid_time, int) else None,
+        )
+
+    def parse(self, status: int, body: bytes) -> Token:
+        data = parse_json_object(body)
+        token = data.get("token") if data is not None else None
+        if 200 <= status < 300 and isinstance(token, str) and token:
+            assert data is not None
+            return Token(token, "Bearer", None, jwt_expiry(token), data)
+        if status >= 500:
+            raise GatewayError(
+                f"{self.title} failed with HTTP {status}",
+                details=[f"body: {snippet(body)!r}"] if body.strip() else ["body is empty"],
+                hint="the gateway failed on its side: retry later",
+            )
+        if 400 <= status < 500 and data is not None:
+            # DOKU does not document this error format: show it as received.
+            raise RejectedError(
+                f"{self.title} rejected the token request with HTTP {status}",
+                status=status,
+                details=[f"body: {snippet(body)}"],
+                hint="401 usually means the Signature: check secret_key, and that the Digest was computed over "
+                "the exact body bytes sent (`paytoken sign doku` shows both)",
+            )
+        if 200 <= status < 300 and data is not None:
+            raise GatewayError(
+                f"{self.title} answered HTTP {status} without a token",
+                details=[f"body: {snippet(body)}"],
+                hint="the answer has no `token` field: retry, and report it to DOKU if it persists",
+            )
+        raise unexpected_answer(status, body, self.title, 'JSON with a "token"')
+
+    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
+        result = plain_compare(request, signature)
+        if not result.matches and signature.strip() == request.signature.removeprefix(SIGNATURE_PREFIX):
+            return Comparison(
+                False,
+                (f"same HMAC, but without the {SIGNATURE_PREFIX} prefix",),
+                hint=f"the Signature header is {SIGNATURE_PREFIX} followed by the base64 HMAC",
+            )
+        return result

@@ -1,0 +1,181 @@
+"""Faspay SendMe (v1) access token: AES-256-CBC with a key and IV derived from faspay_secret.
+
+Recipe: SPEC 1.4 (Faspay SendMe API and its official PHP and Java SDKs, which both encrypt the signature).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..errors import GatewayError, RejectedError
+from ..profiles import Profile, Setting
+from ..signing import aes256_cbc_b64, b64, hmac_sha256, jakarta_spaced
+from .base import (
+    CliOption,
+    Comparison,
+    SignedRequest,
+    Token,
+    jakarta_moment,
+    lifetime_seconds,
+    parse_json_object,
+    plain_compare,
+    snippet,
+    unexpected_answer,
+)
+
+__all__ = ["FaspaySendMeProvider", "faspay_aes", "faspay_key_iv", "faspay_string_to_sign"]
+
+SIGNED_METHOD = "GET"
+
+
+def faspay_key_iv(faspay_secret: str, iv: str) -> tuple[bytes, bytes]:
+    """Derive Faspay's AES key (SHA-256 of the secret) and IV (last 16 hex characters of MD5(secret + iv))."""
+    key = hashlib.sha256(faspay_secret.encode("utf-8")).digest()
+    derived_iv = hashlib.md5((faspay_secret + iv).encode("utf-8"), usedforsecurity=False).hexdigest()[-16:]
+    return key, derived_iv.encode("ascii")
+
+
+def faspay_aes(faspay_secret: str, iv: str, plaintext: str) -> str:
+    """Faspay's AES primitive: base64(AES-256-CBC(derived key, derived IV, PKCS#7(plaintext)))."""
+    key, derived_iv = faspay_key_iv(faspay_secret, iv)
+    return aes256_cbc_b64(key, derived_iv, plaintext)
+
+
+def faspay_string_to_sign(path: str, timestamp: str, client_key: str, client_secret: str) -> str:
+    """`GET:{path}:{timestamp}:{base64(client_key:client_secret)}:` (the last field, the body, is empty)."""
+    return ":".join((SIGNED_METHOD, path, timestamp, b64(f"{client_key}:{client_secret}".encode()), ""))
+
+
+@dataclass(frozen=True)
+class FaspaySendMeProvider:
+    """Faspay SendMe's token endpoint."""
+
+    name: str = "faspay-sendme"
+    title: str = "Faspay SendMe"
+    token_path: str = "/account/api/tokens"
+    base_urls: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "sandbox": "https://sendme-sandbox.faspay.co.id",
+            "production": "https://sendme.faspay.co.id",
+        }
+    )
+    algorithm: str = "AES-256-CBC"
+    settings: tuple[Setting, ...] = (
+        Setting("faspay_key", "the faspay-key header value", "text", required=True),
+        Setting("faspay_secret", "derives the AES key and IV", "secret", required=True),
+        Setting("app_key", "first half of faspay-authorization", "text", required=True),
+        Setting("app_secret", "second half of faspay-authorization", "secret", required=True),
+        Setting("client_key", "first half of the signed credentials", "text", required=True),
+        Setting("client_secret", "second half of the signed credentials", "secret", required=True),
+        Setting("iv", "the IV seed Faspay issued", "secret", required=True),
+        Setting(
+            "signature_method",
+            "aes (both official SDKs) or hmac (Faspay's prose)",
+            "choice",
+            default="aes",
+            choices=("aes", "hmac"),
+        ),
+        Setting(
+            "http_method",
+            "HTTP verb sent; the signed method stays GET",
+            "choice",
+            default="GET",
+            choices=("GET", "POST"),
+        ),
+    )
+    one_of: tuple[tuple[str, ...], ...] = ()
+    options: tuple[CliOption, ...] = ()
+
+    @property
+    def recipe(self) -> tuple[str, ...]:
+        return (
+            f"GET {{base_url}}{self.token_path} (http_method = POST switches the verb), no body",
+            "AES: key = SHA-256(faspay_secret); iv = last 16 hex characters of MD5(faspay_secret + iv); "
+            "base64(AES-256-CBC, PKCS#7)",
+            "faspay-key; faspay-timestamp (Jakarta, 2018-10-09 14:24:00); "
+            "faspay-authorization = AES(app_key:app_secret)",
+            f"string to sign: GET:{self.token_path}:{{timestamp}}:{{base64(client_key:client_secret)}}: "
+            "(empty body, hence the trailing colon)",
+            "faspay-signature: AES(string to sign), or with signature_method = hmac, "
+            "lowercase hex HMAC-SHA256(faspay_secret, string to sign)",
+            "success: status 2, access_token, expired_in seconds",
+        )
+
+    def new_nonce(self) -> str | None:
+        return None
+
+    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+        faspay_secret = profile.require_text("faspay_secret")
+        iv = profile.require_text("iv")
+        timestamp = when if isinstance(when, str) else jakarta_spaced(when)
+        string_to_sign = faspay_string_to_sign(
+            self.token_path, timestamp, profile.require_text("client_key"), profile.require_text("client_secret")
+        )
+        if profile.text("signature_method") == "hmac":
+            signature = hmac_sha256(faspay_secret.encode("utf-8"), string_to_sign.encode("utf-8")).hex()
+            how = "HMAC-SHA256 hex, keyed with faspay_secret"
+        else:
+            signature = faspay_aes(faspay_secret, iv, string_to_sign)
+            how = "AES-256-CBC, base64"
+        key, derived_iv = faspay_key_iv(faspay_secret, iv)
+        authorization = faspay_aes(
+            faspay_secret, iv, f"{profile.require_text('app_key')}:{profile.require_text('app_secret')}"
+        )
+        return SignedRequest(
+            provider=self.name,
+            method=profile.text("http_method") or "GET",
+            url=profile.base_url + self.token_path,
+            headers={
+                "faspay-key": profile.require_text("faspay_key"),
+                "faspay-timestamp": timestamp,
+                "faspay-authorization": authorization,
+                "faspay-signature": signature,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            body=None,
+            string_to_sign=string_to_sign,
+            signature=signature,
+            algorithm=f"{self.algorithm} ({how})" if "HMAC" in how else self.algorithm,
+            derivation=(
+                ("AES key", f"SHA-256(faspay_secret), fingerprint {hashlib.sha256(key).hexdigest()[:16]}"),
+                ("AES IV", f"{derived_iv.decode()}  (last 16 hex characters of MD5(faspay_secret + iv))"),
+                ("Signed method", f"{SIGNED_METHOD} (whatever verb is sent)"),
+            ),
+            signed_at=jakarta_moment(timestamp, "%Y-%m-%d %H:%M:%S"),
+        )
+
+    def parse(self, status: int, body: bytes) -> Token:
+        data = parse_json_object(body)
+        if data is None:
+            raise unexpected_answer(status, body, self.title, "a JSON answer with status")
+        state = str(data.get("status") or "")
+        token = data.get("access_token")
+        if state == "2" and 200 <= status < 300:
+            if not isinstance(token, str) or not token:
+                raise GatewayError(f"{self.title} answered status 2 but sent no access_token")
+            return Token(token, "Bearer", lifetime_seconds(data.get("expired_in")), None, data)
+        if status >= 500:
+            raise GatewayError(
+                f"{self.title} failed with HTTP {status}",
+                details=[f"body: {snippet(body)}"],
+                hint="the gateway failed on its side: retry later",
+            )
+        message = " / ".join(str(data[key]) for key in ("message", "response_desc") if data.get(key))
+        code = str(data.get("response_code") or "")
+        raise RejectedError(
+            f"{self.title} rejected the token request: status {state or '(none)'} {message}".rstrip(),
+            status=status,
+            code=code or state or None,
+            gateway_message=message or None,
+            details=[f"HTTP {status}" + (f", response_code {code}" if code else "")],
+            hint="status 9 is Unauthorized: check faspay_key, app_key/app_secret (faspay-authorization), "
+            "client_key/client_secret and faspay_secret/iv (the AES key and IV); if Faspay expects the HMAC "
+            'form, set signature_method = "hmac"',
+        )
+
+    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
+        return plain_compare(request, signature)

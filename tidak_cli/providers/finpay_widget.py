@@ -1,0 +1,185 @@
+"""Finpay Money widget `getToken`: HMAC-SHA256 over the sorted field values, keyed with the secret's hex text.
+
+Recipe: SPEC 1.3 (Finpay Money co-brand API, "security/getToken").
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..errors import ConfigError, GatewayError, RejectedError
+from ..profiles import Profile, Setting
+from ..redact import mask
+from ..signing import JAKARTA, b64, hmac_sha256, jakarta_compact
+from .base import (
+    NONCE,
+    CliOption,
+    Comparison,
+    SignedRequest,
+    Token,
+    compact_json,
+    jakarta_moment,
+    parse_json_object,
+    plain_compare,
+    unexpected_answer,
+)
+
+__all__ = ["FinpayWidgetProvider", "finpay_signature", "key_text", "parse_token_expiry"]
+
+MAX_TRANS_NUMBER = 100
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_EXPIRY = re.compile(r"(\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
+_HEX_SIGNATURE = re.compile(r"\b[0-9A-Fa-f]{64}\b")
+
+
+def key_text(secret_key: str) -> str:
+    """The HMAC key Finpay uses: the lowercase hex text of the secret's ASCII bytes (not the secret itself)."""
+    return secret_key.encode("utf-8").hex()
+
+
+def finpay_signature(fields: Mapping[str, str], secret_key: str) -> tuple[str, str]:
+    """Return (joined string, signature): values sorted by key, joined, HMAC-SHA256 hex, uppercase."""
+    joined = "".join(value for _key, value in sorted((k, v) for k, v in fields.items() if k != "signature"))
+    digest = hmac_sha256(key_text(secret_key).encode("ascii"), joined.encode("utf-8"))
+    return joined, digest.hex().upper()
+
+
+def parse_token_expiry(text: str) -> datetime | None:
+    """Read `24-AUG-24 16:23:30` (Oracle's DD-MON-YY HH24:MI:SS) as Jakarta time, whatever the locale."""
+    match = _EXPIRY.fullmatch(text.strip())
+    if match is None or match.group(2).upper() not in _MONTHS:
+        return None
+    day, month, year, hour, minute, second = match.groups()
+    try:
+        return datetime(
+            2000 + int(year),
+            _MONTHS.index(month.upper()) + 1,
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=JAKARTA,
+        )
+    except ValueError:
+        return None
+
+
+def _echoed_signatures(value: object) -> list[str]:
+    # Finpay's staging server may put the signature it expected in its answer.
+    if isinstance(value, str):
+        return _HEX_SIGNATURE.findall(value)
+    if isinstance(value, dict):
+        return [found for item in value.values() for found in _echoed_signatures(item)]
+    if isinstance(value, list):
+        return [found for item in value for found in _echoed_signatures(item)]
+    return []
+
+
+@dataclass(frozen=True)
+class FinpayWidgetProvider:
+    """Finpay Money widget's getToken endpoint."""
+
+    name: str = "finpay-widget"
+    title: str = "Finpay Money widget"
+    token_path: str = "/apicobrand/security/getToken"
+    base_urls: Mapping[str, str] = field(default_factory=lambda: {"sandbox": "https://demos.finnet.co.id"})
+    algorithm: str = "HMAC-SHA256 (hex)"
+    settings: tuple[Setting, ...] = (
+        Setting("merchant_id", "merchant id, the user of the Basic authorization", "text", required=True),
+        Setting(
+            "merchant_password", "merchant password, the password of the Basic authorization", "secret", required=True
+        ),
+        Setting("secret_key", "the signature secret Finpay issued", "secret", required=True),
+    )
+    one_of: tuple[tuple[str, ...], ...] = ()
+    options: tuple[CliOption, ...] = (
+        CliOption("--trans-number", NONCE, "use this transNumber instead of a fresh TKN… number", "N"),
+    )
+
+    @property
+    def recipe(self) -> tuple[str, ...]:
+        return (
+            f"POST {{base_url}}{self.token_path}, Content-Type: application/json",
+            "Authorization: Basic base64(merchant_id:merchant_password)",
+            "body: reqDtime (Jakarta yyyyMMddHHmmss), requestType getToken, transNumber, signature",
+            "string to sign: every field but signature, sorted by key, values joined with no separator",
+            'HMAC key: the lowercase hex text of secret_key\'s bytes ("e4siErApPs2020" → "6534…3230")',
+            "signature: HMAC-SHA256 hex digest, UPPERCASE",
+            "success: statusCode 000, tokenID, tokenExpiry (DD-MMM-YY HH24:MI:SS, Jakarta)",
+        )
+
+    def new_nonce(self) -> str | None:
+        return "TKN" + "".join(secrets.choice("0123456789") for _ in range(18))
+
+    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+        merchant_id = profile.require_text("merchant_id")
+        password = profile.require_text("merchant_password")
+        secret_key = profile.require_text("secret_key")
+        trans_number = nonce or ""
+        if not trans_number or len(trans_number) > MAX_TRANS_NUMBER:
+            raise ConfigError(
+                f"transNumber must be 1 to {MAX_TRANS_NUMBER} characters, not {len(trans_number)}",
+                hint="leave --trans-number out to use a fresh one",
+            )
+        req_dtime = when if isinstance(when, str) else jakarta_compact(when)
+        fields = {"reqDtime": req_dtime, "requestType": "getToken", "transNumber": trans_number}
+        joined, signature = finpay_signature(fields, secret_key)
+        derived = key_text(secret_key)
+        return SignedRequest(
+            provider=self.name,
+            method="POST",
+            url=profile.base_url + self.token_path,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": "Basic " + b64(f"{merchant_id}:{password}".encode()),
+            },
+            body=compact_json({**fields, "signature": signature}),
+            string_to_sign=joined,
+            signature=signature,
+            algorithm=self.algorithm,
+            derivation=(
+                ("Sorted fields", ", ".join(sorted(fields))),
+                # The key text is the secret in hex: shown masked, like the secret itself.
+                ("HMAC key text", f"{mask(derived)}  (lowercase hex of secret_key, {len(derived)} characters)"),
+            ),
+            signed_at=jakarta_moment(req_dtime, "%Y%m%d%H%M%S"),
+        )
+
+    def parse(self, status: int, body: bytes) -> Token:
+        data = parse_json_object(body)
+        if data is None:
+            raise unexpected_answer(status, body, self.title, "a JSON answer with statusCode")
+        code = str(data.get("statusCode") or "")
+        description = str(data.get("statusDesc") or "")
+        token = data.get("tokenID")
+        if code == "000" and 200 <= status < 300:
+            if not isinstance(token, str) or not token:
+                raise GatewayError(f"{self.title} answered statusCode 000 but sent no tokenID")
+            expiry = data.get("tokenExpiry")
+            return Token(token, "Bearer", None, parse_token_expiry(expiry) if isinstance(expiry, str) else None, data)
+        if status >= 500:
+            raise GatewayError(
+                f"{self.title} failed with HTTP {status}: {code} {description}".rstrip(),
+                hint="the gateway failed on its side: retry later",
+            )
+        echoed = _echoed_signatures(data)
+        details = [f"HTTP {status}"]
+        if echoed:
+            details.append(f"64-character hex value in the answer: {echoed[0]}")
+        raise RejectedError(
+            f"{self.title} rejected the token request: statusCode {code or '(none)'} {description}".rstrip(),
+            status=status,
+            code=code or None,
+            gateway_message=description or None,
+            details=details,
+            hint="check merchant_id, merchant_password and secret_key; a signature problem is usually the HMAC "
+            "key: Finpay keys it with the hex text of the secret (`paytoken sign finpay-widget` shows the steps)",
+            echoed_signature=echoed[0] if echoed else None,
+        )
+
+    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
+        return plain_compare(request, signature)

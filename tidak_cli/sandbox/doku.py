@@ -1,0 +1,110 @@
+"""DOKU's partner token endpoint: recompute the Digest over the bytes received, then the HMAC."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..profiles import Profile
+from ..providers.doku import SIGNATURE_PREFIX, DokuProvider, component
+from ..signing import b64, hmac_sha256, sha256_b64
+from .config import Client, SandboxConfig
+from .gateways import Incoming, Reply, require_secrets, secrets_client, within_skew
+
+__all__ = ["DokuGateway"]
+
+_UTC_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+_SECRETS = ("secret_key",)
+# Signs the sandbox's JWTs; nobody verifies them, but they are real JWTs.
+_JWT_KEY = secrets.token_bytes(32)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def make_jwt(claims: dict[str, object]) -> str:
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signature = _b64url(hmac_sha256(_JWT_KEY, f"{header}.{payload}".encode()))
+    return f"{header}.{payload}.{signature}"
+
+
+@dataclass(frozen=True)
+class DokuGateway:
+    provider: DokuProvider
+
+    @property
+    def identity_key(self) -> str:
+        return "client_id"
+
+    def client_from(self, profile: Profile) -> Client:
+        return secrets_client(profile, "client_id", _SECRETS)
+
+    def check_client(self, client: Client, where: str) -> None:
+        require_secrets(client, _SECRETS, where)
+
+    @staticmethod
+    def _error(status: int, code: str, message: str) -> Reply:
+        return Reply.json(status, {"error": {"code": code, "message": message}})
+
+    def failure(self, status: int) -> Reply:
+        return self._error(status, "internal_server_error", "Internal Server Error")
+
+    def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
+        if request.method != "POST":
+            return self._error(405, "method_not_allowed", "Method Not Allowed")
+        if (request.header("Content-Type") or "").split(";")[0].strip().lower() != "application/json":
+            return self._error(415, "unsupported_media_type", "Content-Type must be application/json")
+        for name in ("Client-Id", "Request-Id", "Request-Timestamp", "Signature"):
+            if not request.header(name):
+                return self._error(400, "invalid_header", f"Missing header {name}")
+        client_id = request.header("Client-Id") or ""
+        request_id = request.header("Request-Id") or ""
+        timestamp = request.header("Request-Timestamp") or ""
+        if len(request_id) > 128:
+            return self._error(400, "invalid_header", "Request-Id longer than 128 characters")
+        if not _UTC_STAMP.fullmatch(timestamp):
+            return self._error(
+                400, "invalid_header", "Invalid Request-Timestamp format, expected UTC like 2020-08-11T08:45:42Z"
+            )
+        try:
+            stamp = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        except ValueError:
+            return self._error(400, "invalid_header", "Invalid Request-Timestamp")
+        if not within_skew(stamp, now):
+            return self._error(401, "invalid_timestamp", "Request-Timestamp is not within 5 minutes of server time")
+        client = config.client(self.provider.name, client_id)
+        if client is None:
+            return self._error(401, "invalid_client", "Unknown Client-Id")
+        # The Digest is computed over the bytes as received: a re-serialized body would not match.
+        digest = sha256_b64(request.body) if request.body else None
+        expected_component = component(client_id, request_id, timestamp, request.path.split("?")[0], digest)
+        secret = client.secrets["secret_key"].encode("utf-8")
+        expected = SIGNATURE_PREFIX + b64(hmac_sha256(secret, expected_component.encode("utf-8")))
+        if not hmac.compare_digest(expected.encode(), (request.header("Signature") or "").encode()):
+            return self._error(401, "invalid_signature", "Invalid Header Signature")
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return self._error(400, "invalid_body", "Body is not JSON")
+        if not isinstance(data, dict) or data.get("grant_type") != "client_credentials":
+            return self._error(400, "invalid_grant", "grant_type must be client_credentials")
+        valid_time = data.get("valid_time")
+        if valid_time is not None and not (
+            isinstance(valid_time, str) and valid_time.isdigit() and 0 < int(valid_time) <= 100_000
+        ):
+            return self._error(400, "invalid_body", 'valid_time must be minutes as a string, e.g. "360"')
+        lifetime = timedelta(minutes=int(valid_time)) if valid_time else timedelta(seconds=config.token_ttl)
+        claims = {
+            "iss": "paytoken-sandbox",
+            "sub": client_id,
+            "iat": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+        }
+        return Reply.json(200, {"token": make_jwt(claims)}, issued=True)

@@ -1,0 +1,109 @@
+"""Finpay Money widget `getToken`: Basic authorization, then the sorted-values HMAC, answered in statusCode.
+
+Finpay answers failures with HTTP 200 and a statusCode other than 000. Its published codes are only
+seen, not documented; the sandbox uses A1001 (bad field), A1003 (merchant credentials), A1004 (signature,
+with the expected one in the answer, as Finpay's staging server does) and A1005 (reqDtime out of range).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..profiles import Profile
+from ..providers.finpay_widget import FinpayWidgetProvider, finpay_signature
+from ..signing import JAKARTA
+from .config import Client, SandboxConfig
+from .gateways import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
+
+__all__ = ["FinpayGateway"]
+
+_SECRETS = ("merchant_password", "secret_key")
+_REQ_DTIME = re.compile(r"\d{14}")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def token_expiry_text(moment: datetime) -> str:
+    """Write `24-AUG-24 16:23:30` in Jakarta time, independent of the locale."""
+    local = moment.astimezone(JAKARTA)
+    return f"{local:%d}-{_MONTHS[local.month - 1]}-{local:%y %H:%M:%S}"
+
+
+@dataclass(frozen=True)
+class FinpayGateway:
+    provider: FinpayWidgetProvider
+
+    @property
+    def identity_key(self) -> str:
+        return "merchant_id"
+
+    def client_from(self, profile: Profile) -> Client:
+        return secrets_client(profile, "merchant_id", _SECRETS)
+
+    def check_client(self, client: Client, where: str) -> None:
+        require_secrets(client, _SECRETS, where)
+
+    @staticmethod
+    def _status(code: str, description: str, **extra: object) -> Reply:
+        return Reply.json(200, {"statusCode": code, "statusDesc": description, **extra})
+
+    def failure(self, status: int) -> Reply:
+        return Reply.json(status, {"statusCode": "E500", "statusDesc": "General Error"})
+
+    def _merchant(self, request: Incoming, config: SandboxConfig) -> Client | None:
+        scheme, _, encoded = (request.header("Authorization") or "").partition(" ")
+        try:
+            user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return None
+        client = config.client(self.provider.name, user)
+        if scheme != "Basic" or client is None:
+            return None
+        known = client.secrets["merchant_password"].encode()
+        return client if hmac.compare_digest(known, password.encode()) else None
+
+    def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
+        if request.method != "POST":
+            return Reply.json(405, {"statusCode": "A1000", "statusDesc": "Method Not Allowed"})
+        client = self._merchant(request, config)
+        if client is None:
+            return self._status("A1003", "Invalid merchant credentials")
+        try:
+            fields = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return self._status("A1001", "Invalid request body")
+        if not isinstance(fields, dict):
+            return self._status("A1001", "Invalid request body")
+        for name in ("reqDtime", "requestType", "transNumber", "signature"):
+            if not isinstance(fields.get(name), str) or not fields[name]:
+                return self._status("A1001", f"Invalid field {name}")
+        if fields["requestType"] != "getToken" or len(fields["transNumber"]) > 100:
+            return self._status("A1001", "Invalid field requestType or transNumber")
+        if not _REQ_DTIME.fullmatch(fields["reqDtime"]):
+            return self._status("A1001", "Invalid field reqDtime")
+        try:
+            stamp = datetime.strptime(fields["reqDtime"], "%Y%m%d%H%M%S").replace(tzinfo=JAKARTA)
+        except ValueError:
+            return self._status("A1001", "Invalid field reqDtime")
+        if not within_skew(stamp, now):
+            return self._status("A1005", "reqDtime is not within 5 minutes of server time (Jakarta)")
+        _, expected = finpay_signature({key: str(value) for key, value in fields.items()}, client.secrets["secret_key"])
+        if not hmac.compare_digest(expected, fields["signature"]):
+            return self._status("A1004", "Invalid Signature", signature=expected)
+        expiry = now + timedelta(seconds=config.token_ttl)
+        return Reply.json(
+            200,
+            {
+                "statusCode": "000",
+                "statusDesc": "Success",
+                "tokenID": new_token(),
+                "tokenExpiry": token_expiry_text(expiry),
+                "processingTime": "0.012",
+            },
+            issued=True,
+        )
