@@ -6,7 +6,6 @@ import functools
 import inspect
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ConfigError, ExitCode, PaytokenError, SignatureMismatch, UsageError
@@ -108,6 +109,8 @@ def _guarded(command: F) -> F:
 
 
 def _print_traceback() -> None:
+    import traceback
+
     print(_run.redactor.text(traceback.format_exc()), file=sys.stderr, end="")
 
 
@@ -139,10 +142,8 @@ def _load(provider: Provider, profile: str | None, profiles_file: Path | None, o
         provider, profile or default_profile_name(), profiles_file=profiles_file, overrides=overrides
     )
     _run.redactor = Redactor.for_profile(resolved, secret_keys(provider))
-    if resolved.warnings:
-        from .render import warnings
-
-        warnings(resolved.warnings, _err())
+    for warning in resolved.warnings:
+        _warn(warning)
     return resolved
 
 
@@ -256,6 +257,39 @@ _GET_ONLY: list[inspect.Parameter] = [
         ],
         False,
     ),
+    _parameter(
+        "no_cache",
+        Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the token cache.")],
+        False,
+    ),
+    _parameter(
+        "refresh",
+        Annotated[bool, typer.Option("--refresh", help="Get a new token even if one is cached, and cache it.")],
+        False,
+    ),
+    _parameter(
+        "min_ttl",
+        Annotated[
+            float,
+            typer.Option(
+                "--min-ttl", metavar="SECONDS", min=0, help="Serve a cached token only if it has this long left."
+            ),
+        ],
+        60.0,
+    ),
+    _parameter(
+        "dotenv",
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--dotenv",
+                metavar="FILE",
+                show_default=False,
+                help="Also write the -o env variables into FILE (created 0600, other lines kept).",
+            ),
+        ],
+        None,
+    ),
 ]
 
 _SIGN_ONLY: list[inspect.Parameter] = [
@@ -329,9 +363,14 @@ def _get(
     dry_run: bool,
     env_prefix: str,
     verbose: bool,
+    no_cache: bool,
+    refresh: bool,
+    min_ttl: float,
+    dotenv: Path | None,
     **extras: Any,
 ) -> None:
     from . import tokens
+    from .cache import TokenCache, cache_directory
 
     overrides, nonce = _split_extras(provider, extras)
     resolved = _load(provider, profile, profiles_file, {"base_url": base_url, **overrides})
@@ -344,11 +383,30 @@ def _get(
         else:
             pretty_sign(request, _out(), redactor=_run.redactor, note="dry run, nothing sent")
         return
-    from .transport import Transport
 
-    trace = _trace_line if verbose else None
-    with Transport(trace=trace, redactor=_run.redactor) as transport:
-        result = tokens.fetch(provider, resolved, transport=transport, timestamp=timestamp, nonce=nonce)
+    def open_transport() -> Any:
+        from .transport import Transport
+
+        return Transport(trace=_trace_line if verbose else None, redactor=_run.redactor)
+
+    result = tokens.get_token(
+        provider,
+        resolved,
+        cache=None if no_cache else TokenCache(cache_directory(), warn=_warn),
+        open_transport=open_transport,
+        min_ttl=min_ttl,
+        # An exact timestamp or request id asks for that request to be sent, not for a cached answer.
+        refresh=refresh or timestamp is not None or nonce is not None,
+        timestamp=timestamp,
+        nonce=nonce,
+    )
+    if verbose and result.cached:
+        _warn("served from the token cache; nothing was sent (--refresh asks the gateway)")
+    if dotenv is not None:
+        from .export import write_dotenv
+        from .render import env_assignments
+
+        write_dotenv(dotenv, env_assignments(result, env_prefix))
     chosen = output or (GetFormat.pretty if sys.stdout.isatty() else GetFormat.token)
     if chosen is GetFormat.pretty:
         from .render import pretty_token
@@ -362,6 +420,13 @@ def _get(
 
 def _trace_line(line: str) -> None:
     print(line, file=sys.stderr)
+
+
+def _warn(text: str) -> None:
+    """Print a warning on stderr without Rich: the cache-hit path must not import it."""
+    colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    label = "\033[33mwarning:\033[0m" if colour else "warning:"
+    print(f"{label} {_run.redactor.text(text)}", file=sys.stderr)
 
 
 # --- sign ----------------------------------------------------------------------------------------
@@ -402,27 +467,61 @@ def _sign(
         _err().print("[green]the given signature matches[/]")
 
 
-get_app = typer.Typer(help="Get an access token: paytoken get PROVIDER --profile NAME.", no_args_is_help=True)
-sign_app = typer.Typer(
-    help="Build and sign the token request without sending it, and show every byte.", no_args_is_help=True
-)
-for _provider in PROVIDERS.values():
-    _register(
-        get_app,
-        _provider,
+def _provider_group(
+    parameters: list[inspect.Parameter], run: Callable[..., None], help_text: str, example: str
+) -> type[TyperGroup]:
+    """A click group class whose subcommands are the providers, each built when first asked for.
+
+    Building all fourteen provider commands costs more than a cache hit does; a run needs one.
+    """
+
+    class ProviderGroup(TyperGroup):
+        def list_commands(self, ctx: Any) -> list[str]:
+            return list(PROVIDERS)
+
+        def get_command(self, ctx: Any, cmd_name: str) -> Any:
+            if cmd_name not in PROVIDERS:
+                return None
+            if cmd_name not in self.commands:
+                provider = PROVIDERS[cmd_name]
+                single = typer.Typer()
+                _register(single, provider, parameters, run, help_text.format(p=provider), example.format(p=provider))
+                self.commands[cmd_name] = typer.main.get_command(single)
+            return self.commands[cmd_name]
+
+        def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+            if args and not args[0].startswith("-") and args[0] not in PROVIDERS:
+                try:
+                    lookup(args[0])
+                except UsageError as error:
+                    ctx.fail(f"{error.message}; {error.hint}")
+            return super().resolve_command(ctx, args)
+
+    return ProviderGroup
+
+
+get_app = typer.Typer(
+    help="Get an access token: paytoken get PROVIDER --profile NAME.",
+    no_args_is_help=True,
+    epilog="Example: paytoken get nicepay --profile dev -o json",
+    cls=_provider_group(
         [*_COMMON, *_GET_ONLY],
         _get,
-        f"Get an access token from {_provider.title} ({_provider.algorithm}).",
-        f"paytoken get {_provider.name} --profile dev -o json",
-    )
-    _register(
-        sign_app,
-        _provider,
+        "Get an access token from {p.title} ({p.algorithm}).",
+        "paytoken get {p.name} --profile dev -o json",
+    ),
+)
+sign_app = typer.Typer(
+    help="Build and sign the token request without sending it, and show every byte.",
+    no_args_is_help=True,
+    epilog="Example: paytoken sign nicepay --profile dev -o curl",
+    cls=_provider_group(
         [*_COMMON, *_SIGN_ONLY],
         _sign,
-        f"Sign a {_provider.title} token request and show it; nothing is sent.",
-        f"paytoken sign {_provider.name} --profile dev -o curl",
-    )
+        "Sign a {p.title} token request and show it; nothing is sent.",
+        "paytoken sign {p.name} --profile dev -o curl",
+    ),
+)
 app.add_typer(get_app, name="get")
 app.add_typer(sign_app, name="sign")
 
@@ -536,6 +635,76 @@ def profiles_show(
             shown = str(value)
         rows.append((key, shown, resolved.origins.get(key, "")))
     table(f"{resolved.where}", ("key", "value", "from"), rows, _out())
+
+
+# --- cache ---------------------------------------------------------------------------------------
+
+cache_app = typer.Typer(
+    help="List or clear cached tokens (the tokens themselves are never shown).", no_args_is_help=True
+)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("list", epilog="Example: paytoken cache list")
+@_guarded
+def cache_list() -> None:
+    """List cached tokens: provider, profile, client id, base URL, time left."""
+    from datetime import UTC, datetime
+
+    from .cache import TokenCache, cache_directory
+    from .render import humanize_seconds, table
+
+    store = TokenCache(cache_directory(), warn=_warn)
+    now = datetime.now(UTC)
+    rows = []
+    for path, entry in store.entries():
+        if entry is None:
+            rows.append(("?", "?", "?", "?", f"damaged: {path.name} (cache clear removes it)"))
+            continue
+        left = entry.seconds_left(now)
+        rows.append(
+            (
+                entry.provider,
+                entry.profile,
+                entry.client_id,
+                entry.base_url,
+                f"{humanize_seconds(left)}" if left > 0 else "expired",
+            )
+        )
+    if not rows:
+        print(f"no cached tokens in {store.directory}", file=sys.stderr)
+        return
+    table(
+        f"cached tokens in {store.directory}",
+        ("provider", "profile", "client id", "base URL", "expires in"),
+        rows,
+        _out(),
+    )
+
+
+@cache_app.command("clear", epilog="Example: paytoken cache clear nicepay --profile dev")
+@_guarded
+def cache_clear(
+    provider: Annotated[str | None, typer.Argument(help="Only this provider's tokens.", show_default=False)] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", metavar="NAME", help="Only tokens stored by this profile.")
+    ] = None,
+) -> None:
+    """Remove cached tokens: all of them, one provider's, or one profile's."""
+    from .cache import TokenCache, cache_directory
+
+    if provider is not None:
+        lookup(provider)
+    store = TokenCache(cache_directory(), warn=_warn)
+    removed = 0
+    for path, entry in store.entries():
+        if entry is not None and (
+            (provider is not None and entry.provider != provider) or (profile is not None and entry.profile != profile)
+        ):
+            continue
+        store.remove(path)
+        removed += 1
+    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {store.directory}", file=sys.stderr)
 
 
 # --- keygen, sandbox, demo -----------------------------------------------------------------------

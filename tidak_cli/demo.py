@@ -16,7 +16,6 @@ from .providers import PROVIDERS
 from .providers.base import Provider
 from .providers.snap import SnapProvider
 from .sandbox import Sandbox, load_config
-from .sandbox.gateways import gateway_for
 from .transport import Transport
 
 __all__ = ["DemoRow", "Workspace", "run_demo"]
@@ -107,7 +106,7 @@ def _one(provider: Provider, profiles_path: Path, transport: Transport) -> DemoR
     client_id = ""
     try:
         profile = load_profile(provider, "demo", profiles_file=profiles_path)
-        client_id = profile.text(gateway_for(provider).identity_key) or ""
+        client_id = profile.text(provider.identity_key) or ""
         result = tokens.fetch(provider, profile, transport=transport)
     except PaytokenError as failure:
         return DemoRow(provider.name, client_id, None, None, (time.perf_counter() - started) * 1000, failure)

@@ -12,7 +12,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -147,28 +147,31 @@ def missing_key(key: str, profile: Profile | None = None, *, table: str = "", pa
 
 def profiles_search_path(explicit: Path | None = None) -> list[tuple[Path, str]]:
     """The places a profiles file is looked for, first match wins, each with why it is there."""
+    return list(_search_path(explicit))
+
+
+def _search_path(explicit: Path | None) -> Iterator[tuple[Path, str]]:
+    # A generator, so that the user config directory (platformdirs) is only worked out when needed.
+    if explicit is not None:
+        yield explicit, "--profiles-file"
+    if os.environ.get("PAYTOKEN_PROFILES"):
+        yield Path(os.environ["PAYTOKEN_PROFILES"]), "$PAYTOKEN_PROFILES"
+    yield Path("profiles.toml"), "current directory"
     from platformdirs import user_config_dir
 
-    places: list[tuple[Path, str]] = []
-    if explicit is not None:
-        places.append((explicit, "--profiles-file"))
-    if os.environ.get("PAYTOKEN_PROFILES"):
-        places.append((Path(os.environ["PAYTOKEN_PROFILES"]), "$PAYTOKEN_PROFILES"))
-    places.append((Path("profiles.toml"), "current directory"))
-    places.append((Path(user_config_dir("paytoken")) / "profiles.toml", "user config directory"))
-    return places
+    yield Path(user_config_dir("paytoken")) / "profiles.toml", "user config directory"
 
 
 def find_profiles_file(explicit: Path | None = None) -> Path:
     """Return the first profiles file in the lookup order, or fail listing every place tried."""
-    places = profiles_search_path(explicit)
-    if explicit is not None:
-        # An explicit file that does not exist is a mistake, not a reason to look elsewhere.
-        places = places[:1]
-    for path, _why in places:
+    tried = []
+    for path, why in _search_path(explicit):
         if path.expanduser().is_file():
             return path.expanduser()
-    tried = [f"{path} ({why})" for path, why in places]
+        tried.append(f"{path} ({why})")
+        if explicit is not None:
+            # An explicit file that does not exist is a mistake, not a reason to look elsewhere.
+            break
     if explicit is not None:
         raise ConfigError(f"profiles file {explicit} does not exist", hint="check the path given to --profiles-file")
     raise ConfigError(

@@ -56,7 +56,8 @@ class Redactor:
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {
-            name: mask(value) if name.lower() in SECRET_HEADERS else self.text(value) for name, value in headers.items()
+            name: _mask_credentials(value) if name.lower() in SECRET_HEADERS else self.text(value)
+            for name, value in headers.items()
         }
 
     def body(self, body: bytes | None) -> str:
@@ -71,6 +72,14 @@ class Redactor:
         for token in sorted(set(_token_values(data)), key=len, reverse=True):
             text = text.replace(token, mask(token))
         return text
+
+
+def _mask_credentials(value: str) -> str:
+    # "Basic dXNlcjpwYXNz" keeps its scheme: which kind of credential was sent is worth seeing.
+    scheme, space, credentials = value.partition(" ")
+    if space and scheme.isalpha() and credentials:
+        return f"{scheme} {mask(credentials)}"
+    return mask(value)
 
 
 def _token_values(value: object) -> Iterable[str]:

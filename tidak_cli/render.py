@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -175,6 +174,8 @@ def sign_json(request: SignedRequest, comparison: Comparison | None = None) -> s
 
 
 def curl_command(request: SignedRequest) -> str:
+    import shlex
+
     parts = [f"curl -sS -X {request.method} {shlex.quote(request.url)}"]
     parts += [f"-H {shlex.quote(f'{name}: {value}')}" for name, value in request.headers.items()]
     if request.body is not None:

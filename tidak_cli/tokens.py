@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from .cache import CacheEntry, TokenCache, cache_key
 from .errors import RejectedError
 from .profiles import Profile
 from .providers.base import Provider, SignedRequest, Token
-from .transport import Response, Transport
 
-__all__ = ["Clock", "TokenResult", "build", "clock_skew", "fetch", "utc_now"]
+if TYPE_CHECKING:
+    # Imported for types only: a cache hit must not load the HTTP layer.
+    from .transport import Response, Transport
+
+__all__ = ["Clock", "TokenResult", "build", "clock_skew", "fetch", "get_token", "utc_now"]
 
 Clock = Callable[[], datetime]
 
@@ -45,6 +50,64 @@ def build(
 ) -> SignedRequest:
     """Sign the token request for profile; an exact timestamp string replaces the clock."""
     return provider.build(profile, timestamp if timestamp is not None else clock(), nonce or provider.new_nonce())
+
+
+def get_token(
+    provider: Provider,
+    profile: Profile,
+    *,
+    cache: TokenCache | None,
+    open_transport: Callable[[], Transport],
+    min_ttl: float = 60,
+    refresh: bool = False,
+    timestamp: str | None = None,
+    nonce: str | None = None,
+    clock: Clock = utc_now,
+) -> TokenResult:
+    """A token from the cache while it has min_ttl seconds left, else from the gateway (stored if it expires).
+
+    The transport is opened only on a miss, so that a cache hit never imports the HTTP stack.
+    """
+    if cache is None:
+        with open_transport() as transport:
+            return fetch(provider, profile, transport=transport, timestamp=timestamp, nonce=nonce, clock=clock)
+    identity = (provider.name, profile.base_url, profile.require_text(provider.identity_key))
+    key = cache_key(*identity)
+    if not refresh and (hit := _fresh(cache, key, identity, profile.name, min_ttl, clock)) is not None:
+        return hit
+    with cache.lock(key, timeout=profile.timeout):
+        # Another process may have stored a token while this one waited for the lock.
+        if not refresh and (hit := _fresh(cache, key, identity, profile.name, min_ttl, clock)) is not None:
+            return hit
+        with open_transport() as transport:
+            result = fetch(provider, profile, transport=transport, timestamp=timestamp, nonce=nonce, clock=clock)
+        expires_at = result.token.expires_at
+        if expires_at is not None:  # a token of unknown lifetime is never cached
+            cache.store(
+                key,
+                CacheEntry(
+                    provider=provider.name,
+                    profile=profile.name,
+                    base_url=identity[1],
+                    client_id=identity[2],
+                    access_token=result.token.access_token,
+                    token_type=result.token.token_type,
+                    expires_at=expires_at,
+                    stored_at=clock(),
+                    response=dict(result.token.response),
+                ),
+            )
+    return result
+
+
+def _fresh(
+    cache: TokenCache, key: str, identity: tuple[str, str, str], profile: str, min_ttl: float, clock: Clock
+) -> TokenResult | None:
+    entry = cache.read(key, expect=identity)
+    if entry is None or entry.seconds_left(clock()) < min_ttl:
+        return None
+    token = Token(entry.access_token, entry.token_type, None, entry.expires_at, entry.response)
+    return TokenResult(entry.provider, profile, token.anchored(clock()), True)
 
 
 def fetch(

@@ -1,71 +1,64 @@
 """The provider registry: one lookup, used by the CLI, the sandbox and the library API alike.
 
-Adding a provider is one module defining it plus one line in BUILT_IN.
+Adding a provider is one module defining it plus one line in _BUILT_IN. A provider's module is imported
+when the provider is first looked up, so that a command about one gateway loads only that gateway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import importlib
+from collections.abc import Iterator, Mapping
 
 from ..errors import UsageError
 from .base import CliOption, Comparison, Provider, SignedRequest, Token
-from .doku import DokuProvider
-from .faspay_sendme import FaspaySendMeProvider
-from .finpay_widget import FinpayWidgetProvider
-from .snap import SnapProvider
 
 __all__ = ["PROVIDERS", "CliOption", "Comparison", "Provider", "SignedRequest", "Token", "lookup"]
 
-_GRANT = {"grantType": "client_credentials"}
+# name -> (module in this package, attribute holding the provider)
+_BUILT_IN: dict[str, tuple[str, str]] = {
+    "nicepay": ("snap", "NICEPAY"),
+    "finpay-snap": ("snap", "FINPAY_SNAP"),
+    "doku-snap": ("snap", "DOKU_SNAP"),
+    "snap": ("snap", "GENERIC_SNAP"),
+    "doku": ("doku", "DOKU"),
+    "finpay-widget": ("finpay_widget", "FINPAY_WIDGET"),
+    "faspay-sendme": ("faspay_sendme", "FASPAY_SENDME"),
+}
 
-BUILT_IN: tuple[Provider, ...] = (
-    SnapProvider(
-        name="nicepay",
-        title="NICEPAY SNAP B2B",
-        token_path="/nicepay/v1.0/access-token/b2b",
-        base_urls={"sandbox": "https://dev.nicepay.co.id", "production": "https://www.nicepay.co.id"},
-        body={**_GRANT, "additionalInfo": {}},
-        expires_in_as_string=True,
-    ),
-    SnapProvider(
-        name="finpay-snap",
-        title="Finpay PG SNAP B2B",
-        token_path="/pg/snap/oauth/v1.0/access-token/b2b",
-        base_urls={"sandbox": "https://devo.finnet.co.id", "production": "https://live.finnet.co.id"},
-        body=_GRANT,
-        expires_in_as_string=True,
-    ),
-    SnapProvider(
-        name="doku-snap",
-        title="DOKU SNAP B2B",
-        token_path="/authorization/v1/access-token/b2b",
-        base_urls={"sandbox": "https://api-sandbox.doku.com", "production": "https://api.doku.com"},
-        body=_GRANT,
-        accepted_timestamps=("jakarta", "utc"),
-    ),
-    SnapProvider(
-        name="snap",
-        title="SNAP B2B",
-        token_path="/v1.0/access-token/b2b",
-        base_urls={},
-        body={**_GRANT, "additionalInfo": {}},
-        accepted_timestamps=("jakarta", "utc", "jakarta-millis"),
-        configurable=True,
-    ),
-    DokuProvider(),
-    FinpayWidgetProvider(),
-    FaspaySendMeProvider(),
-)
 
-PROVIDERS: Mapping[str, Provider] = {provider.name: provider for provider in BUILT_IN}
+class _Registry(Mapping[str, Provider]):
+    """Provider names in registration order; the provider objects are loaded on first access."""
+
+    def __init__(self, entries: Mapping[str, tuple[str, str]]) -> None:
+        self._entries = entries
+        self._loaded: dict[str, Provider] = {}
+
+    def __getitem__(self, name: str) -> Provider:
+        if name not in self._loaded:
+            module, attribute = self._entries[name]
+            self._loaded[name] = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+
+PROVIDERS: Mapping[str, Provider] = _Registry(_BUILT_IN)
 
 
 def lookup(name: str) -> Provider:
     """Return the provider called name, or fail listing the known ones."""
-    try:
-        return PROVIDERS[name]
-    except KeyError:
+    if name not in PROVIDERS:
+        close = difflib.get_close_matches(name, list(PROVIDERS), n=1)
         raise UsageError(
-            f"unknown provider {name!r}",
+            f"unknown provider {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
             hint=f"known providers: {', '.join(PROVIDERS)}",
-        ) from None
+        )
+    return PROVIDERS[name]

@@ -118,6 +118,11 @@ class Provider(Protocol):
     def algorithm(self) -> str: ...
 
     @property
+    def identity_key(self) -> str:
+        """The profile key that names the partner to the gateway (client_id, merchant_id, faspay_key)."""
+        ...
+
+    @property
     def token_path(self) -> str:
         """The default token path (a profile may override it where the provider allows)."""
         ...

@@ -31,7 +31,7 @@ from .base import (
     unexpected_answer,
 )
 
-__all__ = ["DokuProvider", "component", "jwt_expiry"]
+__all__ = ["DOKU", "DokuProvider", "component", "jwt_expiry"]
 
 SIGNATURE_PREFIX = "HMACSHA256="
 MAX_REQUEST_ID = 128
@@ -77,6 +77,7 @@ class DokuProvider:
         default_factory=lambda: {"sandbox": "https://api-uat.doku.com", "production": "https://api.doku.com"}
     )
     algorithm: str = "HMAC-SHA256"
+    identity_key: str = "client_id"
     settings: tuple[Setting, ...] = (
         Setting("client_id", "the Client-Id: your Brand ID, e.g. BRN-0001-10791114622547", "text", required=True),
         Setting("secret_key", "the shared secret key DOKU issued", "secret", required=True),
@@ -142,7 +143,11 @@ class DokuProvider:
             signature=signature,
             algorithm=self.algorithm,
             derivation=(
-                ("Body bytes", f"{len(body)} bytes, compact JSON, hashed and sent as is"),
+                (
+                    "Body bytes",
+                    f"{len(body)} bytes, compact JSON, hashed and sent as is; a pretty-printed or json.dumps-default "
+                    "body has another Digest (the most common DOKU mistake)",
+                ),
                 ("Digest", f"{digest}  (base64 SHA-256 of the body bytes)"),
                 ("HMAC key", f"secret_key as UTF-8 text ({len(secret.encode('utf-8'))} bytes)"),
             ),
@@ -188,3 +193,6 @@ class DokuProvider:
                 hint=f"the Signature header is {SIGNATURE_PREFIX} followed by the base64 HMAC",
             )
         return result
+
+
+DOKU = DokuProvider()

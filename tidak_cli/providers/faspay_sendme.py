@@ -26,7 +26,7 @@ from .base import (
     unexpected_answer,
 )
 
-__all__ = ["FaspaySendMeProvider", "faspay_aes", "faspay_key_iv", "faspay_string_to_sign"]
+__all__ = ["FASPAY_SENDME", "FaspaySendMeProvider", "faspay_aes", "faspay_key_iv", "faspay_string_to_sign"]
 
 SIGNED_METHOD = "GET"
 
@@ -63,6 +63,7 @@ class FaspaySendMeProvider:
         }
     )
     algorithm: str = "AES-256-CBC"
+    identity_key: str = "faspay_key"
     settings: tuple[Setting, ...] = (
         Setting("faspay_key", "the faspay-key header value", "text", required=True),
         Setting("faspay_secret", "derives the AES key and IV", "secret", required=True),
@@ -116,10 +117,10 @@ class FaspaySendMeProvider:
         )
         if profile.text("signature_method") == "hmac":
             signature = hmac_sha256(faspay_secret.encode("utf-8"), string_to_sign.encode("utf-8")).hex()
-            how = "HMAC-SHA256 hex, keyed with faspay_secret"
+            algorithm = "HMAC-SHA256 hex, keyed with faspay_secret (faspay-authorization stays AES)"
         else:
             signature = faspay_aes(faspay_secret, iv, string_to_sign)
-            how = "AES-256-CBC, base64"
+            algorithm = self.algorithm
         key, derived_iv = faspay_key_iv(faspay_secret, iv)
         authorization = faspay_aes(
             faspay_secret, iv, f"{profile.require_text('app_key')}:{profile.require_text('app_secret')}"
@@ -139,7 +140,7 @@ class FaspaySendMeProvider:
             body=None,
             string_to_sign=string_to_sign,
             signature=signature,
-            algorithm=f"{self.algorithm} ({how})" if "HMAC" in how else self.algorithm,
+            algorithm=algorithm,
             derivation=(
                 ("AES key", f"SHA-256(faspay_secret), fingerprint {hashlib.sha256(key).hexdigest()[:16]}"),
                 ("AES IV", f"{derived_iv.decode()}  (last 16 hex characters of MD5(faspay_secret + iv))"),
@@ -179,3 +180,6 @@ class FaspaySendMeProvider:
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
         return plain_compare(request, signature)
+
+
+FASPAY_SENDME = FaspaySendMeProvider()

@@ -28,7 +28,7 @@ from .base import (
     unexpected_answer,
 )
 
-__all__ = ["FinpayWidgetProvider", "finpay_signature", "key_text", "parse_token_expiry"]
+__all__ = ["FINPAY_WIDGET", "FinpayWidgetProvider", "finpay_signature", "key_text", "parse_token_expiry"]
 
 MAX_TRANS_NUMBER = 100
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -38,7 +38,7 @@ _HEX_SIGNATURE = re.compile(r"\b[0-9A-Fa-f]{64}\b")
 
 def key_text(secret_key: str) -> str:
     """The HMAC key Finpay uses: the lowercase hex text of the secret's ASCII bytes (not the secret itself)."""
-    return secret_key.encode("utf-8").hex()
+    return secret_key.encode("ascii").hex()
 
 
 def finpay_signature(fields: Mapping[str, str], secret_key: str) -> tuple[str, str]:
@@ -88,6 +88,7 @@ class FinpayWidgetProvider:
     token_path: str = "/apicobrand/security/getToken"
     base_urls: Mapping[str, str] = field(default_factory=lambda: {"sandbox": "https://demos.finnet.co.id"})
     algorithm: str = "HMAC-SHA256 (hex)"
+    identity_key: str = "merchant_id"
     settings: tuple[Setting, ...] = (
         Setting("merchant_id", "merchant id, the user of the Basic authorization", "text", required=True),
         Setting(
@@ -119,6 +120,12 @@ class FinpayWidgetProvider:
         merchant_id = profile.require_text("merchant_id")
         password = profile.require_text("merchant_password")
         secret_key = profile.require_text("secret_key")
+        if not secret_key.isascii():
+            raise ConfigError(
+                f"secret_key in {profile.where} has non-ASCII characters",
+                hint="Finpay keys the HMAC with the hex text of the secret's ASCII bytes: check the secret for "
+                "pasted quotes or spaces",
+            )
         trans_number = nonce or ""
         if not trans_number or len(trans_number) > MAX_TRANS_NUMBER:
             raise ConfigError(
@@ -183,3 +190,6 @@ class FinpayWidgetProvider:
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
         return plain_compare(request, signature)
+
+
+FINPAY_WIDGET = FinpayWidgetProvider()

@@ -33,7 +33,16 @@ from .base import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-__all__ = ["SNAP_HINTS", "TIMESTAMP_FORMATS", "SnapProvider", "snap_hint"]
+__all__ = [
+    "DOKU_SNAP",
+    "FINPAY_SNAP",
+    "GENERIC_SNAP",
+    "NICEPAY",
+    "SNAP_HINTS",
+    "TIMESTAMP_FORMATS",
+    "SnapProvider",
+    "snap_hint",
+]
 
 TIMESTAMP_FORMATS: Mapping[str, Callable[[datetime], str]] = {
     "jakarta": jakarta_iso,
@@ -104,6 +113,7 @@ class SnapProvider:
     # The generic `snap` provider reads its path, timestamp style, body and headers from the profile.
     configurable: bool = False
     algorithm: str = "SHA256withRSA"
+    identity_key: str = "client_id"
     one_of: tuple[tuple[str, ...], ...] = (("private_key", "private_key_file"),)
     settings: tuple[Setting, ...] = field(init=False)
     options: tuple[CliOption, ...] = field(init=False)
@@ -285,3 +295,40 @@ def _decode_signature(text: str) -> tuple[bytes | None, str]:
     except (binascii.Error, ValueError):
         return None, ""
     return decoded, ("base64 with line breaks or spaces" if compact != text else "base64")
+
+
+_GRANT: Mapping[str, object] = {"grantType": "client_credentials"}
+
+NICEPAY = SnapProvider(
+    name="nicepay",
+    title="NICEPAY SNAP B2B",
+    token_path="/nicepay/v1.0/access-token/b2b",
+    base_urls={"sandbox": "https://dev.nicepay.co.id", "production": "https://www.nicepay.co.id"},
+    body={**_GRANT, "additionalInfo": {}},
+    expires_in_as_string=True,
+)
+FINPAY_SNAP = SnapProvider(
+    name="finpay-snap",
+    title="Finpay PG SNAP B2B",
+    token_path="/pg/snap/oauth/v1.0/access-token/b2b",
+    base_urls={"sandbox": "https://devo.finnet.co.id", "production": "https://live.finnet.co.id"},
+    body=_GRANT,
+    expires_in_as_string=True,
+)
+DOKU_SNAP = SnapProvider(
+    name="doku-snap",
+    title="DOKU SNAP B2B",
+    token_path="/authorization/v1/access-token/b2b",
+    base_urls={"sandbox": "https://api-sandbox.doku.com", "production": "https://api.doku.com"},
+    body=_GRANT,
+    accepted_timestamps=("jakarta", "utc"),
+)
+GENERIC_SNAP = SnapProvider(
+    name="snap",
+    title="SNAP B2B",
+    token_path="/v1.0/access-token/b2b",
+    base_urls={},
+    body={**_GRANT, "additionalInfo": {}},
+    accepted_timestamps=("jakarta", "utc", "jakarta-millis"),
+    configurable=True,
+)

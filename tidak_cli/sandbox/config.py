@@ -111,11 +111,12 @@ def _client(provider: str, table: Mapping[str, object], path: Path, index: int) 
     from .gateways import gateway_for
 
     gateway = gateway_for(PROVIDERS[provider])
+    identity_key = PROVIDERS[provider].identity_key
     where = f"[{provider}] #{index + 1} of {path}"
     # Each gateway knows its partners by its own name for them; client_id is accepted everywhere.
-    identity = table.get(gateway.identity_key, table.get("client_id"))
+    identity = table.get(identity_key, table.get("client_id"))
     if not isinstance(identity, str) or not identity:
-        raise ConfigError(f"{gateway.identity_key} is not set in {where}")
+        raise ConfigError(f"{identity_key} is not set in {where}")
     public_key = None
     inline, file = table.get("public_key"), table.get("public_key_file")
     if isinstance(inline, str):
@@ -128,7 +129,7 @@ def _client(provider: str, table: Mapping[str, object], path: Path, index: int) 
         except OSError as error:
             raise ConfigError(f"cannot read public_key_file {key_path} ({where}): {error.strerror}") from None
         public_key = load_public_key(data, source=f"public_key_file {key_path}")
-    named = {"client_id", gateway.identity_key, "public_key", "public_key_file"}
+    named = {"client_id", identity_key, "public_key", "public_key_file"}
     secrets = {key: value for key, value in table.items() if key not in named and isinstance(value, str)}
     client = Client(identity, public_key, secrets, where)
     gateway.check_client(client, where)

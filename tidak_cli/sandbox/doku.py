@@ -39,12 +39,8 @@ def make_jwt(claims: dict[str, object]) -> str:
 class DokuGateway:
     provider: DokuProvider
 
-    @property
-    def identity_key(self) -> str:
-        return "client_id"
-
     def client_from(self, profile: Profile) -> Client:
-        return secrets_client(profile, "client_id", _SECRETS)
+        return secrets_client(profile, self.provider.identity_key, _SECRETS)
 
     def check_client(self, client: Client, where: str) -> None:
         require_secrets(client, _SECRETS, where)

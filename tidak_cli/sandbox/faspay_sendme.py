@@ -23,12 +23,8 @@ _STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 class FaspayGateway:
     provider: FaspaySendMeProvider
 
-    @property
-    def identity_key(self) -> str:
-        return "faspay_key"
-
     def client_from(self, profile: Profile) -> Client:
-        return secrets_client(profile, "faspay_key", _SECRETS)
+        return secrets_client(profile, self.provider.identity_key, _SECRETS)
 
     def check_client(self, client: Client, where: str) -> None:
         require_secrets(client, _SECRETS, where)

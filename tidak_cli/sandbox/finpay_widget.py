@@ -38,12 +38,8 @@ def token_expiry_text(moment: datetime) -> str:
 class FinpayGateway:
     provider: FinpayWidgetProvider
 
-    @property
-    def identity_key(self) -> str:
-        return "merchant_id"
-
     def client_from(self, profile: Profile) -> Client:
-        return secrets_client(profile, "merchant_id", _SECRETS)
+        return secrets_client(profile, self.provider.identity_key, _SECRETS)
 
     def check_client(self, client: Client, where: str) -> None:
         require_secrets(client, _SECRETS, where)

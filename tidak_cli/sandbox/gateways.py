@@ -68,11 +68,6 @@ class Gateway(Protocol):
     @property
     def provider(self) -> Provider: ...
 
-    @property
-    def identity_key(self) -> str:
-        """The profile key that identifies a partner to this gateway (client_id, merchant_id, faspay_key)."""
-        ...
-
     def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
         """Verify request as the gateway would and answer in its shape."""
         ...

@@ -73,10 +73,6 @@ class SnapGateway:
             issued=True,
         )
 
-    @property
-    def identity_key(self) -> str:
-        return "client_id"
-
     def client_from(self, profile: Profile) -> Client:
         from ..keys import load_public_key
 

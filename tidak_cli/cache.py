@@ -1,0 +1,226 @@
+"""The token cache: one JSON file per (provider, base URL, client id), written atomically, refreshed under a lock.
+
+Reading needs no lock: a file is only ever replaced whole (temp file + os.replace), so a reader sees the old
+entry or the new one, never a mix. The lock is taken from "miss" to "stored", so that concurrent `get`
+processes for one profile make one gateway request between them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .errors import NetworkError
+
+__all__ = ["CACHE_VERSION", "CacheEntry", "TokenCache", "cache_directory", "cache_key"]
+
+CACHE_VERSION = 1
+_SUFFIX = ".json"
+
+Warn = Callable[[str], None]
+
+
+def cache_directory() -> Path:
+    """$PAYTOKEN_CACHE_DIR, else the platform's user cache directory."""
+    configured = os.environ.get("PAYTOKEN_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("paytoken"))
+
+
+def cache_key(provider: str, base_url: str, client_id: str) -> str:
+    """Name an entry by what identifies a token at a gateway; never by a secret."""
+    material = "\0".join((provider, base_url.rstrip("/"), client_id)).encode("utf-8")
+    return hashlib.sha256(material).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A stored token and the facts that say whose it is."""
+
+    provider: str
+    profile: str
+    base_url: str
+    client_id: str
+    access_token: str = field(repr=False)
+    token_type: str
+    expires_at: datetime
+    stored_at: datetime
+    response: dict[str, object] = field(repr=False, default_factory=dict)
+
+    def seconds_left(self, now: datetime) -> float:
+        return (self.expires_at - now).total_seconds()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": CACHE_VERSION,
+                "provider": self.provider,
+                "profile": self.profile,
+                "base_url": self.base_url,
+                "client_id": self.client_id,
+                "access_token": self.access_token,
+                "token_type": self.token_type,
+                "expires_at": self.expires_at.isoformat(),
+                "stored_at": self.stored_at.isoformat(),
+                "response": self.response,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> CacheEntry:
+        """Read an entry; ValueError says why a file is not one of ours."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+            raise ValueError("not a paytoken cache entry of this version")
+        response = data.get("response")
+        try:
+            entry = cls(
+                provider=_text(data, "provider"),
+                profile=_text(data, "profile"),
+                base_url=_text(data, "base_url"),
+                client_id=_text(data, "client_id"),
+                access_token=_text(data, "access_token"),
+                token_type=_text(data, "token_type"),
+                expires_at=datetime.fromisoformat(_text(data, "expires_at")),
+                stored_at=datetime.fromisoformat(_text(data, "stored_at")),
+                response=response if isinstance(response, dict) else {},
+            )
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"field {error} is missing or not text") from None
+        if entry.expires_at.tzinfo is None or not entry.access_token:
+            raise ValueError("expiry without a time zone, or an empty token")
+        return entry
+
+
+def _text(data: dict[str, object], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise TypeError(key)
+    return value
+
+
+class TokenCache:
+    """Token files in one directory (0700), each 0600."""
+
+    def __init__(self, directory: Path, *, warn: Warn) -> None:
+        self.directory = directory
+        self._warn = warn
+        self._usable: bool | None = None
+
+    # --- the directory -------------------------------------------------------------------------------
+
+    def _ready(self) -> bool:
+        """Create the directory (0700) on first use; say once, as a warning, if it cannot be used."""
+        if self._usable is None:
+            try:
+                if not self.directory.is_dir():
+                    self.directory.mkdir(mode=0o700, parents=True)
+                    self.directory.chmod(0o700)
+                self._usable = os.access(self.directory, os.W_OK | os.X_OK)
+                problem = "it is not writable"
+            except OSError as error:
+                self._usable, problem = False, error.strerror or str(error)
+            if not self._usable:
+                self._warn(f"token cache {self.directory} cannot be used ({problem}); continuing without it")
+        return self._usable
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}{_SUFFIX}"
+
+    # --- entries ---------------------------------------------------------------------------------------
+
+    def read(self, key: str, *, expect: tuple[str, str, str] | None = None) -> CacheEntry | None:
+        """The entry under key, or None; a damaged or foreign file is a miss, with a warning."""
+        path = self._path(key)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as error:
+            self._warn(f"cache entry {path} cannot be read ({error}); asking the gateway instead")
+            return None
+        try:
+            entry = CacheEntry.from_json(text)
+        except ValueError as error:
+            self._warn(f"cache entry {path} is damaged ({error}); it will be replaced")
+            return None
+        if expect is not None and (entry.provider, entry.base_url, entry.client_id) != expect:
+            self._warn(f"cache entry {path} belongs to another profile; it will be replaced")
+            return None
+        return entry
+
+    def store(self, key: str, entry: CacheEntry) -> None:
+        """Write entry atomically: a reader sees the old file or the new one, never part of one."""
+        if not self._ready():
+            return
+        import tempfile
+
+        temporary: str | None = None
+        try:
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.directory)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(entry.to_json())
+                handle.flush()
+                os.fsync(handle.fileno())
+            Path(temporary).replace(self._path(key))
+            temporary = None
+        except OSError as error:
+            self._warn(f"cannot write the token cache in {self.directory} ({error.strerror}); token not cached")
+        finally:
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    Path(temporary).unlink()
+
+    @contextlib.contextmanager
+    def lock(self, key: str, timeout: float) -> Iterator[None]:
+        """Hold the entry's lock; a lock not acquired within timeout is a NetworkError (exit 5)."""
+        if not self._ready():
+            yield
+            return
+        from filelock import FileLock, Timeout
+
+        path = self.directory / f"{key}.lock"
+        try:
+            lock = FileLock(path, timeout=timeout, mode=0o600)
+            lock.acquire()
+        except Timeout:
+            raise NetworkError(
+                f"another paytoken process held the token lock for {timeout:g} s",
+                details=[f"lock file: {path}"],
+                hint="that process is probably stuck waiting for the gateway; retry, or pass --no-cache",
+            ) from None
+        except OSError as error:
+            self._warn(f"cannot lock the token cache ({error.strerror}); continuing without the lock")
+            yield
+            return
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def entries(self) -> list[tuple[Path, CacheEntry | None]]:
+        """Every entry file, read; None for a damaged one."""
+        if not self.directory.is_dir():
+            return []
+        found: list[tuple[Path, CacheEntry | None]] = []
+        for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
+            try:
+                found.append((path, CacheEntry.from_json(path.read_text(encoding="utf-8"))))
+            except (OSError, UnicodeDecodeError, ValueError):
+                found.append((path, None))
+        return found
+
+    def remove(self, path: Path) -> None:
+        # The lock file stays: unlinking it while another process holds it would break the exclusion.
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
