@@ -675,7 +675,8 @@ def test_profiles_list_shows_every_profile(several: Path, keys: Keys) -> None:
     run = paytoken("profiles", "list")
     assert run.exit_code == 0, run.output
     assert_clean(run.output, keys.secrets)
-    assert sorted(tuple(row) for row in table_rows(run.stdout)) == sorted(
+    # Columns: provider, profile, client, environment, base URL; the client column is checked below.
+    assert sorted((row[0], row[1], row[3], row[4]) for row in table_rows(run.stdout)) == sorted(
         [
             ("nicepay", "demo", "sandbox", "https://dev.nicepay.co.id"),
             ("nicepay", "live", "production", "https://www.nicepay.co.id"),
@@ -684,6 +685,7 @@ def test_profiles_list_shows_every_profile(several: Path, keys: Keys) -> None:
         ]
     )
     assert "profiles.toml" in run.stdout
+    assert "DOKU-1" in {row[2] for row in table_rows(run.stdout)}
 
 
 def test_profiles_list_follows_the_lookup_order(
@@ -712,8 +714,8 @@ def test_profiles_list_substitutes_variables(
     run = paytoken("profiles", "list")
     assert run.exit_code == 0, run.output
     rows = {row[1]: row for row in table_rows(run.stdout)}
-    assert rows["default"][3] == "https://nicepay.mirror.example"
-    assert rows["live"][2:] == ["production", "https://www.nicepay.co.id"]
+    assert rows["default"][4] == "https://nicepay.mirror.example"
+    assert rows["live"][3:] == ["production", "https://www.nicepay.co.id"]
 
 
 def test_profiles_list_without_tables(isolated: Path, keys: Keys) -> None:

@@ -79,7 +79,10 @@ class CacheEntry:
     @classmethod
     def from_json(cls, text: str) -> CacheEntry:
         """Read an entry; ValueError says why a file is not one of ours."""
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise ValueError("nested too deep to be an entry") from None
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
             raise ValueError("not a paytoken cache entry of this version")
         response = data.get("response")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import re
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -92,6 +94,10 @@ def _guarded(command: F) -> F:
         except KeyboardInterrupt:
             print("paytoken: interrupted", file=sys.stderr)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            # The reader went away (`| head -1`): stop quietly with SIGPIPE's status, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as failure:
@@ -155,6 +161,8 @@ def _split_extras(provider: Provider, extras: dict[str, Any]) -> tuple[dict[str,
         if value is None:
             continue
         if option.target == NONCE:
+            if not str(value).strip():
+                raise UsageError(f"{option.flag} is empty", hint=f"leave {option.flag} out to get a fresh one")
             nonce = str(value)
         else:
             overrides[option.target] = value
@@ -372,6 +380,11 @@ def _get(
     from . import tokens
     from .cache import TokenCache, cache_directory
 
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env_prefix):
+        raise UsageError(
+            f"--env-prefix {env_prefix!r} cannot start a shell variable name",
+            hint="use letters, digits and underscores, e.g. --env-prefix NICEPAY_",
+        )
     overrides, nonce = _split_extras(provider, extras)
     resolved = _load(provider, profile, profiles_file, {"base_url": base_url, **overrides})
     if dry_run:
@@ -605,12 +618,14 @@ def profiles_list(profiles_file: _PROFILES_FILE = None) -> None:
         where = expand_variables(raw.get("base_url", "")) or (
             PROVIDERS[provider_name].base_urls.get(environment, "(base_url needed)") if known else ""
         )
-        rows.append((provider_name if known else f"{provider_name} (unknown provider)", name, environment, where))
+        identity = expand_variables(raw.get(PROVIDERS[provider_name].identity_key, "")) if known else ""
+        label = provider_name if known else f"{provider_name} (unknown provider)"
+        rows.append((label, name, identity, environment, where))
     if not rows:
         raise ConfigError(
             f"{path} has no [PROVIDER.PROFILE] tables", hint="profiles.example.toml shows one table per provider"
         )
-    table(f"profiles in {path}", ("provider", "profile", "environment", "base URL"), rows, _out())
+    table(f"profiles in {path}", ("provider", "profile", "client", "environment", "base URL"), rows, _out())
 
 
 @profiles_app.command("show", epilog="Example: paytoken profiles show nicepay.dev")
@@ -631,6 +646,8 @@ def profiles_show(
     for key, value in resolved.values.items():
         if key in hidden and isinstance(value, str):
             shown = f"•••• ({len(value.splitlines())} lines)" if "\n" in value.strip() else mask(value)
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"  # as TOML writes it
         else:
             shown = str(value)
         rows.append((key, shown, resolved.origins.get(key, "")))
@@ -735,7 +752,7 @@ def keygen(
     print(f"SHA-256 fingerprint: {pair.fingerprint}")
     print(
         f'profile: private_key_file = "{pair.private_path.resolve()}"'
-        + ("  and private_key_passphrase" if secret else "")
+        + ("\n         private_key_passphrase = the passphrase you typed (or ${VARIABLE})" if secret else "")
     )
 
 
@@ -787,11 +804,13 @@ def sandbox(
             hint="give it --config sandbox.toml with [PROVIDER] client_id and public_key_file, "
             "or run it where your profiles.toml is",
         )
-    server = Sandbox(settings, log=lambda line: err.print(f"[dim]{line}[/]")).start(host, port)
+    server = Sandbox(settings, log=lambda line: err.print(f"[dim]{time.strftime('%H:%M:%S')} {line}[/]"))
+    server.start(host, port)
     err.print(f"paytoken sandbox listening on [bold]{server.url}[/] (clients from {settings.source})")
     for provider_name, clients in settings.clients.items():
         for client in clients:
-            err.print(f"  {provider_name}: client {client.client_id}  POST {PROVIDERS[provider_name].token_path}")
+            path = client.token_path or PROVIDERS[provider_name].token_path
+            err.print(f"  {provider_name}: {client.client_id}  at {path}")
     err.print(
         f'point a profile at it with base_url = "{server.url}" or --base-url {server.url}; '
         "stats at /_sandbox/stats; Ctrl-C stops it"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from .providers.base import Provider
@@ -129,13 +129,21 @@ def secret_keys(provider: Provider) -> list[str]:
     return [setting.name for setting in (*COMMON_SETTINGS, *provider.settings) if setting.is_secret]
 
 
-def missing_key(key: str, profile: Profile | None = None, *, table: str = "", path: Path | None = None) -> ConfigError:
+def missing_key(
+    key: str,
+    profile: Profile | None = None,
+    *,
+    table: str = "",
+    path: Path | None = None,
+    details: Sequence[str] = (),
+) -> ConfigError:
     """Build the error for a required key that is not set, naming key, table and file."""
     table = profile.table if profile else table
     path = profile.path if profile else path
     place = f"{table} of {path}" if path else table
     return ConfigError(
         f"{key} is not set in {place}",
+        details=details,
         hint=f'add `{key} = "…"` to {table}'
         + (f" in {path}" if path else "")
         + f' (or `{key} = "${{VARIABLE}}"` to take it from the environment)',
@@ -247,6 +255,9 @@ def load_profile(
     """Find, read and resolve `[provider.name]`, applying overrides (from flags) on top."""
     path = find_profiles_file(profiles_file)
     document, file_warnings = read_profiles_file(path)
+    named = os.environ.get("PAYTOKEN_PROFILES")
+    if named and profiles_file is None and not Path(named).expanduser().is_file():
+        file_warnings = (f"$PAYTOKEN_PROFILES names {named}, which does not exist; using {path}", *file_warnings)
     tables = document.get(provider.name)
     table = tables.get(name) if isinstance(tables, dict) else None
     if not isinstance(table, dict):
@@ -261,11 +272,12 @@ def _no_such_profile(provider: str, name: str, path: Path, document: Mapping[str
         if available
         else [f"that file has no [{provider}.…] table at all"]
     )
-    hint = (
-        f"pass --profile {available[0]}"
-        if len(available) == 1
-        else f"add a [{provider}.{name}] table (profiles.example.toml shows its keys)"
-    )
+    if available:
+        hint = f"pass --profile {available[0]}" + (" (or another listed above)" if len(available) > 1 else "")
+        if name == default_profile_name():
+            hint += ", or set PAYTOKEN_PROFILE"
+    else:
+        hint = f"add a [{provider}.{name}] table; `paytoken providers show {provider}` lists its keys"
     return ConfigError(f"no profile [{provider}.{name}] in {path}", details=details, hint=hint)
 
 
@@ -296,14 +308,16 @@ def resolve_profile(
             )
             continue
         value, origin = _substitute(raw, key, where, environ)
-        values[key] = _typed(settings[key], value, where)
+        typed = values[key] = _typed(settings[key], value, where)
         origins[key] = origin or (str(path) if path else "profile")
+        if settings[key].kind == "text" and isinstance(typed, str) and typed != typed.strip():
+            notes.append(f"{key} in {where} has spaces or line breaks around it; gateways compare it exactly")
 
     for key, raw in (overrides or {}).items():
         if raw is None:
             continue
         flag = "--" + key.replace("_", "-")
-        values[key] = _typed(settings[key], raw, f"the {flag} option")
+        values[key] = _typed(settings[key], raw, f"the {flag} option", error=UsageError)
         origins[key] = flag
 
     for setting in settings.values():
@@ -329,10 +343,10 @@ def resolve_profile(
                 hint=f"keep only one of {', '.join(alternatives)}",
             )
     if missing:
-        error = missing_key(missing[0], table=f"[{provider.name}.{name}]", path=path)
-        if len(missing) > 1:
-            error.details = (f"also missing: {', '.join(missing[1:])}",)
-        raise error
+        # A typo is the usual reason a key is missing: say so in the same breath.
+        typos = [note for note in notes if note.startswith("unknown key")]
+        also = [f"also missing: {', '.join(missing[1:])}"] if len(missing) > 1 else []
+        raise missing_key(missing[0], table=f"[{provider.name}.{name}]", path=path, details=[*typos, *also])
 
     base = path.parent if path else Path.cwd()
     for key, value in list(values.items()):
@@ -342,7 +356,8 @@ def resolve_profile(
             values[key] = resolved
             if setting.kind == "file":
                 files[key] = _read_setting_file(key, resolved, where)
-                if setting.is_secret:
+                # A public key that others can read is fine (and a separate error follows anyway).
+                if setting.is_secret and b"PUBLIC KEY-----" not in files[key] and b"CERTIFICATE-----" not in files[key]:
                     notes.extend(file_permission_warnings(resolved))
             elif not resolved.exists():
                 raise ConfigError(f"{key} {resolved} in {where} does not exist", hint=f"fix the path in {key}")
@@ -359,6 +374,10 @@ def _resolve_base_url(provider: Provider, values: dict[str, object], origins: di
     if "base_url" in values:
         url = str(values["base_url"])
         if not re.match(r"https?://[^/\s]+", url):
+            if origins.get("base_url") == "--base-url":
+                raise UsageError(
+                    f"--base-url {url!r} is not an http(s) URL", hint="write it like http://127.0.0.1:8787"
+                )
             raise ConfigError(
                 f"base_url {url!r} in {where} is not an http(s) URL",
                 hint="write it like https://dev.nicepay.co.id (scheme and host, no path)",
@@ -409,12 +428,18 @@ def expand_variables(value: object, environ: Mapping[str, str] | None = None) ->
     return _VARIABLE.sub(lambda match: environ.get(match.group(1), match.group(0)), str(value))
 
 
-def _typed(setting: Setting, value: object, where: str) -> object:
+def _typed(setting: Setting, value: object, where: str, error: type[ConfigError | UsageError] = ConfigError) -> object:
     convert = _CONVERTERS[setting.kind]
     try:
         return convert(setting, value)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{setting.name} in {where} {error}", hint=f"{setting.name}: {setting.help}") from None
+    except (TypeError, ValueError) as problem:
+        raise error(f"{setting.name} in {where} {problem}", hint=f"{setting.name}: {setting.help}") from None
+
+
+def _as_table(_setting: Setting, value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise TypeError(f"must be a table, not {_toml_type(value)}")
+    return value
 
 
 def _as_text(setting: Setting, value: object) -> str:
@@ -438,7 +463,7 @@ def _as_number(_setting: Setting, value: object) -> float | int:
 
 
 def _as_integer(_setting: Setting, value: object) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}\s*", value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"must be a positive whole number, not {value!r}")
@@ -453,16 +478,15 @@ def _as_bool(_setting: Setting, value: object) -> bool:
     raise ValueError(f"must be true or false, not {value!r}")
 
 
-def _as_table(_setting: Setting, value: object) -> dict[str, object]:
-    if not isinstance(value, dict):
-        raise TypeError(f"must be a table, not {_toml_type(value)}")
-    return value
-
-
 def _toml_type(value: object) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", list: "an array", dict: "a table"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        list: "an array",
+        dict: "a table",
+        str: "a string",
+    }.get(type(value), type(value).__name__)
 
 
 _CONVERTERS: dict[str, Callable[[Setting, object], object]] = {
@@ -486,7 +510,7 @@ def _resolve_path(key: str, value: str, base: Path, where: str) -> Path:
         path = Path(value).expanduser()
     except (RuntimeError, ValueError) as error:
         raise ConfigError(f"{key} {value!r} in {where} is not a usable path: {error}") from None
-    return path if path.is_absolute() else (base / path).absolute()
+    return Path(os.path.normpath(path if path.is_absolute() else base.absolute() / path))
 
 
 def _read_setting_file(key: str, path: Path, where: str) -> bytes:

@@ -49,7 +49,8 @@ def build(
     clock: Clock = utc_now,
 ) -> SignedRequest:
     """Sign the token request for profile; an exact timestamp string replaces the clock."""
-    return provider.build(profile, timestamp if timestamp is not None else clock(), nonce or provider.new_nonce())
+    request_id = nonce if nonce is not None else provider.new_nonce()
+    return provider.build(profile, timestamp if timestamp is not None else clock(), request_id)
 
 
 def get_token(
@@ -127,7 +128,13 @@ def fetch(
         token = provider.parse(response.status, response.body)
     except RejectedError as error:
         sent = [f"signature paytoken sent:               {request.signature}"] if error.echoed_signature else []
-        error.details = (*error.details, *sent, *time_facts(request, response, received_at))
+        facts = time_facts(request, response, received_at)
+        error.details = (*error.details, *sent, *facts)
+        if facts:
+            # Time is the likeliest cause once paytoken knows it is off: say that first.
+            error.hint = "fix the time first (see above), then retry" + (
+                f"; otherwise: {error.hint}" if error.hint else ""
+            )
         raise
     if token.expires_in is None and token.expires_at is None and request.requested_lifetime:
         # The gateway did not say; the lifetime asked for is the best estimate (DOKU's valid_time).

@@ -202,9 +202,14 @@ def _network_error(error: requests.exceptions.RequestException, host: str, timeo
                 f"{host} refused the connection",
                 hint="nothing is listening there: check base_url (is `paytoken sandbox` running?)",
             )
+        import http.client
+
+        if _caused_by(error, http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError):
+            what = f"{host} closed the connection without answering"
+        else:
+            what = f"the connection to {host} broke before a full answer arrived"
         return NetworkError(
-            f"the connection to {host} broke before a full answer arrived",
-            details=[_first_line(error)],
+            what,
             hint="retry; if it persists, the gateway or a proxy in between is dropping connections",
         )
     return NetworkError(f"request to {host} failed: {_first_line(error)}")

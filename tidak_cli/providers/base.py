@@ -237,7 +237,7 @@ def plain_compare(request: SignedRequest, signature: str) -> Comparison:
     """Compare a symmetric signature (HMAC, AES): equality, and the encoding slips that are easy to see."""
     ours = request.signature
     if signature == ours:
-        return Comparison(True, ("the signature matches, byte for byte",))
+        return Comparison(True)
     if signature.strip() == ours:
         return Comparison(False, ("same signature, with whitespace around it",), hint="remove the whitespace")
     if signature.strip().lower() == ours.lower():

@@ -169,12 +169,17 @@ class DokuProvider:
             )
         if 400 <= status < 500 and data is not None:
             # DOKU does not document this error format: show it as received.
+            hint = (
+                "check client_id and secret_key, and that the Digest was computed over the exact body bytes "
+                "sent (`paytoken sign doku` shows both)"
+                if status in (401, 403)
+                else "the body above is DOKU's own words about the request"
+            )
             raise RejectedError(
                 f"{self.title} rejected the token request with HTTP {status}",
                 status=status,
                 details=[f"body: {snippet(body)}"],
-                hint="401 usually means the Signature: check secret_key, and that the Digest was computed over "
-                "the exact body bytes sent (`paytoken sign doku` shows both)",
+                hint=hint,
             )
         if 200 <= status < 300 and data is not None:
             raise GatewayError(

@@ -68,15 +68,20 @@ def parse_token_expiry(text: str) -> datetime | None:
         return None
 
 
-def _echoed_signatures(value: object) -> list[str]:
-    # Finpay's staging server may put the signature it expected in its answer.
-    if isinstance(value, str):
-        return _HEX_SIGNATURE.findall(value)
-    if isinstance(value, dict):
-        return [found for item in value.values() for found in _echoed_signatures(item)]
-    if isinstance(value, list):
-        return [found for item in value for found in _echoed_signatures(item)]
-    return []
+def _echoed_signatures(answer: object) -> list[str]:
+    # Finpay's staging server may put the signature it expected in its answer. A walk with a stack,
+    # not recursion: an answer nested a thousand deep must not crash paytoken.
+    found: list[str] = []
+    pending = [answer]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            found += _HEX_SIGNATURE.findall(value)
+        elif isinstance(value, dict):
+            pending += reversed(list(value.values()))
+        elif isinstance(value, list):
+            pending += reversed(value)
+    return found
 
 
 @dataclass(frozen=True)

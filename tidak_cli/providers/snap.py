@@ -139,7 +139,14 @@ class SnapProvider:
     # --- what the profile decides ----------------------------------------------------------------
 
     def path(self, profile: Profile) -> str:
-        return (self.configurable and profile.text("token_path")) or self.token_path
+        path = (self.configurable and profile.text("token_path")) or self.token_path
+        if not path.startswith("/"):
+            where = profile.origins.get("token_path", "token_path")
+            raise ConfigError(
+                f"token_path {path!r} ({where}) must start with /",
+                hint=f"write it like /{path.lstrip('/')}",
+            )
+        return path
 
     def timestamp_format(self, profile: Profile) -> str:
         return (self.configurable and profile.text("timestamp_format")) or "jakarta"
@@ -207,7 +214,7 @@ class SnapProvider:
 
     def parse(self, status: int, body: bytes) -> Token:
         data = parse_json_object(body)
-        if data is None:
+        if data is None or "responseCode" not in data:
             raise unexpected_answer(status, body, self.title, "a SNAP JSON answer")
         code = str(data.get("responseCode") or "")
         message = str(data.get("responseMessage") or "")
@@ -245,7 +252,7 @@ class SnapProvider:
         from ..signing import rsa_signed_digest
 
         if signature == request.signature:
-            return Comparison(True, ("the signature matches, byte for byte",))
+            return Comparison(True)
         decoded, encoding = _decode_signature(signature)
         ours = base64.b64decode(request.signature)
         if decoded is None:

@@ -27,6 +27,8 @@ class Client:
     public_key: RSAPublicKey | None = field(default=None, repr=False)
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     source: str = ""
+    # A token path of the client's own (a SNAP bank's), served besides the provider's default.
+    token_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,12 @@ def _client(provider: str, table: Mapping[str, object], path: Path, index: int) 
         except OSError as error:
             raise ConfigError(f"cannot read public_key_file {key_path} ({where}): {error.strerror}") from None
         public_key = load_public_key(data, source=f"public_key_file {key_path}")
-    named = {"client_id", identity_key, "public_key", "public_key_file"}
+    named = {"client_id", identity_key, "public_key", "public_key_file", "token_path"}
     secrets = {key: value for key, value in table.items() if key not in named and isinstance(value, str)}
-    client = Client(identity, public_key, secrets, where)
+    token_path = table.get("token_path")
+    if token_path is not None and (not isinstance(token_path, str) or not token_path.startswith("/")):
+        raise ConfigError(f"token_path in {where} must be a path starting with /")
+    client = Client(identity, public_key, secrets, where, token_path)
     gateway.check_client(client, where)
     return client
 

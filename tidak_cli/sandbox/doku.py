@@ -93,11 +93,12 @@ class DokuGateway:
             return self._error(400, "invalid_grant", "grant_type must be client_credentials")
         valid_time = data.get("valid_time")
         if valid_time is not None and not (
-            isinstance(valid_time, str) and valid_time.isdigit() and 0 < int(valid_time) <= 100_000
+            isinstance(valid_time, str) and re.fullmatch(r"[0-9]{1,6}", valid_time) and 0 < int(valid_time) <= 100_000
         ):
             return self._error(400, "invalid_body", 'valid_time must be minutes as a string, e.g. "360"')
         lifetime = timedelta(minutes=int(valid_time)) if valid_time else timedelta(seconds=config.token_ttl)
         claims = {
+            "jti": secrets.token_hex(16),
             "iss": "paytoken-sandbox",
             "sub": client_id,
             "iat": int(now.timestamp()),

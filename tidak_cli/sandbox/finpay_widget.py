@@ -89,7 +89,7 @@ class FinpayGateway:
         if not within_skew(stamp, now):
             return self._status("A1005", "reqDtime is not within 5 minutes of server time (Jakarta)")
         _, expected = finpay_signature({key: str(value) for key, value in fields.items()}, client.secrets["secret_key"])
-        if not hmac.compare_digest(expected, fields["signature"]):
+        if not hmac.compare_digest(expected.encode(), fields["signature"].encode()):
             return self._status("A1004", "Invalid Signature", signature=expected)
         expiry = now + timedelta(seconds=config.token_ttl)
         return Reply.json(

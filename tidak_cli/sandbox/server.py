@@ -54,6 +54,9 @@ class Sandbox:
             gateway = gateway_for(provider)
             # A path shared by two providers (`snap` and a bank with the default path) goes to the first.
             self._gateways.setdefault(provider.token_path, gateway)
+            for client in config.clients.get(provider.name, ()):
+                if client.token_path:
+                    self._gateways.setdefault(client.token_path, gateway)
         self._faults: dict[str, Fault] = dict(config.faults)
         self._counts: dict[str, _Counts] = {name: _Counts() for name in PROVIDERS}
         self._recent: deque[dict[str, object]] = deque(maxlen=RECENT_REQUESTS)
@@ -245,7 +248,9 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "paytoken-sandbox"
-        sys_version = ""
+
+        def version_string(self) -> str:
+            return self.server_version
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

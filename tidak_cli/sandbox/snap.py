@@ -26,7 +26,8 @@ class SnapGateway:
         return Reply.json(status, {"responseCode": f"{status}73{case}", "responseMessage": message})
 
     def failure(self, status: int) -> Reply:
-        return self._error(status, "00", "General Error" if status != 504 else "Timeout")
+        message = {429: "Too Many Requests", 504: "Timeout"}.get(status, "General Error")
+        return self._error(status, "00", message)
 
     def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
         if request.method != "POST":
@@ -81,7 +82,7 @@ class SnapGateway:
             public_key = load_public_key(profile.files["public_key_file"], source=source)
         else:
             public_key = self.provider.private_key(profile).public_key()
-        return Client(profile.require_text("client_id"), public_key, {}, profile.where)
+        return Client(profile.require_text("client_id"), public_key, {}, profile.where, self.provider.path(profile))
 
     def check_client(self, client: Client, where: str) -> None:
         if client.public_key is None:
