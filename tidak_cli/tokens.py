@@ -127,7 +127,7 @@ def fetch(
     try:
         token = provider.parse(response.status, response.body)
     except RejectedError as error:
-        sent = [f"signature paytoken sent:               {request.signature}"] if error.echoed_signature else []
+        sent = [f"signature paytoken sent:              {request.signature}"] if error.echoed_signature else []
         facts = time_facts(request, response, received_at)
         error.details = (*error.details, *sent, *facts)
         if facts:
