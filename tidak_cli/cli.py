@@ -314,10 +314,29 @@ _SIGN_ONLY: list[inspect.Parameter] = [
                 "--compare",
                 metavar="SIGNATURE",
                 show_default=False,
-                help="Exit 0 if SIGNATURE is the computed one, else exit 1 and say what differs.",
+                help="Exit 0 if SIGNATURE is the computed one, else exit 1 and name the mistake that makes it.",
             ),
         ],
         None,
+    ),
+    _parameter(
+        "replay",
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--replay",
+                metavar="FILE",
+                show_default=False,
+                help="A request captured from your application (raw HTTP or a curl command): re-sign it with "
+                "this profile, say whether its signature is right, and what the gateway will object to.",
+            ),
+        ],
+        None,
+    ),
+    _parameter(
+        "hex",
+        Annotated[bool, typer.Option("--hex", help="Also show the string to sign as a hex dump.")],
+        False,
     ),
 ]
 
@@ -454,30 +473,66 @@ def _sign(
     base_url: str | None,
     output: SignFormat,
     compare: str | None,
+    replay: Path | None,
+    hex: bool,
     **extras: Any,
 ) -> None:
     from . import tokens
+    from .forensics import SearchContext
     from .render import curl_command, pretty_sign, sign_json
 
     overrides, nonce = _split_extras(provider, extras)
     resolved = _load(provider, profile, profiles_file, {"base_url": base_url, **overrides})
+    now = tokens.utc_now()
+    found = None
+    body = None
+    if replay is not None:
+        if compare is not None or timestamp is not None or nonce is not None:
+            raise UsageError(
+                "--replay takes the signature, timestamp and request id from the capture",
+                hint="leave out --compare, --timestamp and the request id option",
+            )
+        found = provider.read_capture(resolved, _read_capture(replay), now)
+        timestamp, nonce, compare, body = found.timestamp, found.nonce, found.signature, found.body
     request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce)
-    comparison = provider.compare(resolved, request, compare) if compare is not None else None
+    comparison = None
+    if compare is not None:
+        context = SearchContext.around(now, timestamp=timestamp, signed_at=request.signed_at, nonce=nonce, body=body)
+        comparison = provider.compare(resolved, request, compare, context)
     if output is SignFormat.json:
-        sys.stdout.write(sign_json(request, comparison))
+        sys.stdout.write(sign_json(request, comparison, found))
     elif output is SignFormat.curl:
         sys.stdout.write(curl_command(request))
     else:
-        pretty_sign(request, _out(), redactor=_run.redactor, comparison=comparison)
+        pretty_sign(request, _out(), redactor=_run.redactor, comparison=comparison, replay=found, hex_dump=hex)
+    problems = found.problems if found is not None else ()
+    if found is not None and found.signature is None:
+        problems = (*problems, "the capture carries no signature")
+    if comparison is not None and not comparison.matches:
+        raise SignatureMismatch(
+            "the captured signature is wrong"
+            if found
+            else "the given signature differs from the one paytoken computes",
+            # pretty and json output already carry the findings on stdout
+            details=(*problems, *comparison.findings) if output is SignFormat.curl else problems,
+            hint=comparison.hint,
+        )
+    if problems:
+        raise SignatureMismatch(
+            "the gateway will refuse the captured request", details=problems, hint="fix the headers named above"
+        )
     if comparison is not None:
-        if not comparison.matches:
-            raise SignatureMismatch(
-                "the given signature differs from the one paytoken computes",
-                # pretty and json output already carry the findings on stdout
-                details=comparison.findings if output is SignFormat.curl else (),
-                hint=comparison.hint,
-            )
-        _err().print("[green]the given signature matches[/]")
+        _err().print("[green]the captured signature is right[/]" if found else "[green]the given signature matches[/]")
+
+
+def _read_capture(path: Path) -> Any:
+    from .capture import parse_capture
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read --replay {path}: {error.strerror}") from None
+    return parse_capture(data, source=str(path))
 
 
 def _provider_group(
@@ -725,6 +780,53 @@ def cache_clear(
 
 
 # --- keygen, sandbox, demo -----------------------------------------------------------------------
+
+
+@app.command(epilog="Example: paytoken doctor nicepay --profile dev")
+@_guarded
+def doctor(
+    provider_name: Annotated[str, typer.Argument(metavar="PROVIDER", help="Provider name, e.g. nicepay.")],
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", "-p", metavar="NAME", show_default=False, help="Profile name (default as for get)."),
+    ] = None,
+    profiles_file: _PROFILES_FILE = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", metavar="URL", show_default=False, help="Check this base URL instead.")
+    ] = None,
+) -> None:
+    """Check a profile end to end: keys, key pair, environment, clock, and one real token request."""
+    from . import tokens
+    from .doctor import diagnose, exit_code
+    from .render import doctor_line
+
+    provider = lookup(provider_name)
+    load_dotenv_file()
+    out = _out()
+    checks = []
+    try:
+        resolved = load_profile(
+            provider, profile or default_profile_name(), profiles_file=profiles_file, overrides={"base_url": base_url}
+        )
+    except PaytokenError as error:
+        from .doctor import Check
+
+        failed = Check("profile", "failure", error.message, error.hint, error.exit_code)
+        doctor_line(failed, out)
+        raise typer.Exit(int(error.exit_code)) from None
+    _run.redactor = Redactor.for_profile(resolved, secret_keys(provider))
+
+    def open_transport() -> Any:
+        from .transport import Transport
+
+        return Transport(redactor=_run.redactor)
+
+    for check in diagnose(provider, resolved, open_transport=open_transport, clock=tokens.utc_now):
+        doctor_line(check, out)
+        checks.append(check)
+    code = exit_code(checks)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command(epilog="Example: paytoken keygen --out keys")

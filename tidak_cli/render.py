@@ -13,7 +13,9 @@ from .redact import Redactor
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .doctor import Check
     from .errors import PaytokenError
+    from .forensics import Replay
     from .providers.base import Comparison, SignedRequest
     from .tokens import TokenResult
 
@@ -155,7 +157,7 @@ def _headers_for_display(request: SignedRequest, redactor: Redactor) -> Mapping[
     return redactor.headers(request.headers)
 
 
-def sign_json(request: SignedRequest, comparison: Comparison | None = None) -> str:
+def sign_json(request: SignedRequest, comparison: Comparison | None = None, replay: Replay | None = None) -> str:
     document: dict[str, object] = {
         "provider": request.provider,
         "method": request.method,
@@ -168,8 +170,19 @@ def sign_json(request: SignedRequest, comparison: Comparison | None = None) -> s
     }
     if request.derivation:
         document["derivation"] = dict(request.derivation)
+    if replay is not None:
+        document["replay"] = {
+            "signature": replay.signature,
+            "problems": list(replay.problems),
+            "cautions": list(replay.cautions),
+        }
     if comparison is not None:
-        document["compare"] = {"matches": comparison.matches, "findings": list(comparison.findings)}
+        document["compare"] = {
+            "matches": comparison.matches,
+            "mistake": comparison.mistake,
+            "findings": list(comparison.findings),
+            "fix": comparison.hint,
+        }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -190,6 +203,8 @@ def pretty_sign(
     redactor: Redactor | None = None,
     comparison: Comparison | None = None,
     note: str = "nothing sent",
+    replay: Replay | None = None,
+    hex_dump: bool = False,
 ) -> None:
     from rich.markup import escape
     from rich.rule import Rule
@@ -201,6 +216,8 @@ def pretty_sign(
     out.print()
     out.print(f"[bold]String to sign[/] ({len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()})")
     out.print(_indented(escape(visible(request.string_to_sign))), style="cyan")
+    if hex_dump:
+        out.print(_indented(escape(hexdump(data))))
     for label, value in request.derivation:
         out.print(f"[bold]{escape(label)}[/]  {escape(value)}")
     out.print(f"[bold]Algorithm[/]  {request.algorithm}")
@@ -214,16 +231,40 @@ def pretty_sign(
         out.print(_indented(escape(visible(request.body_text or ""))))
     else:
         out.print("[bold]Body[/]  none")
-    if request.signed_at is not None:
+    if request.signed_at is not None and replay is None:
         until = (request.signed_at + timedelta(minutes=5)).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         out.print()
         out.print(f"Valid until about {until}: gateways accept a signed timestamp for about 5 minutes.")
+    if replay is not None:
+        out.print()
+        out.print("[bold]Capture[/]  the request above is re-signed from the capture's own timestamp and id")
+        for problem in replay.problems:
+            out.print(f"  [red]✗[/] {escape(problem)}")
+        for caution in replay.cautions:
+            out.print(f"  [yellow]![/] {escape(caution)}")
+        if not replay.problems and not replay.cautions:
+            out.print("  [green]✓[/] headers, formats and client id as the gateway wants them")
     if comparison is not None:
         out.print()
-        verdict = "[green]matches[/]" if comparison.matches else "[red]differs[/]"
-        out.print(f"[bold]Compare[/]  the given signature {verdict}")
+        if replay is not None:
+            verdict = "the captured signature " + ("[green]is right[/]" if comparison.matches else "[red]is wrong[/]")
+        else:
+            verdict = "the given signature " + ("[green]matches[/]" if comparison.matches else "[red]differs[/]")
+        out.print(f"[bold]Compare[/]  {verdict}")
         for finding in comparison.findings:
             out.print(f"  {escape(finding)}")
+        if comparison.hint and not comparison.matches:
+            out.print(f"  [bold]fix:[/] {escape(comparison.hint)}")
+
+
+def hexdump(data: bytes, width: int = 16) -> str:
+    """Offset, hex bytes and printable ASCII, 16 bytes a line, as `xxd` shows them."""
+    lines = []
+    for offset in range(0, len(data), width):
+        chunk = data[offset : offset + width]
+        text = "".join(chr(byte) if 0x20 <= byte < 0x7F else "." for byte in chunk)
+        lines.append(f"{offset:08x}  {chunk.hex(' '):<{width * 3 - 1}}  {text}")
+    return "\n".join(lines)
 
 
 def _indented(text: str, prefix: str = "  ") -> str:
@@ -243,6 +284,16 @@ def error(failure: PaytokenError, out: Console, redactor: Redactor | None = None
         out.print(f"  {escape(redactor.text(detail))}")
     if failure.hint:
         out.print(f"  [bold]hint:[/] {escape(redactor.text(failure.hint))}")
+
+
+def doctor_line(check: Check, out: Console) -> None:
+    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok."""
+    from rich.markup import escape
+
+    mark = {"ok": "[green]✓ ok[/]     ", "warning": "[yellow]! warning[/]", "failure": "[red]✗ failure[/]"}
+    out.print(f"{mark[check.status]}  [bold]{escape(check.name)}[/]: {escape(check.detail)}")
+    if check.fix and check.status != "ok":
+        out.print(f"             [bold]fix:[/] {escape(check.fix)}")
 
 
 def warnings(lines: Iterable[str], out: Console) -> None:

@@ -73,22 +73,33 @@ class Transport:
 
     def send(self, request: SignedRequest, *, timeout: float, verify: bool | str = True) -> Response:
         """Send request and read the whole answer, or raise NetworkError / GatewayError / ConfigError."""
+        self._trace_request(request)
+        return self._exchange(request.method, request.url, dict(request.headers), request.body, timeout, verify)
+
+    def probe(self, url: str, *, timeout: float, verify: bool | str = True) -> Response:
+        """HEAD url: what the gateway's front says about itself (its clock, in the Date header)."""
+        if self._trace is not None:
+            self._trace(f"> HEAD {url}")
+        return self._exchange("HEAD", url, {}, None, timeout, verify)
+
+    def _exchange(
+        self, method: str, url: str, headers: dict[str, str], data: bytes | None, timeout: float, verify: bool | str
+    ) -> Response:
         import requests
 
-        self._trace_request(request)
-        host = urlsplit(request.url).netloc
+        host = urlsplit(url).netloc
         started = time.monotonic()
         try:
             with self._session.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=request.body,
+                method,
+                url,
+                headers=headers,
+                data=data,
                 timeout=(CONNECT_TIMEOUT, timeout),
                 verify=verify,
                 allow_redirects=False,
                 stream=True,
-                proxies=_no_proxy_for_loopback(request.url),
+                proxies=_no_proxy_for_loopback(url),
             ) as answer:
                 body = _read_capped(answer, host)
         except requests.exceptions.RequestException as error:

@@ -7,11 +7,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import GatewayError, PaytokenError, RejectedError
 from ..profiles import Profile, Setting
 from ..signing import JAKARTA
+
+if TYPE_CHECKING:
+    from ..capture import Captured
+    from ..forensics import Replay, SearchContext
 
 __all__ = [
     "NONCE",
@@ -101,6 +105,8 @@ class Comparison:
     matches: bool
     findings: tuple[str, ...] = ()
     hint: str | None = None
+    # The key of the known mistake that reproduces the signature, when one does.
+    mistake: str | None = None
 
 
 class Provider(Protocol):
@@ -164,8 +170,12 @@ class Provider(Protocol):
         """Read the gateway's answer into a Token, or raise RejectedError / GatewayError."""
         ...
 
-    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
-        """Tell whether signature is the one request carries, and if not, what can be said about it."""
+    def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
+        """Take the signed inputs out of a captured request, and say what the gateway will object to."""
+        ...
+
+    def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
+        """Tell whether signature is the one request carries; if not, search the known mistakes for it."""
         ...
 
 

@@ -6,16 +6,15 @@ Recipe: SPEC 1.1 (SNAP "Standar Nasional Open API Pembayaran", access-token B2B)
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ..capture import Captured
 from ..errors import ConfigError, GatewayError, RejectedError
+from ..forensics import Candidate, CaptureCheck, Mistake, Replay, SearchContext, describe_offset, rsa_search
 from ..profiles import Profile, Setting
 from ..signing import jakarta_iso, jakarta_iso_millis, utc_z
 from .base import (
@@ -70,6 +69,44 @@ _GENERIC_SETTINGS: tuple[Setting, ...] = (
     Setting("timestamp_format", "X-TIMESTAMP style", "choice", default="jakarta", choices=tuple(TIMESTAMP_FORMATS)),
     Setting("body", "request body as a TOML table (replaces the default)", "table"),
     Setting("headers", "extra request headers as a TOML table", "table"),
+)
+
+SNAP_UTC_Z = Mistake(
+    "snap.utc-z",
+    "X-TIMESTAMP in UTC with a Z (2024-12-31T03:11:40Z) instead of Jakarta time with +07:00",
+    "send Jakarta time with its offset: 2024-12-31T10:11:40+07:00",
+)
+SNAP_LOCAL_LITERAL = Mistake(
+    "snap.local-time-literal-offset",
+    "X-TIMESTAMP was this machine's local time ({zone}) with a literal +07:00 appended, {off} Jakarta time "
+    "(the official NICEPAY SDK's bug on a server not set to Jakarta)",
+    "compute X-TIMESTAMP from an aware clock in Asia/Jakarta, e.g. "
+    "datetime.now(ZoneInfo('Asia/Jakarta')).isoformat(timespec='seconds'); never append +07:00 to local time",
+)
+SNAP_MILLIS = Mistake(
+    "snap.milliseconds",
+    "X-TIMESTAMP with milliseconds (2024-12-31T10:11:40.123+07:00)",
+    "send the timestamp to the second, unless your bank asks for milliseconds (snap: timestamp_format)",
+)
+SNAP_NO_OFFSET = Mistake(
+    "snap.no-offset",
+    "X-TIMESTAMP without its +07:00 offset in the string to sign",
+    "sign the X-TIMESTAMP header value exactly, offset included",
+)
+SNAP_SEPARATOR = Mistake(
+    "snap.separator",
+    "client id and timestamp joined with another separator than |",
+    'join them as client_id + "|" + X-TIMESTAMP',
+)
+SNAP_REVERSED = Mistake(
+    "snap.reversed",
+    "timestamp first, then client id",
+    'sign client_id + "|" + X-TIMESTAMP, in that order',
+)
+SNAP_WHITESPACE = Mistake(
+    "snap.client-id-whitespace",
+    "the client id with spaces or a line break around it",
+    "trim the client id (check the value your config or environment variable really holds)",
 )
 
 _SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
@@ -248,60 +285,74 @@ class SnapProvider:
             hint=snap_hint(code, self.name),
         )
 
-    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
+    def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
         from ..signing import rsa_signed_digest
 
-        if signature == request.signature:
-            return Comparison(True)
-        decoded, encoding = _decode_signature(signature)
-        ours = base64.b64decode(request.signature)
-        if decoded is None:
-            return Comparison(
-                False,
-                ("the given signature is not base64 (nor hex): it cannot be an X-SIGNATURE",),
-                hint="copy the whole X-SIGNATURE header value, without quotes",
-            )
-        if decoded == ours:
-            return Comparison(
-                False,
-                (f"same signature bytes, but written as {encoding}",),
-                hint="SNAP wants standard base64 with padding and no line breaks",
-            )
         public_key = self.private_key(profile).public_key()
-        signed_digest = rsa_signed_digest(public_key, decoded)
-        if signed_digest is None:
-            return Comparison(
-                False,
-                (
-                    "the given signature was not made with this profile's private key "
-                    "(opening it with the public half gives no valid PKCS#1 v1.5 SHA-256 block)",
-                ),
-                hint="sign with the private key whose public half the gateway has, or fix private_key_file",
-            )
-        ours_digest = hashlib.sha256(request.string_to_sign.encode("utf-8")).hexdigest()
-        return Comparison(
-            False,
-            (
-                "the given signature was made with this profile's key, but over other bytes",
-                f"SHA-256 it signed:         {signed_digest.hex()}",
-                f"SHA-256 of string to sign: {ours_digest}",
-            ),
-            hint="the string to sign differs: pass the exact X-TIMESTAMP you sent with --timestamp, "
-            "and check client_id for stray spaces",
+        client_id = profile.require_text("client_id")
+        return rsa_search(
+            signature,
+            request.signature,
+            lambda raw: rsa_signed_digest(public_key, raw),
+            self.candidates(client_id, context),
+            context,
         )
 
+    def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
+        check = CaptureCheck(captured)
+        check.require("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
+        check.json_content()
+        check.path(self.path(profile))
+        check.same("X-CLIENT-KEY", captured.header("X-CLIENT-KEY"), profile.require_text("client_id"))
+        stamp = captured.header("X-TIMESTAMP")
+        forms = (self.timestamp_format(profile),) if self.configurable else self.accepted_timestamps
+        well_formed = stamp is not None and any(TIMESTAMP_PATTERNS[form].fullmatch(stamp) for form in forms)
+        examples = {
+            "jakarta": "2024-12-31T10:11:40+07:00",
+            "utc": "2024-12-31T03:11:40Z",
+            "jakarta-millis": "2024-12-31T10:11:40.123+07:00",
+        }
+        expected = " or ".join(examples[form] for form in forms)
+        check.timestamp("X-TIMESTAMP", stamp, well_formed, expected, iso_moment(stamp or ""), now)
+        return check.done(timestamp=stamp, nonce=None, signature=captured.header("X-SIGNATURE"), body=captured.body)
 
-def _decode_signature(text: str) -> tuple[bytes | None, str]:
-    compact = re.sub(r"\s+", "", text)
-    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", compact) and len(compact) >= 64:
-        return bytes.fromhex(compact), "hex"
-    try:
-        if re.search(r"[-_]", compact):
-            return base64.urlsafe_b64decode(compact + "=" * (-len(compact) % 4)), "URL-safe base64"
-        decoded = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        return None, ""
-    return decoded, ("base64 with line breaks or spaces" if compact != text else "base64")
+    def candidates(self, client_id: str, context: SearchContext) -> Iterator[Candidate]:
+        """Every string a client may have signed: the right one at each moment, then the known mistakes."""
+        if context.timestamp is not None:
+            yield Candidate(
+                None, f"{client_id}|{context.timestamp}", note=f"X-TIMESTAMP {context.timestamp}", exact=True
+            )
+        for moment in context.moments:
+            stamp = jakarta_iso(moment)
+            yield Candidate(None, f"{client_id}|{stamp}", note=f"X-TIMESTAMP {stamp}")
+        for moment in context.moments:
+            yield from self._mistakes_at(client_id, moment, context)
+        # Milliseconds multiply the search by a thousand: only around a known moment.
+        for moment in context.moments if len(context.moments) == 1 else ():
+            for millisecond in range(1000):
+                stamp = jakarta_iso_millis(moment.replace(microsecond=millisecond * 1000))
+                yield Candidate(SNAP_MILLIS, f"{client_id}|{stamp}", note=f"X-TIMESTAMP {stamp}")
+
+    def _mistakes_at(self, client_id: str, moment: datetime, context: SearchContext) -> Iterator[Candidate]:
+        stamp = jakarta_iso(moment)
+        yield Candidate(SNAP_UTC_Z, f"{client_id}|{utc_z(moment)}")
+        for zone_name, zone in context.zones:
+            offset = moment.astimezone(zone).utcoffset() or timedelta(0)
+            if offset != timedelta(hours=7):
+                literal = moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S") + "+07:00"
+                mistake = Mistake(
+                    SNAP_LOCAL_LITERAL.key,
+                    SNAP_LOCAL_LITERAL.says.format(zone=zone_name, off=describe_offset(offset)),
+                    SNAP_LOCAL_LITERAL.fix,
+                )
+                yield Candidate(mistake, f"{client_id}|{literal}", note=f"X-TIMESTAMP {literal}")
+        yield Candidate(SNAP_NO_OFFSET, f"{client_id}|{stamp[:19]}")
+        for separator in (":", "", " ", ",", ";", "|\n"):
+            yield Candidate(SNAP_SEPARATOR, f"{client_id}{separator}{stamp}", note=f"separator {separator!r}")
+        yield Candidate(SNAP_REVERSED, f"{stamp}|{client_id}")
+        for padded in (f" {client_id}", f"{client_id} ", f"{client_id}\n", f" {client_id} ", client_id.strip()):
+            if padded != client_id:
+                yield Candidate(SNAP_WHITESPACE, f"{padded}|{stamp}", note=f"client id as {padded!r}")
 
 
 _GRANT: Mapping[str, object] = {"grantType": "client_credentials"}

@@ -65,6 +65,8 @@ class SandboxConfig:
     faults: Mapping[str, Fault] = field(default_factory=dict)
     token_ttl: int = DEFAULT_TOKEN_TTL
     source: str = ""
+    # Seconds the gateway's clock is off from the machine's (a fault switch for clock-skew tests).
+    clock_offset: float = 0.0
 
     def client(self, provider: str, client_id: str) -> Client | None:
         return next((client for client in self.clients.get(provider, ()) if client.client_id == client_id), None)
@@ -83,6 +85,9 @@ def load_config(path: Path) -> SandboxConfig:
     token_ttl = document.pop("token_ttl", DEFAULT_TOKEN_TTL)
     if isinstance(token_ttl, bool) or not isinstance(token_ttl, int) or token_ttl < 1:
         raise ConfigError(f"token_ttl in {path} must be a positive number of seconds")
+    clock_offset = document.pop("clock_offset", 0)
+    if isinstance(clock_offset, bool) or not isinstance(clock_offset, int | float):
+        raise ConfigError(f"clock_offset in {path} must be a number of seconds")
     for name, value in document.items():
         if name == "faults" and isinstance(value, dict):
             for provider, switches in value.items():
@@ -97,7 +102,7 @@ def load_config(path: Path) -> SandboxConfig:
             if not isinstance(table, dict):
                 raise ConfigError(f"[{name}] in {path} must be a table")
             clients.setdefault(name, []).append(_client(name, table, path, index))
-    return SandboxConfig(clients, faults, token_ttl, str(path))
+    return SandboxConfig(clients, faults, token_ttl, str(path), float(clock_offset))
 
 
 def _known(name: str, path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import socket
 import sys
@@ -11,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -30,6 +31,8 @@ _HTML_PAGE = (
 _MAX_REQUEST_BODY = 1024 * 1024
 # The last requests received, as received (secret headers masked), for `GET /_sandbox/requests`.
 RECENT_REQUESTS = 50
+# The largest clock offset the switch takes (ten years), in seconds.
+MAX_OFFSET = 10 * 365 * 86400
 
 Log = Callable[[str], None]
 
@@ -60,6 +63,7 @@ class Sandbox:
         self._faults: dict[str, Fault] = dict(config.faults)
         self._counts: dict[str, _Counts] = {name: _Counts() for name in PROVIDERS}
         self._recent: deque[dict[str, object]] = deque(maxlen=RECENT_REQUESTS)
+        self._clock_offset = config.clock_offset
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -117,8 +121,13 @@ class Sandbox:
             else:
                 self._faults[provider] = fault
 
+    def now(self) -> datetime:
+        """The gateway's clock: the machine's, moved by the clock offset switch."""
+        return datetime.now(UTC) + timedelta(seconds=self._clock_offset)
+
     def reset(self) -> None:
         with self._lock:
+            self._clock_offset = self.config.clock_offset
             self._faults = dict(self.config.faults)
             self._counts = {name: _Counts() for name in PROVIDERS}
             self._recent.clear()
@@ -177,7 +186,7 @@ class Sandbox:
             self._settled(name, reply, faulted=True)
             self._note(f"{request.method} {request.path} -> fault: {reply.status if reply else 'dropped'}")
             return reply
-        reply = gateway.handle(request, self.config, datetime.now(UTC))
+        reply = gateway.handle(request, self.config, self.now())
         self._settled(name, reply, faulted=False)
         self._note(f"{request.method} {request.path} -> {reply.status} {_summary(reply)}")
         return reply
@@ -198,6 +207,16 @@ class Sandbox:
         if action == ("GET", "/_sandbox/requests"):
             with self._lock:
                 return Reply.json(200, {"requests": list(self._recent)})
+        if action == ("POST", "/_sandbox/clock"):
+            try:
+                offset = json.loads(request.body.decode("utf-8"))["offset"]
+                if isinstance(offset, bool) or not isinstance(offset, int | float) or not abs(offset) <= MAX_OFFSET:
+                    raise ValueError(offset)
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+                return Reply.json(400, {"error": f'bad clock request (want {{"offset": seconds}}): {error}'})
+            with self._lock:
+                self._clock_offset = float(offset)
+            return Reply.json(200, {"offset": offset})
         if action == ("POST", "/_sandbox/reset"):
             self.reset()
             return Reply.json(200, {"reset": True})
@@ -251,6 +270,10 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
         def version_string(self) -> str:
             return self.server_version
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            # The Date header tells the gateway's clock, skewed or not: doctor reads it.
+            return email.utils.formatdate(sandbox.now().timestamp(), usegmt=True)
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
