@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,8 @@ from pathlib import Path
 from tidak_cli.demo import Workspace
 from tidak_cli.sandbox import Sandbox, load_config
 
-PAYTOKEN = shutil.which("paytoken") or "paytoken"
+# The paytoken installed beside this interpreter, not whichever one PATH finds first.
+PAYTOKEN = str(Path(sys.executable).parent / "paytoken")
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:

@@ -580,7 +580,10 @@ def test_pretty_faspay_shows_string_to_sign_fingerprint_and_iv_never_secrets() -
     write_profiles({"faspay-sendme": FASPAY_TABLE})
     run = paytoken(*FASPAY_SIGN)
     assert run.exit_code == 0, run.output
-    assert f"  {FASPAY_STRING_TO_SIGN}\n" in run.stdout
+    # The string to sign carries base64(client_key:client_secret): the pretty view masks that part.
+    credentials = base64.b64encode(b"CLIENTKEY_EXAMPLE:CLIENTSECRET_EXAMPLE").decode()
+    assert f"  {FASPAY_STRING_TO_SIGN.replace(credentials, '••••' + credentials[-4:])}\n" in run.stdout
+    assert credentials not in run.output
     assert "fingerprint" in run.stdout.lower()
     assert FASPAY_DERIVED_IV in run.stdout
     assert f"Signature  {FASPAY_AES_SIGNATURE}" in run.stdout

@@ -117,8 +117,15 @@ class TokenCache:
 
     def __init__(self, directory: Path, *, warn: Warn) -> None:
         self.directory = directory
-        self._warn = warn
+        self._say = warn
+        self._said: set[str] = set()
         self._usable: bool | None = None
+
+    def warn(self, message: str) -> None:
+        # A run reads an entry twice (before and after the lock): say each thing once.
+        if message not in self._said:
+            self._said.add(message)
+            self._say(message)
 
     # --- the directory -------------------------------------------------------------------------------
 
@@ -131,10 +138,14 @@ class TokenCache:
                     self.directory.chmod(0o700)
                 self._usable = os.access(self.directory, os.W_OK | os.X_OK)
                 problem = "it is not writable"
+            except FileExistsError:
+                self._usable, problem = False, "it is a file, not a directory"
+            except NotADirectoryError:
+                self._usable, problem = False, "a directory above it is a file"
             except OSError as error:
                 self._usable, problem = False, error.strerror or str(error)
             if not self._usable:
-                self._warn(f"token cache {self.directory} cannot be used ({problem}); continuing without it")
+                self.warn(f"token cache {self.directory} cannot be used ({problem}); continuing without it")
         return self._usable
 
     def _path(self, key: str) -> Path:
@@ -147,18 +158,18 @@ class TokenCache:
         path = self._path(key)
         try:
             text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # no entry (or no usable directory, which storing will say)
         except (OSError, UnicodeDecodeError) as error:
-            self._warn(f"cache entry {path} cannot be read ({error}); asking the gateway instead")
+            self.warn(f"cache entry {path} cannot be read ({error}); asking the gateway instead")
             return None
         try:
             entry = CacheEntry.from_json(text)
         except ValueError as error:
-            self._warn(f"cache entry {path} is damaged ({error}); it will be replaced")
+            self.warn(f"cache entry {path} is damaged ({error}); it will be replaced")
             return None
         if expect is not None and (entry.provider, entry.base_url, entry.client_id) != expect:
-            self._warn(f"cache entry {path} belongs to another profile; it will be replaced")
+            self.warn(f"cache entry {path} belongs to another profile; it will be replaced")
             return None
         return entry
 
@@ -178,7 +189,7 @@ class TokenCache:
             Path(temporary).replace(self._path(key))
             temporary = None
         except OSError as error:
-            self._warn(f"cannot write the token cache in {self.directory} ({error.strerror}); token not cached")
+            self.warn(f"cannot write the token cache in {self.directory} ({error.strerror}); token not cached")
         finally:
             if temporary is not None:
                 with contextlib.suppress(OSError):
@@ -203,7 +214,7 @@ class TokenCache:
                 hint="that process is probably stuck waiting for the gateway; retry, or pass --no-cache",
             ) from None
         except OSError as error:
-            self._warn(f"cannot lock the token cache ({error.strerror}); continuing without the lock")
+            self.warn(f"cannot lock the token cache ({error.strerror}); continuing without the lock")
             yield
             return
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -22,7 +23,7 @@ from . import __version__
 from .errors import ConfigError, ExitCode, PaytokenError, SignatureMismatch, UsageError
 from .profiles import Profile, default_profile_name, load_dotenv_file, load_profile, secret_keys
 from .providers import PROVIDERS, lookup
-from .providers.base import NONCE, CliOption, Provider
+from .providers.base import NONCE, CliOption, Provider, SignedRequest
 from .redact import Redactor
 
 __all__ = ["app", "main"]
@@ -147,7 +148,7 @@ def _load(provider: Provider, profile: str | None, profiles_file: Path | None, o
     resolved = load_profile(
         provider, profile or default_profile_name(), profiles_file=profiles_file, overrides=overrides
     )
-    _run.redactor = Redactor.for_profile(resolved, secret_keys(provider))
+    _run.redactor = Redactor.for_profile(resolved, provider)
     for warning in resolved.warnings:
         _warn(warning)
     return resolved
@@ -410,6 +411,7 @@ def _get(
         from .render import pretty_sign, sign_json
 
         request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce)
+        _check_timestamp(timestamp, request, provider)
         if output is GetFormat.json:
             sys.stdout.write(sign_json(request))
         else:
@@ -432,8 +434,15 @@ def _get(
         timestamp=timestamp,
         nonce=nonce,
     )
+    if result.request is not None:
+        _check_timestamp(timestamp, result.request, provider)
     if verbose and result.cached:
         _warn("served from the token cache; nothing was sent (--refresh asks the gateway)")
+    if result.stored_by not in (None, resolved.name):
+        _warn(
+            f"served the token [{provider.name}.{result.stored_by}] cached for the same client id; "
+            "--refresh tests this profile's own credentials"
+        )
     if dotenv is not None:
         from .export import write_dotenv
         from .render import env_assignments
@@ -448,6 +457,11 @@ def _get(
         from .render import token_text
 
         sys.stdout.write(token_text(result, chosen.value, env_prefix=env_prefix))
+
+
+def _check_timestamp(timestamp: str | None, request: SignedRequest, provider: Provider) -> None:
+    if timestamp is not None and request.signed_at is None:
+        _warn(f"--timestamp {timestamp!r} is not in {provider.name}'s timestamp format; it is signed as given")
 
 
 def _trace_line(line: str) -> None:
@@ -495,6 +509,7 @@ def _sign(
         found = provider.read_capture(resolved, _read_capture(replay), now)
         timestamp, nonce, compare, body = found.timestamp, found.nonce, found.signature, found.body
     request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce)
+    _check_timestamp(timestamp, request, provider)
     comparison = None
     if compare is not None:
         context = SearchContext.around(now, timestamp=timestamp, signed_at=request.signed_at, nonce=nonce, body=body)
@@ -552,7 +567,7 @@ def _provider_group(
                 return None
             if cmd_name not in self.commands:
                 provider = PROVIDERS[cmd_name]
-                single = typer.Typer()
+                single = typer.Typer(add_completion=False)
                 _register(single, provider, parameters, run, help_text.format(p=provider), example.format(p=provider))
                 self.commands[cmd_name] = typer.main.get_command(single)
             return self.commands[cmd_name]
@@ -763,19 +778,26 @@ def cache_clear(
     ] = None,
 ) -> None:
     """Remove cached tokens: all of them, one provider's, or one profile's."""
-    from .cache import TokenCache, cache_directory
+    from .cache import TokenCache, cache_directory, cache_key
 
+    keys: set[str] = set()
     if provider is not None:
-        lookup(provider)
+        gateway = lookup(provider)
+        if profile is not None:
+            # The entry this profile would be served, whoever stored it (the key is provider, URL, client id).
+            with contextlib.suppress(PaytokenError):
+                load_dotenv_file()
+                resolved = load_profile(gateway, profile)
+                keys.add(cache_key(gateway.name, resolved.base_url, resolved.require_text(gateway.identity_key)))
     store = TokenCache(cache_directory(), warn=_warn)
     removed = 0
     for path, entry in store.entries():
-        if entry is not None and (
-            (provider is not None and entry.provider != provider) or (profile is not None and entry.profile != profile)
-        ):
-            continue
-        store.remove(path)
-        removed += 1
+        chosen = entry is None or (
+            (provider is None or entry.provider == provider) and (profile is None or entry.profile == profile)
+        )
+        if chosen or path.stem in keys:
+            store.remove(path)
+            removed += 1
     print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {store.directory}", file=sys.stderr)
 
 
@@ -814,7 +836,7 @@ def doctor(
         failed = Check("profile", "failure", error.message, error.hint, error.exit_code)
         doctor_line(failed, out)
         raise typer.Exit(int(error.exit_code)) from None
-    _run.redactor = Redactor.for_profile(resolved, secret_keys(provider))
+    _run.redactor = Redactor.for_profile(resolved, provider)
 
     def open_transport() -> Any:
         from .transport import Transport
@@ -861,8 +883,10 @@ def keygen(
 @app.command(epilog="Example: paytoken sandbox --port 8787")
 @_guarded
 def sandbox(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0 picks a free one).")] = 8787,
+    host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port (0 picks a free one).")
+    ] = 8787,
     config: Annotated[
         Path | None,
         typer.Option(

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ConfigError
 
 __all__ = ["write_dotenv"]
+
+
+def _exported_names(path: Path) -> set[str]:
+    # A line written `export NAME=…` stays an export line when its value is replaced.
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return set(re.findall(r"^\s*export\s+([A-Za-z_][A-Za-z0-9_]*)\s*=", text, flags=re.MULTILINE))
 
 
 def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:
@@ -24,8 +34,9 @@ def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:
         else:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             created = True
+        exported = _exported_names(path)
         for name, value in assignments:
-            set_key(path, name, value, quote_mode="always")
+            set_key(path, name, value, quote_mode="always", export=name in exported)
         path.chmod(0o600)
     except OSError as error:
         if created:

@@ -302,7 +302,7 @@ def resolve_profile(
 
     for key, raw in table.items():
         if key not in settings:
-            close = difflib.get_close_matches(key, settings, n=1)
+            close = difflib.get_close_matches(key.lower(), settings, n=1)
             notes.append(
                 f"unknown key {key!r} in {where} is ignored" + (f" (did you mean {close[0]!r}?)" if close else "")
             )
@@ -446,7 +446,9 @@ def _as_text(setting: Setting, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"must be a string, not {_toml_type(value)}: write it in quotes")
     if setting.choices and value not in setting.choices:
-        raise ValueError(f"is {value!r}; expected one of: {', '.join(setting.choices)}")
+        close = [choice for choice in setting.choices if choice.lower() == value.strip().lower()]
+        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"is {value!r}; expected one of: {', '.join(setting.choices)}{suggestion}")
     return value
 
 

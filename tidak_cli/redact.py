@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .profiles import Profile
+    from .providers.base import Provider
 
 __all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "mask"]
 
@@ -33,11 +34,15 @@ class Redactor:
         self._secrets = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
 
     @classmethod
-    def for_profile(cls, profile: Profile | None, secret_keys: Iterable[str] = ()) -> Redactor:
-        if profile is None:
+    def for_profile(cls, profile: Profile | None, provider: Provider | None = None) -> Redactor:
+        """Mask this profile's secrets, and the values that are secrets in disguise (base64 or hex of them)."""
+        if profile is None or provider is None:
             return cls()
-        values = [profile.values.get(key) for key in secret_keys]
+        from .profiles import secret_keys
+
+        values = [profile.values.get(key) for key in secret_keys(provider)]
         secrets = [value for value in values if isinstance(value, str)]
+        secrets += provider.derived_secrets(profile)
         # A PEM's lines are secret one by one too: a traceback may show any of them.
         secrets += [line for value in secrets for line in value.splitlines() if len(line) >= 16]
         secrets += [

@@ -40,9 +40,14 @@ SIGN_FORMATS = ("pretty", "json", "curl")
 
 def console(*, stderr: bool = False) -> Console:
     """A Rich console: colour only on a terminal, NO_COLOR honoured (Rich reads it)."""
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    # Off a terminal (a pipe, a log file) tables are not squeezed into 80 columns.
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 # --- get ---------------------------------------------------------------------------------------------
@@ -119,7 +124,6 @@ def pretty_token(result: TokenResult, out: Console) -> None:
     table.add_row("provider", result.provider)
     table.add_row("profile", result.profile)
     table.add_row("token type", result.token.token_type)
-    table.add_row("token", Text(result.token.access_token, style="green"))
     expires_at = result.token.expires_at
     if expires_at is None:
         table.add_row("expires", "unknown (the gateway did not say)")
@@ -129,6 +133,8 @@ def pretty_token(result: TokenResult, out: Console) -> None:
         table.add_row("expires", f"{local} (in {humanize_seconds(left)})")
     table.add_row("cached", "yes" if result.cached else "no, fresh from the gateway")
     out.print(Panel(table, title="paytoken", title_align="left", expand=False))
+    # The token goes below the box, on a line of its own, so that copying it picks up no border.
+    out.print(Text(result.token.access_token, style="green"), soft_wrap=True)
 
 
 # --- sign --------------------------------------------------------------------------------------------
@@ -215,9 +221,12 @@ def pretty_sign(
     out.print(f"[bold]{request.method}[/] {escape(request.url)}")
     out.print()
     out.print(f"[bold]String to sign[/] ({len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()})")
-    out.print(_indented(escape(visible(request.string_to_sign))), style="cyan")
+    out.print(_indented(escape(redactor.text(visible(request.string_to_sign)))), style="cyan")
     if hex_dump:
-        out.print(_indented(escape(hexdump(data))))
+        shown = redactor.text(request.string_to_sign)
+        if shown != request.string_to_sign:
+            out.print("  [dim](hex of the string as shown: the secret part is masked)[/]")
+        out.print(_indented(escape(hexdump(shown.encode("utf-8")))))
     for label, value in request.derivation:
         out.print(f"[bold]{escape(label)}[/]  {escape(value)}")
     out.print(f"[bold]Algorithm[/]  {request.algorithm}")

@@ -38,6 +38,7 @@ class TokenResult:
     cached: bool
     request: SignedRequest | None = field(default=None, repr=False)
     response: Response | None = field(default=None, repr=False)
+    stored_by: str | None = None  # for a cached token: the profile that asked the gateway for it
 
 
 def build(
@@ -82,6 +83,12 @@ def get_token(
             return hit
         with open_transport() as transport:
             result = fetch(provider, profile, transport=transport, timestamp=timestamp, nonce=nonce, clock=clock)
+        lifetime = result.token.expires_in
+        if lifetime is not None and lifetime < min_ttl:
+            cache.warn(
+                f"{provider.name} issued a token for {lifetime} s, less than --min-ttl {min_ttl:g}: "
+                "every call will ask the gateway"
+            )
         expires_at = result.token.expires_at
         if expires_at is not None:  # a token of unknown lifetime is never cached
             cache.store(
@@ -108,7 +115,7 @@ def _fresh(
     if entry is None or entry.seconds_left(clock()) < min_ttl:
         return None
     token = Token(entry.access_token, entry.token_type, None, entry.expires_at, entry.response)
-    return TokenResult(entry.provider, profile, token.anchored(clock()), True)
+    return TokenResult(entry.provider, profile, token.anchored(clock()), True, stored_by=entry.profile)
 
 
 def fetch(

@@ -170,6 +170,10 @@ class Provider(Protocol):
         """Read the gateway's answer into a Token, or raise RejectedError / GatewayError."""
         ...
 
+    def derived_secrets(self, profile: Profile) -> list[str]:
+        """Values that are the profile's secrets in another spelling (base64, hex): masked like them."""
+        ...
+
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         """Take the signed inputs out of a captured request, and say what the gateway will object to."""
         ...
@@ -235,7 +239,7 @@ def unexpected_answer(status: int, body: bytes, gateway: str, expected: str) -> 
         return RejectedError(
             f"{gateway} rejected the token request with HTTP {status}",
             status=status,
-            details=[f"body: {snippet(body)!r}" if body.strip() else "body is empty"],
+            details=[f"body: {snippet(body)}" if body.strip() else "body is empty"],
             hint="a 404 or 405 usually means a wrong base_url or token path"
             if status in (404, 405)
             else "the body above is the gateway's own words",

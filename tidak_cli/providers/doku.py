@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..capture import Captured
-from ..errors import ConfigError, GatewayError, RejectedError
+from ..errors import GatewayError, RejectedError, UsageError
 from ..forensics import Candidate, CaptureCheck, Mistake, Replay, SearchContext, nonce_needed, symmetric_search
 from ..profiles import Profile, Setting
 from ..signing import b64, hmac_sha256, jakarta_iso, sha256_b64, utc_z
@@ -172,7 +172,7 @@ class DokuProvider:
         secret = profile.require_text("secret_key")
         request_id = nonce or ""
         if not request_id or len(request_id) > MAX_REQUEST_ID:
-            raise ConfigError(
+            raise UsageError(
                 f"Request-Id must be 1 to {MAX_REQUEST_ID} characters, not {len(request_id)}",
                 hint="leave --request-id out to use a fresh UUID4",
             )
@@ -219,7 +219,7 @@ class DokuProvider:
         if status >= 500:
             raise GatewayError(
                 f"{self.title} failed with HTTP {status}",
-                details=[f"body: {snippet(body)!r}"] if body.strip() else ["body is empty"],
+                details=[f"body: {snippet(body)}"] if body.strip() else ["body is empty"],
                 hint="the gateway failed on its side: retry later",
             )
         if 400 <= status < 500 and data is not None:
@@ -248,6 +248,9 @@ class DokuProvider:
         if context.nonce is None and signature.strip() != request.signature:
             return nonce_needed(plain_compare(request, signature), "--request-id", "Request-Id")
         return symmetric_search(signature, request.signature, self.candidates(profile, request, context), context)
+
+    def derived_secrets(self, profile: Profile) -> list[str]:
+        return []
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         check = CaptureCheck(captured)

@@ -139,7 +139,7 @@ class FaspaySendMeProvider:
         )
         if profile.text("signature_method") == "hmac":
             signature = hmac_sha256(faspay_secret.encode("utf-8"), string_to_sign.encode("utf-8")).hex()
-            algorithm = "HMAC-SHA256 hex, keyed with faspay_secret (faspay-authorization stays AES)"
+            algorithm = "HMAC-SHA256 (hex)"
         else:
             signature = faspay_aes(faspay_secret, iv, string_to_sign)
             algorithm = self.algorithm
@@ -167,6 +167,12 @@ class FaspaySendMeProvider:
                 ("AES key", f"SHA-256(faspay_secret), fingerprint {hashlib.sha256(key).hexdigest()[:16]}"),
                 ("AES IV", f"{derived_iv.decode()}  (last 16 hex characters of MD5(faspay_secret + iv))"),
                 ("Signed method", f"{SIGNED_METHOD} (whatever verb is sent)"),
+                (
+                    "Signature method",
+                    "HMAC-SHA256 keyed with faspay_secret; faspay-authorization stays AES"
+                    if algorithm.startswith("HMAC")
+                    else "AES, as both official SDKs do",
+                ),
             ),
             signed_at=jakarta_moment(timestamp, "%Y-%m-%d %H:%M:%S"),
         )
@@ -202,6 +208,11 @@ class FaspaySendMeProvider:
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
         return symmetric_search(signature, request.signature, self.candidates(profile, context), context)
+
+    def derived_secrets(self, profile: Profile) -> list[str]:
+        # The string to sign carries base64(client_key:client_secret): the secret, readable by anyone.
+        client_key, client_secret = profile.text("client_key"), profile.text("client_secret")
+        return [b64(f"{client_key}:{client_secret}".encode())] if client_secret is not None else []
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         check = CaptureCheck(captured)

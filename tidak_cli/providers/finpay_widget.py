@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..capture import Captured, basic_user
-from ..errors import ConfigError, GatewayError, RejectedError
+from ..errors import ConfigError, GatewayError, RejectedError, UsageError
 from ..forensics import Candidate, CaptureCheck, Mistake, Replay, SearchContext, nonce_needed, symmetric_search
 from ..profiles import Profile, Setting
 from ..redact import mask
@@ -167,9 +167,9 @@ class FinpayWidgetProvider:
             )
         trans_number = nonce or ""
         if not trans_number or len(trans_number) > MAX_TRANS_NUMBER:
-            raise ConfigError(
-                f"transNumber must be 1 to {MAX_TRANS_NUMBER} characters, not {len(trans_number)}",
-                hint="leave --trans-number out to use a fresh one",
+            raise UsageError(
+                f"--trans-number must be 1 to {MAX_TRANS_NUMBER} characters, not {len(trans_number)}",
+                hint="leave --trans-number out to get a fresh one",
             )
         req_dtime = when if isinstance(when, str) else jakarta_compact(when)
         fields = {"reqDtime": req_dtime, "requestType": "getToken", "transNumber": trans_number}
@@ -231,6 +231,13 @@ class FinpayWidgetProvider:
         if context.nonce is None and signature.strip() != request.signature:
             return nonce_needed(plain_compare(request, signature), "--trans-number", "transNumber")
         return symmetric_search(signature, request.signature, self.candidates(profile, request, context), context)
+
+    def derived_secrets(self, profile: Profile) -> list[str]:
+        secret, password = profile.text("secret_key"), profile.text("merchant_password")
+        derived = [key_text(secret)] if secret and secret.isascii() else []
+        if password is not None:
+            derived.append(b64(f"{profile.text('merchant_id')}:{password}".encode()))
+        return derived
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         check = CaptureCheck(captured)

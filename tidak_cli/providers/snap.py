@@ -298,6 +298,9 @@ class SnapProvider:
             context,
         )
 
+    def derived_secrets(self, profile: Profile) -> list[str]:
+        return []
+
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         check = CaptureCheck(captured)
         check.require("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
