@@ -540,6 +540,23 @@ def _sign(
         _err().print("[green]the captured signature is right[/]" if found else "[green]the given signature matches[/]")
 
 
+def _tls_context(cert: Path | None, key: Path | None) -> Any:
+    if cert is None and key is None:
+        return None
+    if cert is None:
+        raise UsageError("--tls-key needs --tls-cert", hint="give both, or neither")
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(
+            f"cannot load the TLS certificate {cert}: {error}", hint="give a PEM certificate and its private key"
+        ) from None
+    return context
+
+
 def _read_capture(path: Path) -> Any:
     from .capture import parse_capture
 
@@ -897,6 +914,14 @@ def sandbox(
         ),
     ] = None,
     profiles_file: _PROFILES_FILE = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", metavar="FILE", show_default=False, help="Serve HTTPS with this certificate (PEM)."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option("--tls-key", metavar="FILE", show_default=False, help="The certificate's private key (PEM)."),
+    ] = None,
 ) -> None:
     """Run the local gateway emulator for every provider on one port."""
     from .sandbox import Sandbox, from_profiles, load_config
@@ -930,8 +955,9 @@ def sandbox(
             hint="give it --config sandbox.toml with [PROVIDER] client_id and public_key_file, "
             "or run it where your profiles.toml is",
         )
+    tls = _tls_context(tls_cert, tls_key)
     server = Sandbox(settings, log=lambda line: err.print(f"[dim]{time.strftime('%H:%M:%S')} {line}[/]"))
-    server.start(host, port)
+    server.start(host, port, tls=tls)
     err.print(f"paytoken sandbox listening on [bold]{server.url}[/] (clients from {settings.source})")
     for provider_name, clients in settings.clients.items():
         for client in clients:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -18,6 +18,7 @@ from .redact import Redactor
 
 if TYPE_CHECKING:
     import requests
+    from urllib3.util import Retry
 
     from .providers.base import SignedRequest
 
@@ -25,6 +26,11 @@ __all__ = ["CONNECT_TIMEOUT", "MAX_BODY", "Response", "Trace", "Transport"]
 
 CONNECT_TIMEOUT = 10.0
 MAX_BODY = 1024 * 1024
+# At most this many tries of one request, for connection errors, 502/503/504 and 429 only.
+MAX_TRIES = 3
+BACKOFF = 0.5  # seconds before the first retry, doubling, plus up to half of it again at random
+RETRY_AFTER_CAP = 30.0
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 Trace = Callable[[str], None]
 
@@ -56,9 +62,13 @@ class Transport:
 
     def __init__(self, *, trace: Trace | None = None, redactor: Redactor | None = None) -> None:
         import requests
+        from requests.adapters import HTTPAdapter
 
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"paytoken/{__version__}"
+        adapter = HTTPAdapter(max_retries=_retry_policy(trace))
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._trace = trace
         self._redactor = redactor or Redactor()
 
@@ -101,7 +111,7 @@ class Transport:
                 stream=True,
                 proxies=_no_proxy_for_loopback(url),
             ) as answer:
-                body = _read_capped(answer, host)
+                body = _read_capped(answer, host, started + CONNECT_TIMEOUT + timeout)
         except requests.exceptions.RequestException as error:
             raise _network_error(error, host, timeout) from error
         response = Response(
@@ -135,18 +145,92 @@ class Transport:
             self._trace(f"< {self._redactor.body(response.body)}")
 
 
-def _read_capped(answer: requests.Response, host: str) -> bytes:
+def _retry_policy(trace: Trace | None) -> Retry:
+    """urllib3's Retry, told to say each retry and why, to cap Retry-After, and to back off from the first."""
+    import random
+
+    from urllib3.exceptions import ProtocolError
+    from urllib3.util import Retry
+
+    class VisibleRetry(Retry):
+        def new(self, **changes: object) -> VisibleRetry:
+            fresh: VisibleRetry = super().new(**changes)
+            fresh.trace = self.trace  # type: ignore[attr-defined]
+            return fresh
+
+        def _is_connection_error(self, err: Exception) -> bool:
+            # A connection closed or reset before any answer is as safe to retry as a refused one.
+            return super()._is_connection_error(err) or isinstance(err, ProtocolError)
+
+        def get_retry_after(self, response: Any) -> float | None:
+            value = super().get_retry_after(response)
+            return None if value is None else min(value, RETRY_AFTER_CAP)
+
+        def get_backoff_time(self) -> float:
+            tries = len(self.history)
+            if tries == 0:
+                return 0.0
+            base: float = self.backoff_factor * 2.0 ** (tries - 1)
+            return base + random.uniform(0, base / 2)  # noqa: S311 (jitter, not a secret)
+
+        def sleep(self, response: Any = None) -> None:
+            wait = self.get_retry_after(response) if response is not None else None
+            wait = self.get_backoff_time() if wait is None else wait
+            sink: Trace | None = getattr(self, "trace", None)
+            if sink is not None and self.history:
+                last = self.history[-1]
+                why = f"HTTP {last.status}" if last.status else _first_line(last.error) if last.error else "?"
+                source = " (its Retry-After)" if response is not None and response.headers.get("Retry-After") else ""
+                sink(f"* retry {len(self.history)} of {MAX_TRIES - 1} after {why}; waiting {wait:.1f} s{source}")
+            time.sleep(wait)
+
+    policy = VisibleRetry(
+        total=MAX_TRIES - 1,
+        connect=MAX_TRIES - 1,
+        read=False,  # a gateway that took the request and went quiet is not asked twice
+        redirect=0,
+        other=False,
+        status=MAX_TRIES - 1,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "POST", "HEAD"}),
+        backoff_factor=BACKOFF,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+    policy.trace = trace  # type: ignore[attr-defined]
+    return policy
+
+
+def _read_capped(answer: requests.Response, host: str, deadline: float) -> bytes:
+    """Read the whole body, refusing one over MAX_BODY and one that trickles in past the deadline."""
+    declared = answer.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise _oversized(host)
     chunks: list[bytes] = []
     size = 0
-    for chunk in answer.iter_content(chunk_size=65536):
+    while True:
+        if time.monotonic() > deadline:
+            raise NetworkError(
+                f"{host} was still sending its answer when the time for the whole request ran out",
+                details=[f"{size} bytes had arrived"],
+                hint="the gateway trickles its answer: retry later, or raise timeout in the profile",
+            )
+        # read1 returns what has arrived, so the deadline is checked between trickled bytes too.
+        chunk = answer.raw.read1(65536, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
         size += len(chunk)
         if size > MAX_BODY:
-            raise GatewayError(
-                f"{host} sent an answer larger than {MAX_BODY // 1024} KiB; paytoken refuses to read it",
-                hint="a token answer is a few hundred bytes: check base_url and the token path",
-            )
+            raise _oversized(host)
         chunks.append(chunk)
-    return b"".join(chunks)
+
+
+def _oversized(host: str) -> GatewayError:
+    return GatewayError(
+        f"{host} sent an answer larger than {MAX_BODY // 1024} KiB; paytoken refuses to read it",
+        hint="a token answer is a few hundred bytes: check base_url and the token path",
+    )
 
 
 def _no_proxy_for_loopback(url: str) -> dict[str, str] | None:
@@ -230,7 +314,7 @@ def _tls_reason(text: str) -> str:
     lowered = text.lower()
     if "certificate has expired" in lowered:
         return "the server's certificate has expired"
-    if "hostname mismatch" in lowered or "doesn't match" in lowered:
+    if "mismatch" in lowered or "doesn't match" in lowered or "not valid for" in lowered:
         return "the certificate is for another host name (hostname mismatch)"
     if "self-signed" in lowered or "self signed" in lowered:
         return "the certificate is self-signed (unknown CA)"

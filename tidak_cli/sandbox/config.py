@@ -35,28 +35,45 @@ class Client:
 class Fault:
     """A misbehaviour switched on for one provider's path, optionally for the next `times` requests only."""
 
-    delay: float = 0.0
-    status: int | None = None
-    html: bool = False
-    drop: bool = False
-    times: int | None = None
+    delay: float = 0.0  # seconds before answering
+    status: int | None = None  # answer this status, in the gateway's error shape
+    html: bool = False  # an HTML page instead of JSON
+    drop: bool = False  # close the connection without answering
+    times: int | None = None  # only the next N requests
+    retry_after: float | None = None  # a Retry-After header on the status answer
+    truncate: bool = False  # the normal answer cut in half
+    oversize: bool = False  # an answer of 2 MiB
+    trickle: float = 0.0  # seconds between the bytes of the answer
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object], where: str) -> Fault:
-        unknown = set(data) - {"delay", "status", "html", "drop", "times", "provider"}
+        switches = {"delay", "status", "html", "drop", "times", "retry_after", "truncate", "oversize", "trickle"}
+        unknown = set(data) - switches - {"provider"}
         if unknown:
             raise ConfigError(
                 f"unknown fault switch {sorted(unknown)[0]!r} in {where}",
-                hint="fault switches: delay, status, html, drop, times",
+                hint=f"fault switches: {', '.join(sorted(switches))}",
             )
         delay, status, times = data.get("delay", 0.0), data.get("status"), data.get("times")
-        if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 3600:
-            raise ConfigError(f"delay in {where} must be a number of seconds up to 3600")
+        retry_after, trickle = data.get("retry_after"), data.get("trickle", 0.0)
+        for name, value in (("delay", delay), ("retry_after", retry_after), ("trickle", trickle)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600
+            ):
+                raise ConfigError(f"{name} in {where} must be a number of seconds up to 3600")
         if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
             raise ConfigError(f"status in {where} must be an HTTP status code such as 503")
         if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
             raise ConfigError(f"times in {where} must be a positive whole number")
-        return cls(float(delay), status, bool(data.get("html", False)), bool(data.get("drop", False)), times)
+        flags = {name: bool(data.get(name, False)) for name in ("html", "drop", "truncate", "oversize")}
+        return cls(
+            delay=float(delay),  # type: ignore[arg-type]
+            status=status,
+            times=times,
+            retry_after=None if retry_after is None else float(retry_after),  # type: ignore[arg-type]
+            trickle=float(trickle),  # type: ignore[arg-type]
+            **flags,
+        )
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ class Reply:
     body: bytes
     content_type: str = "application/json"
     issued: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
+    trickle: float = 0.0  # seconds between bytes, for the trickle fault
 
     @classmethod
     def json(cls, status: int, value: object, *, issued: bool = False) -> Reply:

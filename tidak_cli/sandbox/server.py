@@ -6,6 +6,7 @@ import contextlib
 import email.utils
 import json
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -64,16 +65,17 @@ class Sandbox:
         self._counts: dict[str, _Counts] = {name: _Counts() for name in PROVIDERS}
         self._recent: deque[dict[str, object]] = deque(maxlen=RECENT_REQUESTS)
         self._clock_offset = config.clock_offset
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> Sandbox:
-        """Bind and serve in a daemon thread; port 0 picks a free one."""
+    def start(self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None) -> Sandbox:
+        """Bind and serve in a daemon thread; port 0 picks a free one; with tls, serve HTTPS."""
         handler = _handler_for(self)
         try:
             self._server = _Server((host, port), handler)
+            self._server.tls = tls
         except OSError as error:
             raise ConfigError(
                 f"the sandbox cannot listen on {host}:{port}: {error.strerror}",
@@ -105,7 +107,8 @@ class Sandbox:
         assert self._server is not None, "the sandbox is not running"
         host, port = self._server.server_address[:2]
         host_text = host.decode() if isinstance(host, bytes) else str(host)
-        return f"http://{host_text if ':' not in host_text else f'[{host_text}]'}:{port}"
+        scheme = "https" if self._server.tls is not None else "http"
+        return f"{scheme}://{host_text if ':' not in host_text else f'[{host_text}]'}:{port}"
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -181,13 +184,17 @@ class Sandbox:
         fault = self._take_fault(name)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
-        if fault is not None and (fault.drop or fault.html or fault.status is not None):
+        if fault is not None and (fault.drop or fault.html or fault.status is not None or fault.oversize):
             reply = self._faulty(gateway, fault)
             self._settled(name, reply, faulted=True)
             self._note(f"{request.method} {request.path} -> fault: {reply.status if reply else 'dropped'}")
             return reply
         reply = gateway.handle(request, self.config, self.now())
-        self._settled(name, reply, faulted=False)
+        if fault is not None and fault.truncate:
+            reply = replace(reply, body=reply.body[: len(reply.body) // 2])
+        if fault is not None and fault.trickle:
+            reply = replace(reply, trickle=fault.trickle)
+        self._settled(name, reply, faulted=fault is not None and (fault.truncate or bool(fault.trickle)))
         self._note(f"{request.method} {request.path} -> {reply.status} {_summary(reply)}")
         return reply
 
@@ -195,10 +202,15 @@ class Sandbox:
     def _faulty(gateway: Gateway, fault: Fault) -> Reply | None:
         if fault.drop:
             return None
+        if fault.oversize:
+            return Reply(200, b'{"padding":"' + b"x" * (2 * 1024 * 1024) + b'"}')
         if fault.html:
             return Reply(fault.status or 200, _HTML_PAGE, "text/html")
         assert fault.status is not None
-        return gateway.failure(fault.status)
+        reply = gateway.failure(fault.status)
+        if fault.retry_after is not None:
+            reply = replace(reply, headers={**reply.headers, "Retry-After": f"{fault.retry_after:g}"})
+        return reply
 
     def _control(self, request: Incoming) -> Reply:
         action = (request.method, request.path)
@@ -255,6 +267,14 @@ def _summary(reply: Reply) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = self.socket.accept()
+        if self.tls is not None:
+            # The handshake happens in the request's thread, so one slow client cannot stall the others.
+            connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up (a timeout, Ctrl-C) is normal for a gateway; anything else is a bug to show.
@@ -275,6 +295,16 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             # The Date header tells the gateway's clock, skewed or not: doctor reads it.
             return email.utils.formatdate(sandbox.now().timestamp(), usegmt=True)
 
+        def handle(self) -> None:
+            if isinstance(self.connection, ssl.SSLSocket):
+                try:
+                    self.connection.settimeout(10)
+                    self.connection.do_handshake()
+                    self.connection.settimeout(None)
+                except (ssl.SSLError, OSError):
+                    return  # the client refused our certificate: that is its answer, not our error
+            super().handle()
+
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > _MAX_REQUEST_BODY:
@@ -294,9 +324,18 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command == "HEAD":
+                return
+            if not reply.trickle:
                 self.wfile.write(reply.body)
+                return
+            for byte in reply.body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(reply.trickle)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
