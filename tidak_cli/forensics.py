@@ -59,6 +59,13 @@ class Candidate:
     exact: bool = False  # the right recipe over exactly the inputs given or captured
 
 
+LETTER_CASE = Mistake(
+    "letter-case",
+    "the signature is right but in the other letter case (lowercase hex where uppercase is wanted, or the reverse)",
+    "the gateway compares the text exactly: use the case shown under Signature",
+)
+
+
 @dataclass(frozen=True)
 class SearchContext:
     """What is known about the signature being examined, besides the profile."""
@@ -220,19 +227,19 @@ def symmetric_search(
     """Explain an HMAC or AES signature: the candidate that produces it, or none."""
     if signature == ours:
         return Comparison(True)
-    if signature.strip() != ours and signature.strip().lower() == ours.lower():
-        return Comparison(
-            False,
-            ("same signature in the other letter case (lowercase hex where uppercase is wanted, or the reverse)",),
-            hint="this gateway compares the text exactly: use the case shown under Signature",
-            mistake="letter-case",
-        )
     given = normalize(signature)
     tried = 0
+    other_case: Candidate | None = None
     for candidate in candidates:
         tried += 1
-        if candidate.signature is not None and normalize(candidate.signature) == given:
+        if candidate.signature is None:
+            continue
+        if normalize(candidate.signature) == given:
             return _report(candidate)
+        if other_case is None and candidate.mistake is None and candidate.signature.lower() == given.lower():
+            other_case = candidate
+    if other_case is not None:
+        return _report(Candidate(LETTER_CASE, other_case.string_to_sign, note=other_case.note))
     return _none_found(tried, context, "the signatures differ")
 
 

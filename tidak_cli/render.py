@@ -144,19 +144,25 @@ _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 def visible(text: str) -> str:
     """Make control characters, non-ASCII and trailing spaces visible, keeping line breaks readable."""
+    lines = text.split("\n")
+    shown = [_visible_line(line) for line in lines]
+    # Each line break is written \n at the end of its line, and then really broken.
+    return "\n".join(line + ("\\n" if index < len(lines) - 1 else "") for index, line in enumerate(shown))
+
+
+def _visible_line(line: str) -> str:
+    body = line.rstrip(" ")
     out: list[str] = []
-    for char in text:
+    for char in body:
         if char in _ESCAPES:
-            out.append(_ESCAPES[char] + ("\n" if char == "\n" else ""))
+            out.append(_ESCAPES[char])
         elif ord(char) < 0x20 or ord(char) == 0x7F:
             out.append(f"\\x{ord(char):02x}")
         elif ord(char) > 0x7E:
             out.append(f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
         else:
             out.append(char)
-    rendered = "".join(out)
-    lines = rendered.split("\n")
-    return "\n".join(line.rstrip(" ") + "·" * (len(line) - len(line.rstrip(" "))) for line in lines)
+    return "".join(out) + "·" * (len(line) - len(body))
 
 
 def _headers_for_display(request: SignedRequest, redactor: Redactor) -> Mapping[str, str]:

@@ -60,11 +60,6 @@ FINPAY_SIGNATURE_INCLUDED = Mistake(
     "the signature field itself (still empty, None or null) was among the joined values",
     "leave the signature field out of the fields you join",
 )
-FINPAY_LOWERCASE = Mistake(
-    "finpay.lowercase-hex",
-    "the signature is lowercase hex; Finpay wants uppercase",
-    "uppercase the hex digest",
-)
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _EXPIRY = re.compile(r"(\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _HEX_SIGNATURE = re.compile(r"\b[0-9A-Fa-f]{64}\b")
@@ -291,7 +286,6 @@ class FinpayWidgetProvider:
         for stamp in stamps:
             fields = {"reqDtime": stamp, "requestType": "getToken", "transNumber": trans_number}
             joined, signed = finpay_signature(fields, secret)
-            yield Candidate(FINPAY_LOWERCASE, joined, signed.lower())
             for mistake, key in keys:
                 yield Candidate(mistake, joined, hmac_hex(key, joined))
             for order in itertools.permutations(sorted(fields)):
