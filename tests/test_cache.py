@@ -231,7 +231,9 @@ class FakeProvider:
     def new_nonce(self) -> str | None:
         return None
 
-    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+    def build(
+        self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
+    ) -> SignedRequest:
         return SignedRequest("fake", "POST", profile.base_url + self.token_path, {}, b"{}", "", "", "none")
 
     def parse(self, status: int, body: bytes) -> Token:

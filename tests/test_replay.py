@@ -550,7 +550,7 @@ def test_a_known_mistake_is_named(
 # --- the DOKU done-when case -------------------------------------------------------------------------------
 
 
-def dev_profiles(workspace: Workspace) -> None:
+def dev_profiles() -> None:
     """The same credentials as profile `dev`, as the issue's command line names it."""
     path = Path("profiles.toml")
     path.write_text(path.read_text().replace("[doku.demo]", "[doku.dev]"))
@@ -562,7 +562,7 @@ def dev_profiles(workspace: Workspace) -> None:
 def test_doku_digest_over_a_pretty_printed_body_is_diagnosed(
     sent: str, newline: str, profiles: Path, workspace: Workspace
 ) -> None:
-    dev_profiles(workspace)
+    dev_profiles()
     body = json.dumps(DOKU_FIELDS, separators=(",", ":")) if sent == "compact" else json.dumps(DOKU_FIELDS)
     capture = doku_capture(workspace, body=body.encode(), hashed=json.dumps(DOKU_FIELDS, indent=2).encode())
     data = render(capture, newline)

@@ -15,10 +15,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from .errors import NetworkError
 
-__all__ = ["CACHE_VERSION", "CacheEntry", "TokenCache", "cache_directory", "cache_key"]
+__all__ = [
+    "CACHE_VERSION",
+    "CacheBackend",
+    "CacheEntry",
+    "TokenCache",
+    "cache_directory",
+    "cache_key",
+    "open_cache",
+]
 
 CACHE_VERSION = 1
 _SUFFIX = ".json"
@@ -112,20 +121,81 @@ def _text(data: dict[str, object], key: str) -> str:
     return value
 
 
-class TokenCache:
-    """Token files in one directory (0700), each 0600."""
+Identity = tuple[str, str, str]
 
-    def __init__(self, directory: Path, *, warn: Warn) -> None:
-        self.directory = directory
-        self._say = warn
-        self._said: set[str] = set()
-        self._usable: bool | None = None
+
+class CacheBackend(Protocol):
+    """Where tokens are kept between runs: files on this machine, or a Redis shared by many."""
+
+    @property
+    def location(self) -> str:
+        """Where, for people (never with a password)."""
+        ...
 
     def warn(self, message: str) -> None:
-        # A run reads an entry twice (before and after the lock): say each thing once.
+        """Say something about the cache once per run."""
+        ...
+
+    def read(self, key: str, *, expect: Identity | None = None) -> CacheEntry | None:
+        """The entry under key, or None; a damaged or foreign entry is a miss, with a warning."""
+        ...
+
+    def store(self, key: str, entry: CacheEntry, *, keep_until: datetime) -> None:
+        """Keep entry; it need not outlive keep_until (its expiry less the min-ttl margin)."""
+        ...
+
+    def lock(self, key: str, timeout: float) -> contextlib.AbstractContextManager[None]:
+        """Hold the entry's lock from miss to stored; NetworkError (exit 5) if not had within timeout."""
+        ...
+
+    def entries(self) -> list[tuple[str, CacheEntry | None]]:
+        """Every entry by key; None for a damaged one."""
+        ...
+
+    def where(self, key: str) -> str:
+        """Where the entry under key is kept, for people."""
+        ...
+
+    def remove(self, key: str) -> None: ...
+
+
+class WarnOnce:
+    """A run reads an entry twice (before and after the lock): say each thing once."""
+
+    def __init__(self, warn: Warn) -> None:
+        self._say = warn
+        self._said: set[str] = set()
+
+    def warn(self, message: str) -> None:
         if message not in self._said:
             self._said.add(message)
             self._say(message)
+
+
+def decode_entry(text: str, where: str, expect: Identity | None, warn: Warn) -> CacheEntry | None:
+    """Read a stored entry, turning a damaged or foreign one into a miss with a warning."""
+    try:
+        entry = CacheEntry.from_json(text)
+    except ValueError as error:
+        warn(f"cache entry {where} is damaged ({error}); it will be replaced")
+        return None
+    if expect is not None and (entry.provider, entry.base_url, entry.client_id) != expect:
+        warn(f"cache entry {where} belongs to another profile; it will be replaced")
+        return None
+    return entry
+
+
+class TokenCache(WarnOnce):
+    """Token files in one directory (0700), each 0600."""
+
+    def __init__(self, directory: Path, *, warn: Warn) -> None:
+        super().__init__(warn)
+        self.directory = directory
+        self._usable: bool | None = None
+
+    @property
+    def location(self) -> str:
+        return str(self.directory)
 
     # --- the directory -------------------------------------------------------------------------------
 
@@ -153,8 +223,7 @@ class TokenCache:
 
     # --- entries ---------------------------------------------------------------------------------------
 
-    def read(self, key: str, *, expect: tuple[str, str, str] | None = None) -> CacheEntry | None:
-        """The entry under key, or None; a damaged or foreign file is a miss, with a warning."""
+    def read(self, key: str, *, expect: Identity | None = None) -> CacheEntry | None:
         path = self._path(key)
         try:
             text = path.read_text(encoding="utf-8")
@@ -163,17 +232,9 @@ class TokenCache:
         except (OSError, UnicodeDecodeError) as error:
             self.warn(f"cache entry {path} cannot be read ({error}); asking the gateway instead")
             return None
-        try:
-            entry = CacheEntry.from_json(text)
-        except ValueError as error:
-            self.warn(f"cache entry {path} is damaged ({error}); it will be replaced")
-            return None
-        if expect is not None and (entry.provider, entry.base_url, entry.client_id) != expect:
-            self.warn(f"cache entry {path} belongs to another profile; it will be replaced")
-            return None
-        return entry
+        return decode_entry(text, str(path), expect, self.warn)
 
-    def store(self, key: str, entry: CacheEntry) -> None:
+    def store(self, key: str, entry: CacheEntry, *, keep_until: datetime | None = None) -> None:
         """Write entry atomically: a reader sees the old file or the new one, never part of one."""
         if not self._ready():
             return
@@ -222,19 +283,35 @@ class TokenCache:
         finally:
             lock.release()
 
-    def entries(self) -> list[tuple[Path, CacheEntry | None]]:
-        """Every entry file, read; None for a damaged one."""
+    def entries(self) -> list[tuple[str, CacheEntry | None]]:
         if not self.directory.is_dir():
             return []
-        found: list[tuple[Path, CacheEntry | None]] = []
+        found: list[tuple[str, CacheEntry | None]] = []
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
             try:
-                found.append((path, CacheEntry.from_json(path.read_text(encoding="utf-8"))))
+                found.append((path.stem, CacheEntry.from_json(path.read_text(encoding="utf-8"))))
             except (OSError, UnicodeDecodeError, ValueError):
-                found.append((path, None))
+                found.append((path.stem, None))
         return found
 
-    def remove(self, path: Path) -> None:
+    def where(self, key: str) -> str:
+        return str(self._path(key))
+
+    def remove(self, key: str) -> None:
         # The lock file stays: unlinking it while another process holds it would break the exclusion.
         with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+            self._path(key).unlink()
+
+
+def open_cache(url: str | None, directory: Path, *, warn: Warn) -> CacheBackend:
+    """The file cache, or with a redis:// or rediss:// URL the shared one (falling back to files if it is down)."""
+    files = TokenCache(directory, warn=warn)
+    if not url:
+        return files
+    from .cache_redis import CacheUnavailable, FallbackCache, RedisCache
+
+    try:
+        return FallbackCache(RedisCache(url), files)
+    except CacheUnavailable as error:
+        files.warn(f"{error}; using the file cache in {files.location} instead")
+        return files

@@ -65,6 +65,14 @@ class Captured:
         return urlsplit(self.target).path or "/"
 
 
+def _checked_target(target: str, source: str) -> str:
+    try:
+        urlsplit(target)
+    except ValueError as error:
+        raise UsageError(f"{source} requests a malformed URL: {target[:80]!r} ({error})") from None
+    return target
+
+
 def parse_capture(data: bytes, source: str = "the capture") -> Captured:
     """Parse raw HTTP or a curl command line; UsageError says what is wrong with anything else."""
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").lstrip("\ufeff")
@@ -109,7 +117,7 @@ def _parse_raw(text: str, source: str) -> Captured:
     body_text = "\n".join(lines[index + 1 :]) if index < len(lines) else ""
     # Trailing newlines come from the file, not from the request; keep the body's own bytes otherwise.
     body = body_text.rstrip("\n").encode("utf-8") if body_text.strip() else None
-    return Captured(match.group(1), match.group(2), headers, body, "raw HTTP")
+    return Captured(match.group(1), _checked_target(match.group(2), source), headers, body, "raw HTTP")
 
 
 def _parse_curl(text: str, source: str) -> Captured:
@@ -156,7 +164,8 @@ def _parse_curl(text: str, source: str) -> Captured:
     if url is None:
         raise UsageError(f"{source} is a curl command without a URL")
     body = "&".join(data).encode("utf-8") if data else None
-    return Captured(method or ("POST" if body is not None else "GET"), url, headers, body, "curl command")
+    method = method or ("POST" if body is not None else "GET")
+    return Captured(method, _checked_target(url, source), headers, body, "curl command")
 
 
 def basic_user(authorization: str | None) -> str | None:

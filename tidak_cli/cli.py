@@ -398,7 +398,7 @@ def _get(
     **extras: Any,
 ) -> None:
     from . import tokens
-    from .cache import TokenCache, cache_directory
+    from .cache import cache_directory, open_cache
 
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env_prefix):
         raise UsageError(
@@ -426,7 +426,7 @@ def _get(
     result = tokens.get_token(
         provider,
         resolved,
-        cache=None if no_cache else TokenCache(cache_directory(), warn=_warn),
+        cache=None if no_cache else open_cache(_cache_url(resolved), cache_directory(), warn=_warn),
         open_transport=open_transport,
         min_ttl=min_ttl,
         # An exact timestamp or request id asks for that request to be sent, not for a cached answer.
@@ -508,7 +508,7 @@ def _sign(
             )
         found = provider.read_capture(resolved, _read_capture(replay), now)
         timestamp, nonce, compare, body = found.timestamp, found.nonce, found.signature, found.body
-    request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce)
+    request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce, body=body)
     _check_timestamp(timestamp, request, provider)
     comparison = None
     if compare is not None:
@@ -749,21 +749,43 @@ cache_app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 
 
+_CACHE_URL = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-url",
+        metavar="URL",
+        show_default=False,
+        help="The shared Redis cache (redis:// or rediss://). Default: $PAYTOKEN_CACHE_URL, else the file cache.",
+    ),
+]
+
+
+def _cache_url(profile: Profile | None = None, explicit: str | None = None) -> str | None:
+    """A profile's cache_url, else --cache-url, else $PAYTOKEN_CACHE_URL: where tokens are shared, if anywhere."""
+    configured = profile.text("cache_url") if profile is not None else None
+    return configured or explicit or os.environ.get("PAYTOKEN_CACHE_URL") or None
+
+
+def _open_store(cache_url: str | None) -> Any:
+    from .cache import cache_directory, open_cache
+
+    return open_cache(_cache_url(explicit=cache_url), cache_directory(), warn=_warn)
+
+
 @cache_app.command("list", epilog="Example: paytoken cache list")
 @_guarded
-def cache_list() -> None:
+def cache_list(cache_url: _CACHE_URL = None) -> None:
     """List cached tokens: provider, profile, client id, base URL, time left."""
     from datetime import UTC, datetime
 
-    from .cache import TokenCache, cache_directory
     from .render import humanize_seconds, table
 
-    store = TokenCache(cache_directory(), warn=_warn)
+    store = _open_store(cache_url)
     now = datetime.now(UTC)
     rows = []
-    for path, entry in store.entries():
+    for key, entry in store.entries():
         if entry is None:
-            rows.append(("?", "?", "?", "?", f"damaged: {path.name} (cache clear removes it)"))
+            rows.append(("?", "?", "?", "?", f"damaged: {store.where(key)} (cache clear removes it)"))
             continue
         left = entry.seconds_left(now)
         rows.append(
@@ -776,10 +798,10 @@ def cache_list() -> None:
             )
         )
     if not rows:
-        print(f"no cached tokens in {store.directory}", file=sys.stderr)
+        print(f"no cached tokens in {store.location}", file=sys.stderr)
         return
     table(
-        f"cached tokens in {store.directory}",
+        f"cached tokens in {store.location}",
         ("provider", "profile", "client id", "base URL", "expires in"),
         rows,
         _out(),
@@ -793,9 +815,10 @@ def cache_clear(
     profile: Annotated[
         str | None, typer.Option("--profile", "-p", metavar="NAME", help="Only tokens stored by this profile.")
     ] = None,
+    cache_url: _CACHE_URL = None,
 ) -> None:
     """Remove cached tokens: all of them, one provider's, or one profile's."""
-    from .cache import TokenCache, cache_directory, cache_key
+    from .cache import cache_key
 
     keys: set[str] = set()
     if provider is not None:
@@ -806,16 +829,16 @@ def cache_clear(
                 load_dotenv_file()
                 resolved = load_profile(gateway, profile)
                 keys.add(cache_key(gateway.name, resolved.base_url, resolved.require_text(gateway.identity_key)))
-    store = TokenCache(cache_directory(), warn=_warn)
+    store = _open_store(cache_url)
     removed = 0
-    for path, entry in store.entries():
+    for key, entry in store.entries():
         chosen = entry is None or (
             (provider is None or entry.provider == provider) and (profile is None or entry.profile == profile)
         )
-        if chosen or path.stem in keys:
-            store.remove(path)
+        if chosen or key in keys:
+            store.remove(key)
             removed += 1
-    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {store.directory}", file=sys.stderr)
+    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {store.location}", file=sys.stderr)
 
 
 # --- keygen, sandbox, demo -----------------------------------------------------------------------

@@ -66,6 +66,7 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
     Setting("timeout", "read timeout in seconds", "number", default=30),
     Setting("ca_bundle", "CA bundle file for TLS verification", "path"),
     Setting("verify_tls", "verify the gateway's TLS certificate", "bool", default=True),
+    Setting("cache_url", "a redis:// or rediss:// URL: share the token cache between machines", "secret"),
 )
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .cache import CacheEntry, TokenCache, cache_key
+from .cache import CacheBackend, CacheEntry, cache_key
 from .errors import RejectedError
 from .profiles import Profile
 from .providers.base import Provider, SignedRequest, Token
@@ -48,17 +48,18 @@ def build(
     timestamp: str | None = None,
     nonce: str | None = None,
     clock: Clock = utc_now,
+    body: bytes | None = None,
 ) -> SignedRequest:
     """Sign the token request for profile; an exact timestamp string replaces the clock."""
     request_id = nonce if nonce is not None else provider.new_nonce()
-    return provider.build(profile, timestamp if timestamp is not None else clock(), request_id)
+    return provider.build(profile, timestamp if timestamp is not None else clock(), request_id, body)
 
 
 def get_token(
     provider: Provider,
     profile: Profile,
     *,
-    cache: TokenCache | None,
+    cache: CacheBackend | None,
     open_transport: Callable[[], Transport],
     min_ttl: float = 60,
     refresh: bool = False,
@@ -104,12 +105,13 @@ def get_token(
                     stored_at=clock(),
                     response=dict(result.token.response),
                 ),
+                keep_until=expires_at - timedelta(seconds=min_ttl),
             )
     return result
 
 
 def _fresh(
-    cache: TokenCache, key: str, identity: tuple[str, str, str], profile: str, min_ttl: float, clock: Clock
+    cache: CacheBackend, key: str, identity: tuple[str, str, str], profile: str, min_ttl: float, clock: Clock
 ) -> TokenResult | None:
     entry = cache.read(key, expect=identity)
     if entry is None or entry.seconds_left(clock()) < min_ttl:

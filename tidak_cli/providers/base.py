@@ -162,8 +162,13 @@ class Provider(Protocol):
         """Return a fresh request id (impure: called outside build), or None if none is used."""
         ...
 
-    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
-        """Build and sign the token request; `when` is an aware time or an exact timestamp string."""
+    def build(
+        self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
+    ) -> SignedRequest:
+        """Build and sign the token request; `when` is an aware time or an exact timestamp string.
+
+        `body` replaces the body the recipe would write (--replay re-signs the bytes that were sent).
+        """
         ...
 
     def parse(self, status: int, body: bytes) -> Token:

@@ -167,7 +167,9 @@ class DokuProvider:
             fields["valid_time"] = str(valid_time)
         return compact_json(fields)
 
-    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+    def build(
+        self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
+    ) -> SignedRequest:
         client_id = profile.require_text("client_id")
         secret = profile.require_text("secret_key")
         request_id = nonce or ""
@@ -177,7 +179,7 @@ class DokuProvider:
                 hint="leave --request-id out to use a fresh UUID4",
             )
         timestamp = when if isinstance(when, str) else utc_z(when)
-        body = self.request_body(profile)
+        body = self.request_body(profile) if body is None else body
         digest = sha256_b64(body)
         string_to_sign = component(client_id, request_id, timestamp, self.token_path, digest)
         signature = SIGNATURE_PREFIX + b64(hmac_sha256(secret.encode("utf-8"), string_to_sign.encode("utf-8")))

@@ -130,7 +130,10 @@ class FaspaySendMeProvider:
     def new_nonce(self) -> str | None:
         return None
 
-    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+    def build(
+        self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
+    ) -> SignedRequest:
+        # The body is not signed as bytes here (Faspay sends none; Finpay's is rebuilt from its fields).
         faspay_secret = profile.require_text("faspay_secret")
         iv = profile.require_text("iv")
         timestamp = when if isinstance(when, str) else jakarta_spaced(when)

@@ -150,7 +150,10 @@ class FinpayWidgetProvider:
     def new_nonce(self) -> str | None:
         return "TKN" + "".join(secrets.choice("0123456789") for _ in range(18))
 
-    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+    def build(
+        self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
+    ) -> SignedRequest:
+        # The body is not signed as bytes here (Faspay sends none; Finpay's is rebuilt from its fields).
         merchant_id = profile.require_text("merchant_id")
         password = profile.require_text("merchant_password")
         secret_key = profile.require_text("secret_key")

@@ -223,7 +223,9 @@ class SnapProvider:
     def new_nonce(self) -> str | None:
         return None
 
-    def build(self, profile: Profile, when: datetime | str, nonce: str | None) -> SignedRequest:
+    def build(
+        self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
+    ) -> SignedRequest:
         from ..signing import rsa_sha256_b64
 
         client_id = profile.require_text("client_id")
@@ -242,7 +244,7 @@ class SnapProvider:
             method="POST",
             url=profile.base_url + self.path(profile),
             headers=headers,
-            body=self.request_body(profile),
+            body=self.request_body(profile) if body is None else body,
             string_to_sign=string_to_sign,
             signature=signature,
             algorithm=self.algorithm,
