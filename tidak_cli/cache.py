@@ -144,8 +144,13 @@ class CacheBackend(Protocol):
         """Keep entry; it need not outlive keep_until (its expiry less the min-ttl margin)."""
         ...
 
-    def lock(self, key: str, timeout: float) -> contextlib.AbstractContextManager[None]:
-        """Hold the entry's lock from miss to stored; NetworkError (exit 5) if not had within timeout."""
+    def lock(
+        self, key: str, timeout: float, ready: Callable[[], bool] | None = None
+    ) -> contextlib.AbstractContextManager[None]:
+        """Hold the entry's lock from miss to stored; NetworkError (exit 5) if not had within timeout.
+
+        A backend that polls for the lock may stop early once ready() says a usable token is there.
+        """
         ...
 
     def entries(self) -> list[tuple[str, CacheEntry | None]]:
@@ -257,7 +262,7 @@ class TokenCache(WarnOnce):
                     Path(temporary).unlink()
 
     @contextlib.contextmanager
-    def lock(self, key: str, timeout: float) -> Iterator[None]:
+    def lock(self, key: str, timeout: float, ready: Callable[[], bool] | None = None) -> Iterator[None]:
         """Hold the entry's lock; a lock not acquired within timeout is a NetworkError (exit 5)."""
         if not self._ready():
             yield

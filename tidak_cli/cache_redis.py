@@ -55,7 +55,10 @@ class RedisCache:
     """Tokens in Redis; every failure to reach it is a CacheUnavailable."""
 
     def __init__(self, url: str) -> None:
-        import redis
+        try:
+            import redis
+        except ImportError:
+            raise CacheUnavailable("cache_url needs the redis package: pip install 'tidak_cli[redis]'") from None
 
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         try:
@@ -86,14 +89,14 @@ class RedisCache:
             self._call(self._client.set, TOKEN_PREFIX + key, entry.to_json(), px=milliseconds)
 
     @contextlib.contextmanager
-    def lock(self, key: str, timeout: float) -> Iterator[None]:
-        """Take the lock, or wait for it with backoff; stop waiting early when the entry appears."""
+    def lock(self, key: str, timeout: float, ready: Callable[[], bool] | None = None) -> Iterator[None]:
+        """Take the lock, or wait for it with backoff; stop waiting early once ready() says a token is there."""
         name, owner = LOCK_PREFIX + key, secrets.token_hex(16)
         deadline = time.monotonic() + timeout
         pause = 0.02
         while not self._call(self._client.set, name, owner, nx=True, px=LOCK_TTL_MS):
-            if self._call(self._client.exists, TOKEN_PREFIX + key):
-                # The owner stored the token: the caller re-reads it, no lock needed for that.
+            if ready is not None and ready():
+                # The owner stored a token this caller can use: it re-reads it, no lock needed for that.
                 yield
                 return
             if time.monotonic() > deadline:
@@ -172,10 +175,10 @@ class FallbackCache:
         self._files.store(key, entry, keep_until=keep_until)
 
     @contextlib.contextmanager
-    def lock(self, key: str, timeout: float) -> Iterator[None]:
+    def lock(self, key: str, timeout: float, ready: Callable[[], bool] | None = None) -> Iterator[None]:
         if self._shared is not None:
             try:
-                held = self._shared.lock(key, timeout)
+                held = self._shared.lock(key, timeout, ready)
                 held.__enter__()
             except CacheUnavailable as error:
                 self._fall_back(error)

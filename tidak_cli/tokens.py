@@ -78,7 +78,11 @@ def get_token(
     key = cache_key(*identity)
     if not refresh and (hit := _fresh(cache, key, identity, profile.name, min_ttl, clock)) is not None:
         return hit
-    with cache.lock(key, timeout=profile.timeout):
+
+    def ready() -> bool:
+        return _fresh(cache, key, identity, profile.name, min_ttl, clock) is not None
+
+    with cache.lock(key, timeout=profile.timeout, ready=ready):
         # Another process may have stored a token while this one waited for the lock.
         if not refresh and (hit := _fresh(cache, key, identity, profile.name, min_ttl, clock)) is not None:
             return hit
