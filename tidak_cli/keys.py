@@ -34,6 +34,9 @@ _CERTIFICATE_LABELS = {b"CERTIFICATE", b"TRUSTED CERTIFICATE"}
 
 
 def _normalise(data: bytes) -> bytes:
+    if data[:1] == b"\x30":
+        # Binary DER (an ASN.1 SEQUENCE): its last byte may be 0x0a or 0x20, which strip() would cut.
+        return data
     data = data.strip()
     # A PEM pasted into an environment variable often arrives with literal "\n" sequences.
     if b"-----BEGIN" in data and b"\n" not in data and b"\\n" in data:

@@ -440,7 +440,22 @@ def _typed(setting: Setting, value: object, where: str, error: type[ConfigError 
 def _as_table(_setting: Setting, value: object) -> dict[str, object]:
     if not isinstance(value, dict):
         raise TypeError(f"must be a table, not {_toml_type(value)}")
+    _json_only(value)
     return value
+
+
+def _json_only(value: object) -> None:
+    # Tables become JSON bodies and headers: TOML dates and times, NaN and infinity have no JSON spelling.
+    if isinstance(value, dict):
+        for item in value.values():
+            _json_only(item)
+    elif isinstance(value, list):
+        for item in value:
+            _json_only(item)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"holds {value!r}, which JSON cannot write")
+    elif not isinstance(value, str | int | float | bool):
+        raise ValueError(f"holds a TOML {type(value).__name__} ({value}), which JSON cannot write: quote it")
 
 
 def _as_text(setting: Setting, value: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -73,7 +74,7 @@ class Redactor:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):
-            return text
+            return mask_token_fields(text)
         for token in sorted(set(_token_values(data)), key=len, reverse=True):
             text = text.replace(token, mask(token))
         return text
@@ -85,6 +86,14 @@ def _mask_credentials(value: str) -> str:
     if space and scheme.isalpha() and credentials:
         return f"{scheme} {mask(credentials)}"
     return mask(value)
+
+
+_TOKEN_FIELD = re.compile(r'("(?:' + "|".join(sorted(TOKEN_FIELDS)) + r')"\s*:\s*")([^"]*)')
+
+
+def mask_token_fields(text: str) -> str:
+    """Mask token values in JSON-looking text that may not parse (cut off, or broken)."""
+    return _TOKEN_FIELD.sub(lambda match: match.group(1) + mask(match.group(2)), text)
 
 
 def _token_values(value: object) -> Iterable[str]:

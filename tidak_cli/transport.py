@@ -96,6 +96,11 @@ class Transport:
         self, method: str, url: str, headers: dict[str, str], data: bytes | None, timeout: float, verify: bool | str
     ) -> Response:
         import requests
+        import urllib3
+
+        if verify is False:
+            # The profile's own warning has said it; urllib3's would repeat it with a stack frame.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
         host = urlsplit(url).netloc
         started = time.monotonic()
@@ -114,6 +119,9 @@ class Transport:
                 body = _read_capped(answer, host, started + CONNECT_TIMEOUT + timeout)
         except requests.exceptions.RequestException as error:
             raise _network_error(error, host, timeout) from error
+        except urllib3.exceptions.HTTPError as error:
+            # Raised while the body is read (read1 is urllib3's): the answer stopped halfway.
+            raise _broken_answer(error, host, timeout) from error
         response = Response(
             status=answer.status_code,
             reason=answer.reason or "",
@@ -179,7 +187,7 @@ def _retry_policy(trace: Trace | None) -> Retry:
             sink: Trace | None = getattr(self, "trace", None)
             if sink is not None and self.history:
                 last = self.history[-1]
-                why = f"HTTP {last.status}" if last.status else _first_line(last.error) if last.error else "?"
+                why = f"HTTP {last.status}" if last.status else _retry_reason(last.error)
                 source = " (its Retry-After)" if response is not None and response.headers.get("Retry-After") else ""
                 sink(f"* retry {len(self.history)} of {MAX_TRIES - 1} after {why}; waiting {wait:.1f} s{source}")
             time.sleep(wait)
@@ -200,6 +208,16 @@ def _retry_policy(trace: Trace | None) -> Retry:
     )
     policy.trace = trace  # type: ignore[attr-defined]
     return policy
+
+
+def _retry_reason(error: Exception | None) -> str:
+    from urllib3.exceptions import NewConnectionError, ProtocolError
+
+    if isinstance(error, NewConnectionError):
+        return "the connection was refused"
+    if isinstance(error, ProtocolError):
+        return "the connection closed without an answer"
+    return _first_line(error) if error is not None else "an error"
 
 
 def _read_capped(answer: requests.Response, host: str, deadline: float) -> bytes:
@@ -267,11 +285,16 @@ def _network_error(error: requests.exceptions.RequestException, host: str, timeo
 
     if isinstance(error, requests.exceptions.SSLError):
         reason = _tls_reason(str(error))
-        return NetworkError(
-            f"TLS with {host} failed: {reason}",
-            hint="if the gateway uses a private CA, set ca_bundle in the profile; never turn verify_tls off "
-            "for production",
-        )
+        if "expired" in reason:
+            hint = "the gateway must renew its certificate; check this machine's date too (`date -u`)"
+        elif "host name" in reason:
+            hint = "check the host in base_url: the certificate names another one"
+        else:
+            hint = (
+                "if the gateway uses a private CA, set ca_bundle in the profile; never turn verify_tls off "
+                "for production"
+            )
+        return NetworkError(f"TLS with {host} failed: {reason}", hint=hint)
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return NetworkError(
             f"could not connect to {host} within {CONNECT_TIMEOUT:.0f} s",
@@ -308,6 +331,20 @@ def _network_error(error: requests.exceptions.RequestException, host: str, timeo
             hint="retry; if it persists, the gateway or a proxy in between is dropping connections",
         )
     return NetworkError(f"request to {host} failed: {_first_line(error)}")
+
+
+def _broken_answer(error: Exception, host: str, timeout: float) -> NetworkError:
+    from urllib3.exceptions import ReadTimeoutError
+
+    if isinstance(error, ReadTimeoutError):
+        return NetworkError(
+            f"{host} stopped sending its answer halfway and was silent for {timeout:g} s",
+            hint="retry later, or raise timeout in the profile",
+        )
+    return NetworkError(
+        f"the connection to {host} broke before a full answer arrived",
+        hint="retry; if it persists, the gateway or a proxy in between is dropping connections",
+    )
 
 
 def _tls_reason(text: str) -> str:

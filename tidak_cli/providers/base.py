@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import GatewayError, PaytokenError, RejectedError
 from ..profiles import Profile, Setting
+from ..redact import mask_token_fields
 from ..signing import JAKARTA
 
 if TYPE_CHECKING:
@@ -197,7 +198,9 @@ def parse_json_object(body: bytes) -> dict[str, object] | None:
     """Decode a JSON object body; None when it is not one (the caller decides what that means)."""
     try:
         value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        # JSON may escape a lone surrogate (\ud800), which no UTF-8 output can hold: not text at all.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -233,8 +236,8 @@ def iso_moment(timestamp: str) -> datetime | None:
 
 
 def snippet(body: bytes, limit: int = 300) -> str:
-    """The start of a body, verbatim but printable, for error messages."""
-    text = body[:limit].decode("utf-8", errors="replace").strip()
+    """The start of a body, verbatim but printable, for error messages; a token in it is masked."""
+    text = mask_token_fields(body[:limit].decode("utf-8", errors="replace").strip())
     return text + ("…" if len(body) > limit else "")
 
 
@@ -278,10 +281,10 @@ def plain_compare(request: SignedRequest, signature: str) -> Comparison:
 
 def unreadable_answer(status: int, body: bytes, gateway: str, expected: str) -> GatewayError:
     """The error for an answer that is not the JSON the gateway documents."""
-    snippet = body[:200].decode("utf-8", errors="replace").strip().replace("\n", " ")
-    kind = "an HTML page" if snippet.lower().startswith(("<!doctype", "<html")) else "not JSON"
+    start = mask_token_fields(body[:200].decode("utf-8", errors="replace").strip().replace("\n", " "))
+    kind = "an HTML page" if start.lower().startswith(("<!doctype", "<html")) else "a body that is not JSON"
     return GatewayError(
         f"{gateway} answered HTTP {status} with {kind}, not {expected}",
-        details=[f"body starts: {snippet[:120]!r}" if snippet else "body is empty"],
+        details=[f"body starts: {start[:120]!r}" if start else "body is empty"],
         hint="a proxy, firewall or wrong base_url often answers with a page; check base_url, or retry later",
     )

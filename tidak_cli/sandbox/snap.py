@@ -26,7 +26,7 @@ class SnapGateway:
         return Reply.json(status, {"responseCode": f"{status}73{case}", "responseMessage": message})
 
     def failure(self, status: int) -> Reply:
-        message = {429: "Too Many Requests", 504: "Timeout"}.get(status, "General Error")
+        message = {401: "Unauthorized", 429: "Too Many Requests", 504: "Timeout"}.get(status, "General Error")
         return self._error(status, "00", message)
 
     def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
