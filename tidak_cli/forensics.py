@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from .capture import Captured
-from .providers.base import Comparison
+from .providers.base import Comparison, Mistake
 
 __all__ = [
     "Candidate",
@@ -37,15 +37,6 @@ ALLOWED_SKEW = timedelta(minutes=5)
 # When the signing time is unknown: this far back and ahead of now, every second.
 SEARCH_BEFORE = timedelta(minutes=10)
 SEARCH_AFTER = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A way of getting a recipe wrong: a stable key (for scripts and tests), what was done, how to fix it."""
-
-    key: str
-    says: str
-    fix: str
 
 
 @dataclass(frozen=True)

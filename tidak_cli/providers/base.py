@@ -22,6 +22,7 @@ __all__ = [
     "NONCE",
     "CliOption",
     "Comparison",
+    "Mistake",
     "Provider",
     "SignedRequest",
     "Token",
@@ -97,6 +98,15 @@ class Token:
         if self.expires_in is None and self.expires_at is not None:
             return replace(self, expires_in=max(0, int((self.expires_at - received_at).total_seconds())))
         return self
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A way of getting a recipe wrong: a stable key (for scripts and tests), what was done, how to fix it."""
+
+    key: str
+    says: str
+    fix: str
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,16 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from ..capture import Captured
 from ..errors import GatewayError, RejectedError, UsageError
-from ..forensics import Candidate, CaptureCheck, Mistake, Replay, SearchContext, nonce_needed, symmetric_search
 from ..profiles import Profile, Setting
 from ..signing import b64, hmac_sha256, jakarta_iso, sha256_b64, utc_z
 from .base import (
     NONCE,
     CliOption,
     Comparison,
+    Mistake,
     SignedRequest,
     Token,
     compact_json,
@@ -34,6 +34,10 @@ from .base import (
     snippet,
     unexpected_answer,
 )
+
+if TYPE_CHECKING:
+    from ..capture import Captured
+    from ..forensics import Candidate, Replay, SearchContext
 
 __all__ = ["DOKU", "DokuProvider", "component", "jwt_expiry"]
 
@@ -247,6 +251,8 @@ class DokuProvider:
         raise unexpected_answer(status, body, self.title, 'JSON with a "token"')
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
+        from ..forensics import nonce_needed, symmetric_search
+
         if context.nonce is None and signature.strip() != request.signature:
             return nonce_needed(plain_compare(request, signature), "--request-id", "Request-Id")
         return symmetric_search(signature, request.signature, self.candidates(profile, request, context), context)
@@ -255,6 +261,8 @@ class DokuProvider:
         return []
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
+        from ..forensics import CaptureCheck
+
         check = CaptureCheck(captured)
         check.require("Client-Id", "Request-Id", "Request-Timestamp", "Signature")
         check.json_content()
@@ -272,6 +280,8 @@ class DokuProvider:
 
     def candidates(self, profile: Profile, request: SignedRequest, context: SearchContext) -> Iterator[Candidate]:
         """The right recipe at each moment, then DOKU's known mistakes."""
+        from ..forensics import Candidate
+
         client_id = profile.require_text("client_id")
         secret = profile.require_text("secret_key")
         request_id = context.nonce or request.headers["Request-Id"]

@@ -9,15 +9,15 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from ..capture import Captured
 from ..errors import GatewayError, RejectedError
-from ..forensics import Candidate, CaptureCheck, Mistake, Replay, SearchContext, symmetric_search
 from ..profiles import Profile, Setting
 from ..signing import JAKARTA, aes256_cbc_b64, b64, hmac_sha256, jakarta_spaced
 from .base import (
     CliOption,
     Comparison,
+    Mistake,
     SignedRequest,
     Token,
     jakarta_moment,
@@ -26,6 +26,10 @@ from .base import (
     snippet,
     unexpected_answer,
 )
+
+if TYPE_CHECKING:
+    from ..capture import Captured
+    from ..forensics import Candidate, Replay, SearchContext
 
 __all__ = ["FASPAY_SENDME", "FaspaySendMeProvider", "faspay_aes", "faspay_key_iv", "faspay_string_to_sign"]
 
@@ -210,6 +214,8 @@ class FaspaySendMeProvider:
         )
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
+        from ..forensics import symmetric_search
+
         return symmetric_search(signature, request.signature, self.candidates(profile, context), context)
 
     def derived_secrets(self, profile: Profile) -> list[str]:
@@ -218,6 +224,8 @@ class FaspaySendMeProvider:
         return [b64(f"{client_key}:{client_secret}".encode())] if client_secret is not None else []
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
+        from ..forensics import CaptureCheck
+
         check = CaptureCheck(captured)
         check.require("faspay-key", "faspay-timestamp", "faspay-authorization", "faspay-signature")
         check.path(self.token_path)
@@ -241,6 +249,8 @@ class FaspaySendMeProvider:
 
     def candidates(self, profile: Profile, context: SearchContext) -> Iterator[Candidate]:
         """The right recipe at each moment, then Faspay's known mistakes."""
+        from ..forensics import Candidate
+
         faspay_secret, iv = profile.require_text("faspay_secret"), profile.require_text("iv")
         client_key, client_secret = profile.require_text("client_key"), profile.require_text("client_secret")
         hmac_form = profile.text("signature_method") == "hmac"

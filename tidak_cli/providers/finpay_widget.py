@@ -11,10 +11,9 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ..capture import Captured, basic_user
 from ..errors import ConfigError, GatewayError, RejectedError, UsageError
-from ..forensics import Candidate, CaptureCheck, Mistake, Replay, SearchContext, nonce_needed, symmetric_search
 from ..profiles import Profile, Setting
 from ..redact import mask
 from ..signing import JAKARTA, b64, hmac_sha256, jakarta_compact
@@ -22,6 +21,7 @@ from .base import (
     NONCE,
     CliOption,
     Comparison,
+    Mistake,
     SignedRequest,
     Token,
     compact_json,
@@ -30,6 +30,10 @@ from .base import (
     plain_compare,
     unexpected_answer,
 )
+
+if TYPE_CHECKING:
+    from ..capture import Captured
+    from ..forensics import Candidate, Replay, SearchContext
 
 __all__ = ["FINPAY_WIDGET", "FinpayWidgetProvider", "finpay_signature", "key_text", "parse_token_expiry"]
 
@@ -226,6 +230,8 @@ class FinpayWidgetProvider:
         )
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
+        from ..forensics import nonce_needed, symmetric_search
+
         if context.nonce is None and signature.strip() != request.signature:
             return nonce_needed(plain_compare(request, signature), "--trans-number", "transNumber")
         return symmetric_search(signature, request.signature, self.candidates(profile, request, context), context)
@@ -238,6 +244,9 @@ class FinpayWidgetProvider:
         return derived
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
+        from ..capture import basic_user
+        from ..forensics import CaptureCheck
+
         check = CaptureCheck(captured)
         check.require("Authorization")
         check.json_content()
@@ -269,6 +278,8 @@ class FinpayWidgetProvider:
 
     def candidates(self, profile: Profile, request: SignedRequest, context: SearchContext) -> Iterator[Candidate]:
         """The right recipe at each moment, then Finpay's known mistakes."""
+        from ..forensics import Candidate
+
         secret = profile.require_text("secret_key")
         trans_number = context.nonce or ""
         stamps = [context.timestamp] if context.timestamp is not None else []

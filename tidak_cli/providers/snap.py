@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..capture import Captured
 from ..errors import ConfigError, GatewayError, RejectedError
-from ..forensics import Candidate, CaptureCheck, Mistake, Replay, SearchContext, describe_offset, rsa_search
 from ..profiles import Profile, Setting
 from ..signing import jakarta_iso, jakarta_iso_millis, utc_z
 from .base import (
     CliOption,
     Comparison,
+    Mistake,
     SignedRequest,
     Token,
     compact_json,
@@ -31,6 +30,9 @@ from .base import (
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from ..capture import Captured
+    from ..forensics import Candidate, Replay, SearchContext
 
 __all__ = [
     "DOKU_SNAP",
@@ -288,6 +290,7 @@ class SnapProvider:
         )
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
+        from ..forensics import rsa_search
         from ..signing import rsa_signed_digest
 
         public_key = self.private_key(profile).public_key()
@@ -304,6 +307,8 @@ class SnapProvider:
         return []
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
+        from ..forensics import CaptureCheck
+
         check = CaptureCheck(captured)
         check.require("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
         check.json_content()
@@ -323,6 +328,8 @@ class SnapProvider:
 
     def candidates(self, client_id: str, context: SearchContext) -> Iterator[Candidate]:
         """Every string a client may have signed: the right one at each moment, then the known mistakes."""
+        from ..forensics import Candidate
+
         if context.timestamp is not None:
             yield Candidate(
                 None, f"{client_id}|{context.timestamp}", note=f"X-TIMESTAMP {context.timestamp}", exact=True
@@ -339,6 +346,8 @@ class SnapProvider:
                 yield Candidate(SNAP_MILLIS, f"{client_id}|{stamp}", note=f"X-TIMESTAMP {stamp}")
 
     def _mistakes_at(self, client_id: str, moment: datetime, context: SearchContext) -> Iterator[Candidate]:
+        from ..forensics import Candidate, describe_offset
+
         stamp = jakarta_iso(moment)
         yield Candidate(SNAP_UTC_Z, f"{client_id}|{utc_z(moment)}")
         for zone_name, zone in context.zones:
