@@ -10,7 +10,6 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -45,15 +44,55 @@ class SignFormat(StrEnum):
     curl = "curl"
 
 
-@dataclass
 class _Invocation:
     """What one run of paytoken knows beyond its arguments: debug mode and the secrets to mask."""
 
-    debug: bool = False
-    redactor: Redactor = field(default_factory=Redactor)
+    def __init__(self) -> None:
+        self.debug = False
+        self.redactor = Redactor()
 
 
 _run = _Invocation()
+
+# Top-level commands and groups, each in a Typer app of its own and turned into a click command only
+# when it is invoked (or listed by --help): a cache hit should not pay for building all of them.
+_TOP: dict[str, Callable[[], Any]] = {}
+
+
+class _LazyRoot(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(_TOP)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and not args[0].startswith("-") and args[0] not in _TOP:
+            import difflib
+
+            close = difflib.get_close_matches(args[0], list(_TOP), n=1)
+            suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+            ctx.fail(f"no command {args[0]!r}{suggestion}; commands: {', '.join(_TOP)}")
+        return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in _TOP:
+            return None
+        if cmd_name not in self.commands:
+            command = _TOP[cmd_name]()
+            command.name = cmd_name
+            self.commands[cmd_name] = command
+        return self.commands[cmd_name]
+
+
+def _top_command(name: str, **settings: Any) -> Callable[[F], F]:
+    """Register a top-level command, built when first asked for."""
+
+    def register(function: F) -> F:
+        single = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+        single.command(name, **settings)(function)
+        _TOP[name] = lambda: typer.main.get_command(single)
+        return function
+
+    return register
+
 
 app = typer.Typer(
     name="paytoken",
@@ -63,6 +102,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Start with: paytoken demo    Docs: README.md",
+    cls=_LazyRoot,
 )
 
 
@@ -622,14 +662,14 @@ sign_app = typer.Typer(
         "paytoken sign {p.name} --profile dev -o curl",
     ),
 )
-app.add_typer(get_app, name="get")
-app.add_typer(sign_app, name="sign")
+_TOP["get"] = lambda: typer.main.get_group(get_app)
+_TOP["sign"] = lambda: typer.main.get_group(sign_app)
 
 
 # --- providers -----------------------------------------------------------------------------------
 
 providers_app = typer.Typer(help="List the built-in providers, or show what one needs.")
-app.add_typer(providers_app, name="providers")
+_TOP["providers"] = lambda: typer.main.get_group(providers_app)
 
 
 @providers_app.callback(invoke_without_command=True, epilog="Example: paytoken providers")
@@ -676,7 +716,7 @@ def providers_show(
 # --- profiles ------------------------------------------------------------------------------------
 
 profiles_app = typer.Typer(help="List profiles, or show one with its secrets masked.", no_args_is_help=True)
-app.add_typer(profiles_app, name="profiles")
+_TOP["profiles"] = lambda: typer.main.get_group(profiles_app)
 
 _PROFILES_FILE = Annotated[
     Path | None,
@@ -746,7 +786,7 @@ def profiles_show(
 cache_app = typer.Typer(
     help="List or clear cached tokens (the tokens themselves are never shown).", no_args_is_help=True
 )
-app.add_typer(cache_app, name="cache")
+_TOP["cache"] = lambda: typer.main.get_group(cache_app)
 
 
 _CACHE_URL = Annotated[
@@ -844,7 +884,7 @@ def cache_clear(
 # --- keygen, sandbox, demo -----------------------------------------------------------------------
 
 
-@app.command(epilog="Example: paytoken doctor nicepay --profile dev")
+@_top_command("doctor", epilog="Example: paytoken doctor nicepay --profile dev")
 @_guarded
 def doctor(
     provider_name: Annotated[str, typer.Argument(metavar="PROVIDER", help="Provider name, e.g. nicepay.")],
@@ -891,7 +931,7 @@ def doctor(
         raise typer.Exit(code)
 
 
-@app.command(epilog="Example: paytoken keygen --out keys")
+@_top_command("keygen", epilog="Example: paytoken keygen --out keys")
 @_guarded
 def keygen(
     out: Annotated[
@@ -920,7 +960,7 @@ def keygen(
     )
 
 
-@app.command(epilog="Example: paytoken sandbox --port 8787")
+@_top_command("sandbox", epilog="Example: paytoken sandbox --port 8787")
 @_guarded
 def sandbox(
     host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
@@ -997,7 +1037,7 @@ def sandbox(
         err.print("sandbox stopped")
 
 
-@app.command(epilog="Example: paytoken demo")
+@_top_command("demo", epilog="Example: paytoken demo")
 @_guarded
 def demo() -> None:
     """Run every provider end to end against a private in-process sandbox: no network, no setup."""

@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from .errors import ConfigError, UsageError
 
@@ -41,8 +41,7 @@ __all__ = [
 SettingKind = Literal["text", "secret", "choice", "number", "integer", "bool", "table", "file", "path"]
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One profile key a provider understands."""
 
     name: str

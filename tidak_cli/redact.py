@@ -88,12 +88,12 @@ def _mask_credentials(value: str) -> str:
     return mask(value)
 
 
-_TOKEN_FIELD = re.compile(r'("(?:' + "|".join(sorted(TOKEN_FIELDS)) + r')"\s*:\s*")([^"]*)')
+_TOKEN_FIELD = r'("(?:' + "|".join(sorted(TOKEN_FIELDS)) + r')"\s*:\s*")([^"]*)'
 
 
 def mask_token_fields(text: str) -> str:
     """Mask token values in JSON-looking text that may not parse (cut off, or broken)."""
-    return _TOKEN_FIELD.sub(lambda match: match.group(1) + mask(match.group(2)), text)
+    return re.sub(_TOKEN_FIELD, lambda match: match.group(1) + mask(match.group(2)), text)
 
 
 def _token_values(value: object) -> Iterable[str]:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..errors import GatewayError, PaytokenError, RejectedError
 from ..profiles import Profile, Setting
@@ -41,8 +41,7 @@ __all__ = [
 NONCE = "nonce"
 
 
-@dataclass(frozen=True)
-class CliOption:
+class CliOption(NamedTuple):
     """A provider-specific flag on `get PROVIDER` and `sign PROVIDER`.
 
     `target` is the profile key the flag overrides, or NONCE for the request id.
@@ -100,8 +99,7 @@ class Token:
         return self
 
 
-@dataclass(frozen=True)
-class Mistake:
+class Mistake(NamedTuple):
     """A way of getting a recipe wrong: a stable key (for scripts and tests), what was done, how to fix it."""
 
     key: str
@@ -109,8 +107,7 @@ class Mistake:
     fix: str
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     """The outcome of `sign --compare`: whether it matched, and what paytoken can tell about why not."""
 
     matches: bool

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ..errors import ConfigError
 from ..profiles import Profile
-from ..providers.snap import TIMESTAMP_PATTERNS, SnapProvider
+from ..providers.snap import SnapProvider, timestamp_matches
 from ..signing import rsa_sha256_verify
 from .config import Client, SandboxConfig
 from .gateways import Incoming, Reply, new_token, within_skew
@@ -40,7 +40,7 @@ class SnapGateway:
                 return self._error(400, "02", f"Invalid Mandatory Field {name}")
         x_timestamp = request.header("X-TIMESTAMP") or ""
         client_id = request.header("X-CLIENT-KEY") or ""
-        if not any(TIMESTAMP_PATTERNS[form].fullmatch(x_timestamp) for form in self.provider.accepted_timestamps):
+        if not any(timestamp_matches(form, x_timestamp) for form in self.provider.accepted_timestamps):
             return self._error(400, "01", "Invalid Field Format X-TIMESTAMP")
         try:
             grant = json.loads(request.body.decode("utf-8")).get("grantType")
