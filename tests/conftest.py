@@ -38,6 +38,17 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return Workspace(tmp_path_factory.mktemp("credentials"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_output(workspace: Workspace) -> Iterator[None]:
+    """After every test of the session: grep all that the CLI printed for the workspace's secrets."""
+    from support import OUTPUTS, workspace_secrets
+
+    yield
+    secrets = workspace_secrets(workspace)
+    leaks = {secret[:6] + "…" for output in OUTPUTS for secret in secrets if secret in output}
+    assert not leaks, f"secrets printed by some test's command: {sorted(leaks)}"
+
+
 @pytest.fixture(scope="session")
 def sandbox_server(workspace: Workspace) -> Iterator[Sandbox]:
     with Sandbox(load_config(workspace.sandbox_config)).start() as server:

@@ -29,9 +29,14 @@ class Run:
         return self.stdout + self.stderr
 
 
+# Everything the CLI printed in this test session, through these helpers: conftest greps it for secrets.
+OUTPUTS: list[str] = []
+
+
 def paytoken(*args: str, input: str | None = None) -> Run:
     """Run the CLI in-process, as a user would type it."""
     result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+    OUTPUTS.append(result.stdout + result.stderr)
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
@@ -39,7 +44,7 @@ def paytoken_process(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a real subprocess (for time zones, signals and `python -m`)."""
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "tidak_cli", *args],
         capture_output=True,
         text=True,
@@ -48,6 +53,8 @@ def paytoken_process(
         cwd=cwd,
         check=False,
     )
+    OUTPUTS.append(done.stdout + done.stderr)
+    return done
 
 
 def stats(sandbox: Sandbox) -> dict[str, object]:
@@ -72,6 +79,23 @@ def assert_clean(output: str, secrets: Sequence[str] = ()) -> None:
     assert "Traceback" not in output
     for secret in secrets:
         assert secret not in output, f"secret leaked: {secret[:6]}…"
+
+
+def workspace_secrets(workspace: Workspace) -> list[str]:
+    """Every secret the throwaway workspace holds: private-key lines and the shared secrets."""
+    import tomllib
+
+    config = tomllib.loads(workspace.sandbox_config.read_text())
+    shared = [
+        value
+        for table in config.values()
+        if isinstance(table, dict)
+        for key, value in table.items()
+        if isinstance(value, str)
+        and key not in {"client_id", "merchant_id", "faspay_key", "app_key", "client_key"}
+        and not key.endswith("_file")
+    ]
+    return [*key_secrets(workspace), *shared]
 
 
 def key_secrets(workspace: Workspace) -> list[str]:
