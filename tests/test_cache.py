@@ -12,6 +12,7 @@ import re
 import stat
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -684,3 +685,23 @@ def test_a_cache_hit_imports_no_http_crypto_or_rich(profiles: Path, sandbox: San
         assert token in hit.stdout
         assert not modules & set(SLOW_IMPORTS), f"-o {output} imported {sorted(modules & set(SLOW_IMPORTS))}"
     assert requests_to(sandbox, "nicepay") == 1
+
+
+def test_processes_starting_together_all_get_the_cache_directory(tmp_path: Path) -> None:
+    # The first runs of a fleet create the directory at the same moment: none may give up the cache.
+    directory = tmp_path / "fresh" / "cache"
+    barrier = threading.Barrier(16)
+    said: list[str] = []
+
+    def first_use() -> None:
+        store = TokenCache(directory, warn=said.append)
+        barrier.wait()
+        assert store._ready()
+
+    threads = [threading.Thread(target=first_use) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert said == []
+    assert directory.is_dir()
