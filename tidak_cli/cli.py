@@ -731,12 +731,13 @@ _PROFILES_FILE = Annotated[
 def profiles_list(profiles_file: _PROFILES_FILE = None) -> None:
     """List every [PROVIDER.PROFILE] table in the profiles file."""
     from .profiles import expand_variables, find_profiles_file, profile_names, read_profiles_file
-    from .render import table, warnings
+    from .render import table
 
     load_dotenv_file()
     path = find_profiles_file(profiles_file)
     document, notes = read_profiles_file(path)
-    warnings(notes, _err())
+    for note in notes:
+        _warn(note)
     rows = []
     for provider_name, name in profile_names(document):
         raw = document[provider_name][name]  # type: ignore[index]
@@ -1009,9 +1010,8 @@ def sandbox(
             ) from None
         settings = from_profiles(source, warn=notes)
     err = _err()
-    from .render import warnings
-
-    warnings(notes, err)
+    for note in notes:
+        _warn(note)
     if not any(settings.clients.values()):
         raise ConfigError(
             f"the sandbox has no clients to accept (from {settings.source})",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from .capture import Captured
-from .providers.base import Comparison, Mistake
+from .providers.base import SIGNATURE_WINDOW, Comparison, Mistake
 
 __all__ = [
     "Candidate",
@@ -26,14 +26,13 @@ __all__ = [
     "SearchContext",
     "decode_signature",
     "describe_offset",
+    "keyed_search",
     "local_zones",
     "moments_around",
     "rsa_search",
     "symmetric_search",
 ]
 
-# How far gateways let a signed timestamp be from their clock.
-ALLOWED_SKEW = timedelta(minutes=5)
 # When the signing time is unknown: this far back and ahead of now, every second.
 SEARCH_BEFORE = timedelta(minutes=10)
 SEARCH_AFTER = timedelta(minutes=1)
@@ -234,14 +233,25 @@ def symmetric_search(
     return _none_found(tried, context, "the signatures differ")
 
 
-def nonce_needed(result: Comparison, flag: str, header: str) -> Comparison:
-    """A keyed signature over a random request id cannot be searched without that id."""
-    if result.matches:
-        return result
+def keyed_search(
+    signature: str,
+    ours: str,
+    candidates: Iterable[Candidate],
+    context: SearchContext,
+    *,
+    id_flag: str,
+    id_header: str,
+) -> Comparison:
+    """symmetric_search for a recipe that signs a random request id: without that id, no search is possible."""
+    if context.nonce is not None or signature.strip() == ours:
+        return symmetric_search(signature, ours, candidates, context)
+    findings = [f"the signature covers the {id_header}, which paytoken cannot guess"]
+    if signature.strip().lower() == ours.lower():
+        findings.insert(0, f"same signature in the other letter case: {LETTER_CASE.says}")
     return Comparison(
         False,
-        (*result.findings, f"the signature covers the {header}, which paytoken cannot guess"),
-        hint=f"pass the {header} you sent with {flag} (and the timestamp with --timestamp), or use --replay "
+        tuple(findings),
+        hint=f"pass the {id_header} you sent with {id_flag} (and the timestamp with --timestamp), or use --replay "
         "with the captured request, so that paytoken can search for the mistake",
     )
 
@@ -291,7 +301,7 @@ class CaptureCheck:
         if moment is None:
             return
         off = (moment - now).total_seconds()
-        if abs(off) > ALLOWED_SKEW.total_seconds():
+        if abs(off) > SIGNATURE_WINDOW.total_seconds():
             from .tokens import describe_skew
 
             caution = (

@@ -48,7 +48,8 @@ class Redactor:
         secrets += [line for value in secrets for line in value.splitlines() if len(line) >= 16]
         secrets += [
             line
-            for data in profile.files.values()
+            for key, data in profile.files.items()
+            if key in secret_keys(provider)
             for line in data.decode("utf-8", errors="replace").splitlines()
             if len(line) >= 16 and "-----" not in line
         ]

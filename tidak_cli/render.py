@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .redact import Redactor
@@ -165,10 +165,6 @@ def _visible_line(line: str) -> str:
     return "".join(out) + "·" * (len(line) - len(body))
 
 
-def _headers_for_display(request: SignedRequest, redactor: Redactor) -> Mapping[str, str]:
-    return redactor.headers(request.headers)
-
-
 def sign_json(request: SignedRequest, comparison: Comparison | None = None, replay: Replay | None = None) -> str:
     document: dict[str, object] = {
         "provider": request.provider,
@@ -239,7 +235,7 @@ def pretty_sign(
     out.print(f"[bold]Signature[/]  [green]{escape(request.signature)}[/]")
     out.print()
     out.print("[bold]Headers[/]")
-    for name, value in _headers_for_display(request, redactor).items():
+    for name, value in redactor.headers(request.headers).items():
         out.print(f"  {escape(name)}: {escape(value)}")
     if request.body is not None:
         out.print(f"[bold]Body[/] ({len(request.body)} bytes, sent exactly as shown)")
@@ -247,7 +243,9 @@ def pretty_sign(
     else:
         out.print("[bold]Body[/]  none")
     if request.signed_at is not None and replay is None:
-        until = (request.signed_at + timedelta(minutes=5)).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        from .providers.base import SIGNATURE_WINDOW
+
+        until = (request.signed_at + SIGNATURE_WINDOW).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         out.print()
         out.print(f"Valid until about {until}: gateways accept a signed timestamp for about 5 minutes.")
     if replay is not None:
@@ -309,13 +307,6 @@ def doctor_line(check: Check, out: Console) -> None:
     out.print(f"{mark[check.status]}  [bold]{escape(check.name)}[/]: {escape(check.detail)}")
     if check.fix and check.status != "ok":
         out.print(f"             [bold]fix:[/] {escape(check.fix)}")
-
-
-def warnings(lines: Iterable[str], out: Console) -> None:
-    from rich.markup import escape
-
-    for line in lines:
-        out.print(f"[yellow]warning:[/] {escape(line)}")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], out: Console) -> None:

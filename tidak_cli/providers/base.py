@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NONCE",
+    "SIGNATURE_WINDOW",
     "CliOption",
     "Comparison",
     "Mistake",
@@ -31,7 +32,6 @@ __all__ = [
     "jakarta_moment",
     "lifetime_seconds",
     "parse_json_object",
-    "plain_compare",
     "snippet",
     "unexpected_answer",
     "unreadable_answer",
@@ -212,6 +212,9 @@ def parse_json_object(body: bytes) -> dict[str, object] | None:
     return value if isinstance(value, dict) else None
 
 
+# How far from their clock SNAP banks, DOKU, Finpay and Faspay accept a signed timestamp.
+SIGNATURE_WINDOW = timedelta(minutes=5)
+
 # No gateway issues tokens for longer; a larger lifetime is a mistake, treated as unknown.
 MAX_LIFETIME = 366 * 24 * 3600
 
@@ -260,30 +263,6 @@ def unexpected_answer(status: int, body: bytes, gateway: str, expected: str) -> 
             else "the body above is the gateway's own words",
         )
     return unreadable_answer(status, body, gateway, expected)
-
-
-def plain_compare(request: SignedRequest, signature: str) -> Comparison:
-    """Compare a symmetric signature (HMAC, AES): equality, and the encoding slips that are easy to see."""
-    ours = request.signature
-    if signature == ours:
-        return Comparison(True)
-    if signature.strip() == ours:
-        return Comparison(False, ("same signature, with whitespace around it",), hint="remove the whitespace")
-    if signature.strip().lower() == ours.lower():
-        return Comparison(
-            False,
-            ("same signature in the other letter case",),
-            hint="this gateway compares the text exactly: use the case shown under Signature",
-        )
-    return Comparison(
-        False,
-        (
-            "the signatures differ; a keyed hash cannot tell which input differs",
-            "compare your string to sign with the one shown, byte for byte, and check the secret",
-        ),
-        hint="pass the timestamp and request id you used (--timestamp, and the provider's id option) "
-        "so that paytoken signs the same inputs",
-    )
 
 
 def unreadable_answer(status: int, body: bytes, gateway: str, expected: str) -> GatewayError:

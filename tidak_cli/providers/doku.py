@@ -30,7 +30,6 @@ from .base import (
     compact_json,
     iso_moment,
     parse_json_object,
-    plain_compare,
     snippet,
     unexpected_answer,
 )
@@ -251,11 +250,12 @@ class DokuProvider:
         raise unexpected_answer(status, body, self.title, 'JSON with a "token"')
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
-        from ..forensics import nonce_needed, symmetric_search
+        from ..forensics import keyed_search
 
-        if context.nonce is None and signature.strip() != request.signature:
-            return nonce_needed(plain_compare(request, signature), "--request-id", "Request-Id")
-        return symmetric_search(signature, request.signature, self.candidates(profile, request, context), context)
+        candidates = self.candidates(profile, request, context)
+        return keyed_search(
+            signature, request.signature, candidates, context, id_flag="--request-id", id_header="Request-Id"
+        )
 
     def derived_secrets(self, profile: Profile) -> list[str]:
         return []

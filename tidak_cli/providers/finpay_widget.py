@@ -27,7 +27,6 @@ from .base import (
     compact_json,
     jakarta_moment,
     parse_json_object,
-    plain_compare,
     unexpected_answer,
 )
 
@@ -230,11 +229,12 @@ class FinpayWidgetProvider:
         )
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
-        from ..forensics import nonce_needed, symmetric_search
+        from ..forensics import keyed_search
 
-        if context.nonce is None and signature.strip() != request.signature:
-            return nonce_needed(plain_compare(request, signature), "--trans-number", "transNumber")
-        return symmetric_search(signature, request.signature, self.candidates(profile, request, context), context)
+        candidates = self.candidates(profile, request, context)
+        return keyed_search(
+            signature, request.signature, candidates, context, id_flag="--trans-number", id_header="transNumber"
+        )
 
     def derived_secrets(self, profile: Profile) -> list[str]:
         secret, password = profile.text("secret_key"), profile.text("merchant_password")

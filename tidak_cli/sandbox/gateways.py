@@ -11,10 +11,11 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ConfigError
+from ..providers.base import SIGNATURE_WINDOW
 from .config import Client, SandboxConfig
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from ..providers.base import Provider
 
 __all__ = [
-    "ALLOWED_SKEW",
     "Gateway",
     "Incoming",
     "Reply",
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 # How far a signed timestamp may be from the gateway's clock.
-ALLOWED_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def new_token() -> str:
 
 
 def within_skew(moment: datetime, now: datetime) -> bool:
-    return abs(now - moment) <= ALLOWED_SKEW
+    return abs(now - moment) <= SIGNATURE_WINDOW
 
 
 def secrets_client(profile: Profile, identity_key: str, secret_keys: tuple[str, ...]) -> Client:
