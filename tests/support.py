@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from tidak_cli.cli import app
 from tidak_cli.demo import Workspace
+from tidak_cli.launch import answered_from_cache
 from tidak_cli.sandbox import Sandbox
 
 
@@ -23,6 +24,7 @@ class Run:
     exit_code: int
     stdout: str
     stderr: str
+    from_cache_early: bool = False  # answered by launch.py before Typer, as the console script does
 
     @property
     def output(self) -> str:
@@ -34,10 +36,21 @@ OUTPUTS: list[str] = []
 
 
 def paytoken(*args: str, input: str | None = None) -> Run:
-    """Run the CLI in-process, as a user would type it."""
-    result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
-    OUTPUTS.append(result.stdout + result.stderr)
-    return Run(result.exit_code, result.stdout, result.stderr)
+    """Run the CLI in-process as the console script does: a plain cache hit first, else the full CLI."""
+    runner = CliRunner()
+    with runner.isolation(input=input) as (stdout, stderr, _):
+        early = answered_from_cache(list(args))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        printed = (stdout.getvalue().decode(), stderr.getvalue().decode())
+    if early:
+        run = Run(0, *printed, from_cache_early=True)
+    else:
+        assert printed == ("", ""), "declining to answer early must print nothing"
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        run = Run(result.exit_code, result.stdout, result.stderr)
+    OUTPUTS.append(run.output)
+    return run
 
 
 def paytoken_process(
@@ -55,6 +68,24 @@ def paytoken_process(
     )
     OUTPUTS.append(done.stdout + done.stderr)
     return done
+
+
+def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `python -X importtime -m tidak_cli ARGS`; return the run and the top-level packages it imported."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tidak_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    OUTPUTS.append(run.stdout)
+    modules = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in run.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    return run, modules
 
 
 def stats(sandbox: Sandbox) -> dict[str, object]:

@@ -23,7 +23,7 @@ from types import TracebackType
 import pytest
 from dotenv import dotenv_values
 from filelock import FileLock
-from support import assert_clean, key_secrets, paytoken, paytoken_process, requests_to, set_fault
+from support import assert_clean, imported_modules, key_secrets, paytoken, paytoken_process, requests_to, set_fault
 
 from tidak_cli.cache import CacheEntry, TokenCache, cache_key
 from tidak_cli.demo import Workspace
@@ -655,22 +655,6 @@ def test_dotenv_on_a_cache_hit_writes_the_cached_token(profiles: Path, sandbox: 
 
 
 # --- 12. the fast path ---------------------------------------------------------------------------
-
-
-def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    run = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tidak_cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    modules = {
-        line.rsplit("|", 1)[1].strip().split(".")[0]
-        for line in run.stderr.splitlines()
-        if line.startswith("import time:") and "|" in line
-    }
-    return run, modules
 
 
 def test_a_cache_hit_imports_no_http_crypto_or_rich(profiles: Path, sandbox: Sandbox) -> None:

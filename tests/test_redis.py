@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from support import assert_clean, paytoken, paytoken_process, requests_to, set_fault
+from support import assert_clean, imported_modules, paytoken, paytoken_process, requests_to, set_fault
 
 from tidak_cli.cache import CacheEntry, cache_key
 from tidak_cli.providers import PROVIDERS
@@ -613,22 +613,6 @@ def test_a_damaged_redis_entry_warns_and_is_replaced(
 
 
 # --- the file backend is untouched ---------------------------------------------------------------
-
-
-def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    run = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "tidak_cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    modules = {
-        line.rsplit("|", 1)[1].strip().split(".")[0]
-        for line in run.stderr.splitlines()
-        if line.startswith("import time:") and "|" in line
-    }
-    return run, modules
 
 
 def test_without_a_cache_url_redis_is_neither_imported_nor_contacted(

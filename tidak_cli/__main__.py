@@ -1,6 +1,6 @@
 """Run paytoken as `python -m tidak_cli`."""
 
-from .cli import main
+from .launch import main
 
 if __name__ == "__main__":
     main()

@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .errors import NetworkError
+
+if TYPE_CHECKING:
+    from .profiles import Profile
 
 __all__ = [
     "CACHE_VERSION",
@@ -26,6 +29,7 @@ __all__ = [
     "TokenCache",
     "cache_directory",
     "cache_key",
+    "configured_url",
     "open_cache",
 ]
 
@@ -43,6 +47,12 @@ def cache_directory() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("paytoken"))
+
+
+def configured_url(profile: Profile | None = None, explicit: str | None = None) -> str | None:
+    """A profile's cache_url, else --cache-url, else $PAYTOKEN_CACHE_URL: where tokens are shared, if anywhere."""
+    configured = profile.text("cache_url") if profile is not None else None
+    return configured or explicit or os.environ.get("PAYTOKEN_CACHE_URL") or None
 
 
 def cache_key(provider: str, base_url: str, client_id: str) -> str:

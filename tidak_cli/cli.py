@@ -6,7 +6,6 @@ import contextlib
 import functools
 import inspect
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -20,10 +19,12 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ConfigError, ExitCode, PaytokenError, SignatureMismatch, UsageError
+from .launch import interrupted, reader_gone
 from .profiles import Profile, default_profile_name, load_dotenv_file, load_profile, secret_keys
 from .providers import PROVIDERS, lookup
 from .providers.base import NONCE, CliOption, Provider, SignedRequest
 from .redact import Redactor
+from .render import SHELL_NAME, warning
 
 __all__ = ["app", "main"]
 
@@ -133,12 +134,9 @@ def _guarded(command: F) -> F:
             error(failure, _err(), _run.redactor)
             raise typer.Exit(int(failure.exit_code)) from None
         except KeyboardInterrupt:
-            print("paytoken: interrupted", file=sys.stderr)
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            raise typer.Exit(interrupted()) from None
         except BrokenPipeError:
-            # The reader went away (`| head -1`): stop quietly with SIGPIPE's status, as Unix tools do.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(141) from None
+            raise typer.Exit(reader_gone()) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as failure:
@@ -189,8 +187,8 @@ def _load(provider: Provider, profile: str | None, profiles_file: Path | None, o
         provider, profile or default_profile_name(), profiles_file=profiles_file, overrides=overrides
     )
     _run.redactor = Redactor.for_profile(resolved, provider)
-    for warning in resolved.warnings:
-        _warn(warning)
+    for note in resolved.warnings:
+        _warn(note)
     return resolved
 
 
@@ -438,9 +436,9 @@ def _get(
     **extras: Any,
 ) -> None:
     from . import tokens
-    from .cache import cache_directory, open_cache
+    from .cache import cache_directory, configured_url, open_cache
 
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env_prefix):
+    if not SHELL_NAME.fullmatch(env_prefix):
         raise UsageError(
             f"--env-prefix {env_prefix!r} cannot start a shell variable name",
             hint="use letters, digits and underscores, e.g. --env-prefix NICEPAY_",
@@ -466,7 +464,7 @@ def _get(
     result = tokens.get_token(
         provider,
         resolved,
-        cache=None if no_cache else open_cache(_cache_url(resolved), cache_directory(), warn=_warn),
+        cache=None if no_cache else open_cache(configured_url(resolved), cache_directory(), warn=_warn),
         open_transport=open_transport,
         min_ttl=min_ttl,
         # An exact timestamp or request id asks for that request to be sent, not for a cached answer.
@@ -509,10 +507,7 @@ def _trace_line(line: str) -> None:
 
 
 def _warn(text: str) -> None:
-    """Print a warning on stderr without Rich: the cache-hit path must not import it."""
-    colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
-    label = "\033[33mwarning:\033[0m" if colour else "warning:"
-    print(f"{label} {_run.redactor.text(text)}", file=sys.stderr)
+    warning(text, _run.redactor)
 
 
 # --- sign ----------------------------------------------------------------------------------------
@@ -801,16 +796,10 @@ _CACHE_URL = Annotated[
 ]
 
 
-def _cache_url(profile: Profile | None = None, explicit: str | None = None) -> str | None:
-    """A profile's cache_url, else --cache-url, else $PAYTOKEN_CACHE_URL: where tokens are shared, if anywhere."""
-    configured = profile.text("cache_url") if profile is not None else None
-    return configured or explicit or os.environ.get("PAYTOKEN_CACHE_URL") or None
-
-
 def _open_store(cache_url: str | None) -> Any:
-    from .cache import cache_directory, open_cache
+    from .cache import cache_directory, configured_url, open_cache
 
-    return open_cache(_cache_url(explicit=cache_url), cache_directory(), warn=_warn)
+    return open_cache(configured_url(explicit=cache_url), cache_directory(), warn=_warn)
 
 
 @cache_app.command("list", epilog="Example: paytoken cache list")
@@ -1070,5 +1059,5 @@ def demo() -> None:
 
 
 def main() -> None:
-    """Entry point of the `paytoken` console script."""
+    """Run the full CLI (the console script tries the cache first: see launch.py)."""
     app()

@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     NETWORK = 5
     GATEWAY = 6
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # SIGPIPE's status, as the shell reports a tool killed by it
 
 
 class PaytokenError(Exception):

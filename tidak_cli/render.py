@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -32,16 +35,26 @@ __all__ = [
     "sign_json",
     "token_text",
     "visible",
+    "warning",
 ]
 
 GET_FORMATS = ("pretty", "token", "json", "env", "header")
+# The formats token_text writes, without Rich.
+PLAIN_FORMATS = GET_FORMATS[1:]
+# What --env-prefix must be to start a shell variable name.
+SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SIGN_FORMATS = ("pretty", "json", "curl")
+
+
+def warning(text: str, redactor: Redactor) -> None:
+    """Print a warning on stderr without Rich: the cache-hit path must not import it."""
+    colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    label = "\033[33mwarning:\033[0m" if colour else "warning:"
+    print(f"{label} {redactor.text(text)}", file=sys.stderr)
 
 
 def console(*, stderr: bool = False) -> Console:
     """A Rich console: colour only on a terminal, NO_COLOR honoured (Rich reads it)."""
-    import sys
-
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     # Imported for types only: a cache hit must not load the HTTP layer.
     from .transport import Response, Transport
 
-__all__ = ["Clock", "TokenResult", "build", "clock_skew", "fetch", "get_token", "utc_now"]
+__all__ = ["Clock", "TokenResult", "build", "cached_token", "clock_skew", "fetch", "get_token", "utc_now"]
 
 Clock = Callable[[], datetime]
 
@@ -74,17 +74,17 @@ def get_token(
     if cache is None:
         with open_transport() as transport:
             return fetch(provider, profile, transport=transport, timestamp=timestamp, nonce=nonce, clock=clock)
-    identity = (provider.name, profile.base_url, profile.require_text(provider.identity_key))
+    identity = _identity(provider, profile)
     key = cache_key(*identity)
-    if not refresh and (hit := _fresh(cache, key, identity, profile.name, min_ttl, clock)) is not None:
+    if not refresh and (hit := cached_token(provider, profile, cache, min_ttl=min_ttl, clock=clock)) is not None:
         return hit
 
     def ready() -> bool:
-        return _fresh(cache, key, identity, profile.name, min_ttl, clock) is not None
+        return cached_token(provider, profile, cache, min_ttl=min_ttl, clock=clock) is not None
 
     with cache.lock(key, timeout=profile.timeout, ready=ready):
         # Another process may have stored a token while this one waited for the lock.
-        if not refresh and (hit := _fresh(cache, key, identity, profile.name, min_ttl, clock)) is not None:
+        if not refresh and (hit := cached_token(provider, profile, cache, min_ttl=min_ttl, clock=clock)) is not None:
             return hit
         with open_transport() as transport:
             result = fetch(provider, profile, transport=transport, timestamp=timestamp, nonce=nonce, clock=clock)
@@ -114,14 +114,21 @@ def get_token(
     return result
 
 
-def _fresh(
-    cache: CacheBackend, key: str, identity: tuple[str, str, str], profile: str, min_ttl: float, clock: Clock
+def cached_token(
+    provider: Provider, profile: Profile, cache: CacheBackend, *, min_ttl: float = 60, clock: Clock = utc_now
 ) -> TokenResult | None:
-    entry = cache.read(key, expect=identity)
+    """The token cached for profile's client if it has min_ttl seconds left, else None; takes no lock."""
+    identity = _identity(provider, profile)
+    entry = cache.read(cache_key(*identity), expect=identity)
     if entry is None or entry.seconds_left(clock()) < min_ttl:
         return None
     token = Token(entry.access_token, entry.token_type, None, entry.expires_at, entry.response)
-    return TokenResult(entry.provider, profile, token.anchored(clock()), True, stored_by=entry.profile)
+    return TokenResult(entry.provider, profile.name, token.anchored(clock()), True, stored_by=entry.profile)
+
+
+def _identity(provider: Provider, profile: Profile) -> tuple[str, str, str]:
+    """What a token belongs to at a gateway, and so what the cache keys it by."""
+    return (provider.name, profile.base_url, profile.require_text(provider.identity_key))
 
 
 def fetch(

@@ -1,0 +1,233 @@
+"""The console script answers a plain cache hit before Typer loads (launch.py), exactly as the full CLI would.
+
+`support.paytoken` runs every in-process test through that early path first, as the console script does;
+these tests pin down when it answers, that its answer is the full CLI's, and when it must decline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+from support import OUTPUTS, Run, assert_clean, imported_modules, paytoken, requests_to
+from test_cache import add_profile, entry_path
+from typer.core import TyperOption
+from typer.testing import CliRunner
+
+from tidak_cli import launch
+from tidak_cli.cli import app, get_app
+from tidak_cli.launch import answered_from_cache, plain_get
+from tidak_cli.providers import PROVIDERS
+from tidak_cli.sandbox import Sandbox
+
+# Every spelling the early path reads, for profile `demo` of the profiles.toml in the current directory.
+PLAIN = [
+    ("-p", "demo"),
+    ("--profile", "demo", "-o", "json"),
+    ("--profile=demo", "--output=env", "--env-prefix", "GATEWAY_"),
+    ("-o", "header", "-p", "demo"),
+    ("-p", "demo", "--min-ttl", "0", "-o", "token"),
+    ("-p", "demo", "--min-ttl=30.5", "-o", "env", "--env-prefix=X"),
+    ("--profiles-file", "profiles.toml", "-p", "demo", "--output", "header"),
+]
+
+# Asked with a fresh token cached: the full CLI must answer each of these.
+DECLINED = {
+    "another command": ["sign", "nicepay", "-p", "demo"],
+    "a root option": ["--debug", "get", "nicepay", "-p", "demo"],
+    "no provider": ["get"],
+    "an unknown provider": ["get", "nicepay2", "-p", "demo"],
+    "options before the provider": ["get", "-p", "demo", "nicepay"],
+    "--refresh": ["get", "nicepay", "-p", "demo", "--refresh"],
+    "--no-cache": ["get", "nicepay", "-p", "demo", "--no-cache"],
+    "-v": ["get", "nicepay", "-p", "demo", "-v"],
+    "--dry-run": ["get", "nicepay", "-p", "demo", "--dry-run"],
+    "--dotenv": ["get", "nicepay", "-p", "demo", "--dotenv", "t.env"],
+    "--timestamp": ["get", "nicepay", "-p", "demo", "--timestamp", "2024-12-31T10:11:40+07:00"],
+    "--base-url": ["get", "nicepay", "-p", "demo", "--base-url", "http://127.0.0.1:9"],
+    "--help": ["get", "nicepay", "--help"],
+    "-o pretty": ["get", "nicepay", "-p", "demo", "-o", "pretty"],
+    "-o curl": ["get", "nicepay", "-p", "demo", "-o", "curl"],
+    "-o JSON": ["get", "nicepay", "-p", "demo", "-o", "JSON"],
+    "an option twice": ["get", "nicepay", "-p", "demo", "-p", "demo"],
+    "a value glued to a short option": ["get", "nicepay", "-pdemo"],
+    "-p=": ["get", "nicepay", "-p=demo"],
+    "a missing value": ["get", "nicepay", "-p"],
+    "an empty value": ["get", "nicepay", "--profile="],
+    "a value like an option": ["get", "nicepay", "-p", "--refresh"],
+    "--": ["get", "nicepay", "--", "-p", "demo"],
+    "--min-ttl 1e3": ["get", "nicepay", "-p", "demo", "--min-ttl", "1e3"],
+    "--min-ttl -1": ["get", "nicepay", "-p", "demo", "--min-ttl", "-1"],
+    "--min-ttl inf": ["get", "nicepay", "-p", "demo", "--min-ttl", "inf"],
+    "--min-ttl with spaces": ["get", "nicepay", "-p", "demo", "--min-ttl", " 5"],
+    "a bad --env-prefix": ["get", "nicepay", "-p", "demo", "-o", "env", "--env-prefix", "1X"],
+    "a profile that does not exist": ["get", "nicepay", "-p", "nosuch"],
+    "more than the token has left": ["get", "nicepay", "-p", "demo", "--min-ttl", "100000"],
+}
+
+
+def full_cli(*args: str) -> Run:
+    """The full Typer CLI alone, without the early answer."""
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    OUTPUTS.append(result.stdout + result.stderr)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def same_answer(early: Run, full: Run) -> None:
+    """Equal output, but for json's expires_in, which may tick between the two runs."""
+    assert (early.exit_code, early.stderr) == (full.exit_code, full.stderr)
+    if early.stdout.startswith("{"):
+        mine, theirs = json.loads(early.stdout), json.loads(full.stdout)
+        assert abs(mine.pop("expires_in") - theirs.pop("expires_in")) <= 1
+        assert mine == theirs
+    else:
+        assert early.stdout == full.stdout
+
+
+def declines(argv: list[str], capsys: pytest.CaptureFixture[str]) -> bool:
+    answered = answered_from_cache(argv)
+    printed = capsys.readouterr()
+    assert (printed.out, printed.err) == ("", ""), "declining must print nothing"
+    return not answered
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_every_provider_s_cache_hit_is_answered_early_as_the_full_cli_answers(
+    provider: str, profiles: Path, sandbox: Sandbox
+) -> None:
+    miss = paytoken("get", provider, "-p", "demo", "-o", "token")
+    assert miss.exit_code == 0, miss.output
+    assert not miss.from_cache_early
+    for options in PLAIN:
+        early = paytoken("get", provider, *options)
+        assert early.from_cache_early, options
+        assert miss.stdout.strip() in early.stdout
+        same_answer(early, full_cli("get", provider, *options))
+        assert_clean(early.output)
+    assert json.loads(paytoken("get", provider, "-p", "demo", "-o", "json").stdout)["cached"] is True
+    assert requests_to(sandbox, provider) == 1
+
+
+@pytest.mark.parametrize("case", DECLINED)
+def test_anything_more_than_a_plain_get_goes_to_the_full_cli(
+    case: str, profiles: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
+    assert paytoken("get", "nicepay", "-p", "demo").from_cache_early  # the control: a fresh token is there
+    capsys.readouterr()
+    assert declines(DECLINED[case], capsys)
+
+
+def test_the_default_profile_comes_from_the_environment_as_in_the_full_cli(
+    profiles: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAYTOKEN_PROFILE", "demo")
+    token = paytoken("get", "doku", "-o", "token").stdout
+    early = paytoken("get", "doku", "-o", "json")
+    assert early.from_cache_early
+    assert json.loads(early.stdout)["access_token"] == token.strip()
+    same_answer(early, full_cli("get", "doku", "-o", "json"))
+
+
+def test_a_terminal_gets_the_pretty_view_from_the_full_cli(
+    profiles: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
+    assert plain_get(["get", "nicepay", "-p", "demo"], default_output="pretty") is not None
+    token = paytoken("get", "nicepay", "-p", "demo").stdout
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert declines(["get", "nicepay", "-p", "demo"], capsys)
+    assert answered_from_cache(["get", "nicepay", "-p", "demo", "-o", "token"])  # asked for plainly, it answers
+    assert capsys.readouterr().out == token
+
+
+def test_a_token_stored_by_another_profile_is_served_by_the_full_cli_with_its_warning(
+    profiles: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_profile(profiles, "nicepay", "twin")
+    token = paytoken("get", "nicepay", "-p", "demo").stdout
+    assert declines(["get", "nicepay", "-p", "twin"], capsys)
+    twin = paytoken("get", "nicepay", "-p", "twin")
+    assert not twin.from_cache_early
+    assert twin.stdout == token and "[nicepay.demo] cached for the same client id" in twin.stderr
+
+
+def test_a_damaged_entry_is_left_to_the_full_cli_which_warns_and_replaces_it(
+    profiles: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paytoken("get", "nicepay", "-p", "demo")
+    entry_path(profiles).write_text("{not json")
+    assert declines(["get", "nicepay", "-p", "demo"], capsys)
+    run = paytoken("get", "nicepay", "-p", "demo")
+    assert run.exit_code == 0 and "damaged" in run.stderr
+    assert paytoken("get", "nicepay", "-p", "demo").from_cache_early
+    assert requests_to(sandbox, "nicepay") == 2
+
+
+def test_the_shared_redis_cache_is_left_to_the_full_cli(
+    profiles: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paytoken("get", "nicepay", "-p", "demo")
+    monkeypatch.setenv("PAYTOKEN_CACHE_URL", "redis://127.0.0.1:9/0")
+    assert declines(["get", "nicepay", "-p", "demo"], capsys)
+
+
+def test_profile_warnings_are_printed_early_as_the_full_cli_prints_them(profiles: Path, sandbox: Sandbox) -> None:
+    add_profile(profiles, "nicepay", "noisy", clientid="typo")
+    profiles.chmod(0o644)
+    assert paytoken("get", "nicepay", "-p", "noisy").exit_code == 0
+    early = paytoken("get", "nicepay", "-p", "noisy", "-o", "header")
+    assert early.from_cache_early
+    assert "unknown key 'clientid'" in early.stderr and "readable by other users" in early.stderr
+    same_answer(early, full_cli("get", "nicepay", "-p", "noisy", "-o", "header"))
+
+
+def test_the_options_read_early_mean_the_same_in_the_full_cli() -> None:
+    command = typer.main.get_group(get_app).get_command(None, "nicepay")  # type: ignore[arg-type]
+    assert command is not None
+    options = {flag: param for param in command.params if isinstance(param, TyperOption) for flag in param.opts}
+    for flag, name in launch._OPTIONS.items():
+        assert options[flag].name == name, flag
+        assert not options[flag].is_flag and options[flag].nargs == 1, flag
+    defaults = plain_get(["get", "nicepay"], default_output="token")
+    assert defaults is not None
+    assert options["--env-prefix"].default == defaults.env_prefix
+    assert options["--min-ttl"].default == defaults.min_ttl
+
+
+def test_the_console_script_answers_a_hit_without_importing_typer(profiles: Path, sandbox: Sandbox) -> None:
+    miss, modules = imported_modules("get", "nicepay", "-p", "demo", "-o", "token")
+    assert miss.returncode == 0, miss.stderr
+    assert "typer" in modules  # the control: a miss runs the full CLI
+    hit, modules = imported_modules("get", "nicepay", "-p", "demo", "-o", "token")
+    assert hit.returncode == 0 and hit.stdout == miss.stdout
+    assert not modules & {"typer", "requests", "urllib3", "cryptography", "rich", "filelock"}, sorted(modules)
+    declined, modules = imported_modules("--debug", "get", "nicepay", "-p", "demo", "-o", "token")
+    assert declined.stdout == miss.stdout and "typer" in modules
+    assert requests_to(sandbox, "nicepay") == 1
+
+
+def test_a_reader_gone_before_the_early_answer_ends_it_quietly(profiles: Path, sandbox: Sandbox) -> None:
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
+    assert paytoken("get", "nicepay", "-p", "demo").from_cache_early
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tidak_cli", "get", "nicepay", "-p", "demo", "-o", "json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141
+    assert done.stderr == ""
+    assert requests_to(sandbox, "nicepay") == 1
