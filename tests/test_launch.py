@@ -231,3 +231,32 @@ def test_a_reader_gone_before_the_early_answer_ends_it_quietly(profiles: Path, s
     assert done.returncode == 141
     assert done.stderr == ""
     assert requests_to(sandbox, "nicepay") == 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["get", "nicepay", "-p", "demo", "-o", "token"],  # answered early
+        ["get", "nicepay", "-p", "demo", "-o", "json", "--refresh"],  # the full CLI's get
+        ["sign", "nicepay", "-p", "demo", "-o", "curl"],
+    ],
+    ids=["early", "get", "sign"],
+)
+def test_an_unwritable_stdout_is_one_message_and_exit_1(args: list[str], profiles: Path, sandbox: Sandbox) -> None:
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "tidak_cli", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    OUTPUTS.append(done.stderr)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "error: cannot write the output: No space left on device",
+        "  hint: check where standard output goes: a full disk, or a file or device that refuses writes",
+    ]

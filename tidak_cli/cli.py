@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ConfigError, ExitCode, PaytokenError, SignatureMismatch, UsageError
-from .launch import interrupted, reader_gone
+from .launch import interrupted, reader_gone, write_output
 from .profiles import Profile, default_profile_name, load_dotenv_file, load_profile, secret_keys
 from .providers import PROVIDERS, lookup
 from .providers.base import NONCE, CliOption, Provider, SignedRequest
@@ -451,7 +451,7 @@ def _get(
         request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce)
         _check_timestamp(timestamp, request, provider)
         if output is GetFormat.json:
-            sys.stdout.write(sign_json(request))
+            write_output(sign_json(request))
         else:
             pretty_sign(request, _out(), redactor=_run.redactor, note="dry run, nothing sent")
         return
@@ -494,7 +494,7 @@ def _get(
     else:
         from .render import token_text
 
-        sys.stdout.write(token_text(result, chosen.value, env_prefix=env_prefix))
+        write_output(token_text(result, chosen.value, env_prefix=env_prefix))
 
 
 def _check_timestamp(timestamp: str | None, request: SignedRequest, provider: Provider) -> None:
@@ -550,9 +550,9 @@ def _sign(
         context = SearchContext.around(now, timestamp=timestamp, signed_at=request.signed_at, nonce=nonce, body=body)
         comparison = provider.compare(resolved, request, compare, context)
     if output is SignFormat.json:
-        sys.stdout.write(sign_json(request, comparison, found))
+        write_output(sign_json(request, comparison, found))
     elif output is SignFormat.curl:
-        sys.stdout.write(curl_command(request))
+        write_output(curl_command(request))
     else:
         pretty_sign(request, _out(), redactor=_run.redactor, comparison=comparison, replay=found, hex_dump=hex)
     problems = found.problems if found is not None else ()

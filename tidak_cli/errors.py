@@ -93,6 +93,12 @@ class GatewayError(PaytokenError):
     exit_code = ExitCode.GATEWAY
 
 
+class OutputError(PaytokenError):
+    """Standard output cannot be written (a full disk, a closed file); a reader gone is not this."""
+
+    exit_code = ExitCode.INTERNAL
+
+
 class SignatureMismatch(PaytokenError):
     """`sign --compare`: the given signature is not the one paytoken computes."""
 

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import ExitCode
+from .errors import ExitCode, OutputError
 
-__all__ = ["PlainGet", "answered_from_cache", "interrupted", "main", "plain_get", "reader_gone"]
+__all__ = ["PlainGet", "answered_from_cache", "interrupted", "main", "plain_get", "reader_gone", "write_output"]
 
 # The `get` options this path reads, each spelled as in cli.py and taking one value, by parameter name.
 _OPTIONS = {
@@ -69,10 +69,14 @@ def answered_from_cache(argv: list[str]) -> bool:
     if answer is None:
         return False
     try:
-        sys.stdout.write(answer)
-        sys.stdout.flush()
+        write_output(answer)
     except BrokenPipeError:
         raise SystemExit(reader_gone()) from None
+    except OutputError as failure:
+        from .render import console, error
+
+        error(failure, console(stderr=True))
+        raise SystemExit(int(failure.exit_code)) from None
     return True
 
 
@@ -131,6 +135,20 @@ def _from_cache(request: PlainGet) -> str | None:
     for text in profile.warnings:
         warning(text, redactor)
     return token_text(result, request.output, env_prefix=request.env_prefix)
+
+
+def write_output(text: str) -> None:
+    """Write text on stdout now; BrokenPipeError when the reader is gone, OutputError for another failure."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as failure:
+        raise OutputError(
+            f"cannot write the output: {failure.strerror or failure}",
+            hint="check where standard output goes: a full disk, or a file or device that refuses writes",
+        ) from None
 
 
 def interrupted() -> int:
