@@ -184,3 +184,39 @@ def test_130_interrupted(profiles: Path, sandbox: Sandbox, secrets: list[str]) -
     assert stderr.strip() == "paytoken: interrupted"
     assert stdout == ""
     assert_clean(stdout + stderr, secrets)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["get", "nicepay", "-p", "demo", "-o", "json"],
+        ["get", "nicepay", "-p", "demo", "-o", "json", "--refresh"],
+        ["get", "nicepay", "-p", "demo", "-o", "pretty"],
+        ["sign", "nicepay", "-p", "demo"],
+        ["sign", "nicepay", "-p", "demo", "-o", "json"],
+        ["providers"],
+        ["providers", "show", "nicepay"],
+        ["profiles", "list"],
+        ["profiles", "show", "nicepay.demo"],
+        ["cache", "list"],
+        ["--version"],
+    ],
+    ids=" ".join,
+)
+def test_141_reader_gone(args: list[str], profiles: Path, sandbox: Sandbox) -> None:
+    """`paytoken … | head -1`: the reader may be gone before anything is written; end quietly, as Unix tools do."""
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tidak_cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")

@@ -161,7 +161,10 @@ def _print_traceback() -> None:
 
 def _version(value: bool) -> None:
     if value:
-        print(f"paytoken {__version__}")
+        try:
+            write_output(f"paytoken {__version__}\n")
+        except BrokenPipeError:
+            raise typer.Exit(reader_gone()) from None
         raise typer.Exit()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -55,12 +56,22 @@ def warning(text: str, redactor: Redactor) -> None:
 
 def console(*, stderr: bool = False) -> Console:
     """A Rich console: colour only on a terminal, NO_COLOR honoured (Rich reads it)."""
-    from rich.console import Console
-
     stream = sys.stderr if stderr else sys.stdout
     # Off a terminal (a pipe, a log file) tables are not squeezed into 80 columns.
     width = None if stream.isatty() else 200
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+    return _console_class()(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+@functools.cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    class PaytokenConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich would exit 1 here; paytoken ends on a closed pipe in one place, with SIGPIPE's status.
+            raise BrokenPipeError
+
+    return PaytokenConsole
 
 
 # --- get ---------------------------------------------------------------------------------------------
