@@ -6,15 +6,18 @@ these tests pin down when it answers, that its answer is the full CLI's, and whe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import typer.main
-from support import OUTPUTS, Run, assert_clean, imported_modules, paytoken, requests_to
+from support import OUTPUTS, Run, assert_clean, imported_modules, paytoken, paytoken_process, requests_to
 from test_cache import add_profile, entry_path
 from typer.core import TyperOption
 from typer.testing import CliRunner
@@ -260,3 +263,89 @@ def test_an_unwritable_stdout_is_one_message_and_exit_1(args: list[str], profile
         "error: cannot write the output: No space left on device",
         "  hint: check where standard output goes: a full disk, or a file or device that refuses writes",
     ]
+
+
+# --- what declining must not leave behind, and the endings of the early answer ------------------
+
+
+def test_a_closed_stdout_is_one_message_not_a_traceback(profiles: Path, sandbox: Sandbox) -> None:
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
+    for args, code in (
+        (["get", "nicepay", "-p", "demo", "-o", "token"], 1),
+        (["--version"], 1),
+        (["cache", "clear"], 0),
+    ):
+        done = subprocess.run(
+            ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "tidak_cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        OUTPUTS.append(done.stderr)
+        assert done.returncode == code, done.stderr
+        assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+        if code:
+            assert done.stderr.splitlines()[0] == "error: cannot write the output: standard output is closed"
+
+
+def test_declining_leaves_the_environment_as_it_was(profiles: Path, sandbox: Sandbox) -> None:
+    # The full CLI reads $PAYTOKEN_DEBUG before it loads .env; an early look at .env must not change that.
+    Path(".env").write_text("PAYTOKEN_DEBUG=1\n")
+    profiles.write_text(profiles.read_text().replace(sandbox.url, "http://127.0.0.1:9"))
+    before = dict(os.environ)
+    assert not answered_from_cache(["get", "nicepay", "-p", "demo"])
+    assert dict(os.environ) == before
+    done = paytoken_process("get", "nicepay", "-p", "demo", "-o", "token")
+    assert done.returncode == 5
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 2
+
+
+def test_a_dotenv_complaint_is_printed_once_whoever_answers(profiles: Path, sandbox: Sandbox) -> None:
+    Path(".env").write_text("FOO=1\nthis is not valid !!\n")
+    complaint = "could not parse statement starting at line 2"
+    miss = paytoken_process("get", "nicepay", "-p", "demo", "-o", "token")
+    assert miss.returncode == 0 and miss.stderr.count(complaint) == 1, miss.stderr
+    hit = paytoken_process("get", "nicepay", "-p", "demo", "-o", "token")
+    assert hit.stdout == miss.stdout and hit.stderr == miss.stderr
+    assert requests_to(sandbox, "nicepay") == 1
+
+
+def test_an_answer_stdout_cannot_encode_is_one_message(profiles: Path, sandbox: Sandbox) -> None:
+    profiles.chmod(0o644)  # so that a profile warning is printed too: once, not by both paths
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
+    entry = entry_path(profiles)
+    document = json.loads(entry.read_text())
+    document["response"]["responseMessage"] = "Berhasil ✓"
+    entry.write_text(json.dumps(document))
+    done = paytoken_process("get", "nicepay", "-p", "demo", "-o", "json", env={"PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 1
+    assert done.stderr.count("readable by other users") == 1
+    assert "standard output takes only ascii text" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_ctrl_c_while_the_early_answer_waits_on_a_full_pipe_is_one_line(profiles: Path, sandbox: Sandbox) -> None:
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(write_end, b"x" * 65536)
+    os.set_blocking(write_end, True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tidak_cli", "get", "nicepay", "-p", "demo", "-o", "json"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write_end)
+    try:
+        time.sleep(3)  # long enough to have found the token and blocked writing it
+        assert process.poll() is None
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        os.close(read_end)
+    OUTPUTS.append(stderr)
+    assert (process.returncode, stderr) == (130, "paytoken: interrupted\n")

@@ -159,12 +159,10 @@ def _print_traceback() -> None:
     print(_run.redactor.text(traceback.format_exc()), file=sys.stderr, end="")
 
 
+@_guarded
 def _version(value: bool) -> None:
     if value:
-        try:
-            write_output(f"paytoken {__version__}\n")
-        except BrokenPipeError:
-            raise typer.Exit(reader_gone()) from None
+        write_output(f"paytoken {__version__}\n")
         raise typer.Exit()
 
 

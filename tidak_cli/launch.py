@@ -10,15 +10,29 @@ it only declines. tests/test_launch.py checks that both give the same answer.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import re
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ExitCode, OutputError
 
-__all__ = ["PlainGet", "answered_from_cache", "interrupted", "main", "plain_get", "reader_gone", "write_output"]
+if TYPE_CHECKING:
+    from logging import LogRecord
+
+__all__ = [
+    "ClosedStdout",
+    "PlainGet",
+    "answered_from_cache",
+    "interrupted",
+    "main",
+    "plain_get",
+    "reader_gone",
+    "write_output",
+]
 
 # The `get` options this path reads, each spelled as in cli.py and taking one value, by parameter name.
 _OPTIONS = {
@@ -45,8 +59,17 @@ class PlainGet(NamedTuple):
     min_ttl: float
 
 
+class ClosedStdout(io.TextIOBase):
+    """Stands in for a stdout closed by the shell (`>&-`), where Python leaves None: writing fails as it would."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 def main() -> None:
     """Entry point of the `paytoken` console script."""
+    if sys.stdout is None:
+        sys.stdout = ClosedStdout()
     if not answered_from_cache(sys.argv[1:]):
         from .cli import main as full_cli
 
@@ -55,21 +78,29 @@ def main() -> None:
 
 def answered_from_cache(argv: list[str]) -> bool:
     """Print the cached token for a plain `paytoken get` and return True; else print nothing, return False."""
+    if argv[:1] != ["get"]:
+        return False
     from .render import PLAIN_FORMATS, SHELL_NAME
 
     request = plain_get(argv, default_output="pretty" if sys.stdout.isatty() else "token")
     if request is None or request.output not in PLAIN_FORMATS or not SHELL_NAME.fullmatch(request.env_prefix):
         return False
+    environment = set(os.environ)
     try:
         answer = _from_cache(request)
     except KeyboardInterrupt:
         raise SystemExit(interrupted()) from None
     except Exception:
-        return False  # the full CLI runs next and reports whatever this was, in its one place
+        answer = None  # the full CLI runs next and reports whatever this was, in its one place
     if answer is None:
+        # Leave the full CLI the environment it would have had: it reads .env itself, at its own moment.
+        for name in set(os.environ) - environment:
+            del os.environ[name]
         return False
     try:
         write_output(answer)
+    except KeyboardInterrupt:
+        raise SystemExit(interrupted()) from None
     except BrokenPipeError:
         raise SystemExit(reader_gone()) from None
     except OutputError as failure:
@@ -113,7 +144,10 @@ def plain_get(argv: list[str], *, default_output: str) -> PlainGet | None:
 
 
 def _from_cache(request: PlainGet) -> str | None:
-    """The text `get` would print for request from a fresh file-cache entry, with its warnings printed."""
+    """The text `get` would print for request from a fresh file-cache entry, with its warnings printed.
+
+    Nothing is printed until the answer is sure, so that declining leaves no trace.
+    """
     from .cache import cache_directory, configured_url, open_cache
     from .profiles import default_profile_name, load_dotenv_file, load_profile
     from .providers import PROVIDERS
@@ -122,7 +156,8 @@ def _from_cache(request: PlainGet) -> str | None:
     from .tokens import cached_token
 
     provider = PROVIDERS[request.provider]
-    load_dotenv_file()
+    dotenv_log: list[LogRecord] = []
+    load_dotenv_file(held=dotenv_log)
     profile = load_profile(provider, request.profile or default_profile_name(), profiles_file=request.profiles_file)
     if configured_url(profile):
         return None  # the shared Redis cache, its fallback and its warnings belong to the full CLI
@@ -131,23 +166,34 @@ def _from_cache(request: PlainGet) -> str | None:
     result = cached_token(provider, profile, cache, min_ttl=request.min_ttl)
     if result is None or cache_warnings or result.stored_by != profile.name:
         return None
+    answer = token_text(result, request.output, env_prefix=request.env_prefix)
+    answer.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")  # what stdout cannot take fails now
+    if dotenv_log:
+        import logging
+
+        for record in dotenv_log:
+            logging.getLogger(record.name).handle(record)
     redactor = Redactor.for_profile(profile, provider)
     for text in profile.warnings:
         warning(text, redactor)
-    return token_text(result, request.output, env_prefix=request.env_prefix)
+    return answer
 
 
 def write_output(text: str) -> None:
     """Write text on stdout now; BrokenPipeError when the reader is gone, OutputError for another failure."""
+    where = "check where standard output goes: a full disk, or a file or device that refuses writes"
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
         raise
     except OSError as failure:
+        raise OutputError(f"cannot write the output: {failure.strerror or failure}", hint=where) from None
+    except UnicodeEncodeError:
         raise OutputError(
-            f"cannot write the output: {failure.strerror or failure}",
-            hint="check where standard output goes: a full disk, or a file or device that refuses writes",
+            f"cannot write the output: standard output takes only {sys.stdout.encoding} text, "
+            "and the answer has other characters",
+            hint="use a UTF-8 locale, or set PYTHONIOENCODING=utf-8",
         ) from None
 
 

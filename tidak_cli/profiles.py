@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 from .errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from logging import LogRecord
+
     from .providers.base import Provider
 
 __all__ = [
@@ -189,14 +191,36 @@ def find_profiles_file(explicit: Path | None = None) -> Path:
     )
 
 
-def load_dotenv_file(directory: Path | None = None) -> Path | None:
-    """Load `.env` from the current directory into the environment without overriding anything set."""
+def load_dotenv_file(directory: Path | None = None, *, held: list[LogRecord] | None = None) -> Path | None:
+    """Load `.env` from the current directory into the environment without overriding anything set.
+
+    python-dotenv logs what it cannot parse; with held, those records are kept there instead of printed.
+    """
     path = (directory or Path.cwd()) / ".env"
     if not path.is_file():
         return None
+    import logging
+
     from dotenv import load_dotenv
 
-    load_dotenv(path, override=False)
+    if held is None:
+        load_dotenv(path, override=False)
+        return path
+    records = held
+
+    class Hold(logging.Handler):
+        def emit(self, record: LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("dotenv")
+    hold, propagate = Hold(), logger.propagate
+    logger.addHandler(hold)
+    logger.propagate = False
+    try:
+        load_dotenv(path, override=False)
+    finally:
+        logger.removeHandler(hold)
+        logger.propagate = propagate
     return path
 
 
