@@ -713,7 +713,18 @@ def test_replaying_any_capture_never_crashes(
 
 # --- (6) the sandbox's config --------------------------------------------------------------------------
 
-FAULT_SWITCHES = ["delay", "status", "html", "drop", "times", "retry_after", "truncate", "oversize", "trickle"]
+FAULT_SWITCHES = [
+    "delay",
+    "status",
+    "html",
+    "drop",
+    "times",
+    "retry_after",
+    "truncate",
+    "oversize",
+    "trickle",
+    "trickle_headers",
+]
 CLIENT_KEYS = [
     "client_id",
     "merchant_id",

@@ -440,6 +440,31 @@ def test_trickled_answer_hits_the_total_deadline(profiles: Path, slow_sandbox: S
     assert_clean(run.output, secrets)
 
 
+def test_trickled_headers_hit_the_total_deadline(profiles: Path, slow_sandbox: Sandbox, secrets: list[str]) -> None:
+    add_profile_keys(profiles, "nicepay.demo", "timeout = 1")
+    # The status line and headers a byte every half second: the read timeout never trips there either.
+    set_fault(slow_sandbox, "nicepay", trickle_headers=0.5, times=1)
+    started = time.monotonic()
+    run = get("nicepay", "--no-cache")
+    elapsed = time.monotonic() - started
+    assert run.exit_code == 5, run.stderr
+    assert DEADLINE_MESSAGE in run.stderr
+    assert "trickles its answer" in run.stderr
+    assert 10.5 <= elapsed <= 13.0
+    assert requests_to(slow_sandbox, "nicepay") == 1
+    assert_clean(run.output, secrets)
+
+
+def test_a_long_retry_after_does_not_eat_the_next_try_s_time(profiles: Path, sandbox: Sandbox) -> None:
+    add_profile_keys(profiles, "nicepay.demo", "timeout = 0.5")
+    # Each try has its own 10 s + timeout: waiting 11 s as asked must not leave the second try none.
+    set_fault(sandbox, "nicepay", status=429, retry_after=11, times=1)
+    run = get("nicepay", "--no-cache", "-o", "token")
+    assert run.exit_code == 0, run.stderr
+    assert len(run.stdout.strip()) >= 32
+    assert requests_to(sandbox, "nicepay") == 2
+
+
 def test_answer_that_stalls_mid_body_is_exit_5(profiles: Path, slow_sandbox: Sandbox, secrets: list[str]) -> None:
     add_profile_keys(profiles, "nicepay.demo", "timeout = 1")
     # Headers and the first byte at once, then silence longer than the read timeout.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+import io
 import ipaddress
 import socket
 import time
@@ -18,6 +20,7 @@ from .redact import Redactor
 
 if TYPE_CHECKING:
     import requests
+    from requests.adapters import HTTPAdapter
     from urllib3.util import Retry
 
     from .providers.base import SignedRequest
@@ -33,6 +36,18 @@ RETRY_AFTER_CAP = 30.0
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 Trace = Callable[[str], None]
+
+# How long one try of a request may take in all, connecting and reading headers and body: a gateway that
+# trickles its answer a byte at a time never trips the per-read timeout, so each read is held to this.
+_TRY_BUDGET: contextvars.ContextVar[float | None] = contextvars.ContextVar("paytoken_try_budget", default=None)
+
+
+class OutOfTime(TimeoutError):
+    """The time for one try of the request ran out while the answer was still arriving."""
+
+    def __init__(self, received: int) -> None:
+        super().__init__("the time for the whole request ran out")
+        self.received = received
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,7 @@ class Transport:
 
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"paytoken/{__version__}"
-        adapter = HTTPAdapter(max_retries=_retry_policy(trace))
+        adapter = _deadline_adapter(HTTPAdapter)(max_retries=_retry_policy(trace))
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._trace = trace
@@ -104,6 +119,7 @@ class Transport:
 
         host = urlsplit(url).netloc
         started = time.monotonic()
+        budget = _TRY_BUDGET.set(CONNECT_TIMEOUT + timeout)
         try:
             with self._session.request(
                 method,
@@ -116,12 +132,16 @@ class Transport:
                 stream=True,
                 proxies=_no_proxy_for_loopback(url),
             ) as answer:
-                body = _read_capped(answer, host, started + CONNECT_TIMEOUT + timeout)
-        except requests.exceptions.RequestException as error:
-            raise _network_error(error, host, timeout) from error
-        except urllib3.exceptions.HTTPError as error:
+                body = _read_capped(answer, host)
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as error:
+            if out_of_time := _caused_by(error, OutOfTime):
+                raise _trickled(host, timeout, out_of_time) from error
+            if isinstance(error, requests.exceptions.RequestException):
+                raise _network_error(error, host, timeout) from error
             # Raised while the body is read (read1 is urllib3's): the answer stopped halfway.
             raise _broken_answer(error, host, timeout) from error
+        finally:
+            _TRY_BUDGET.reset(budget)
         response = Response(
             status=answer.status_code,
             reason=answer.reason or "",
@@ -220,21 +240,90 @@ def _retry_reason(error: Exception | None) -> str:
     return _first_line(error) if error is not None else "an error"
 
 
-def _read_capped(answer: requests.Response, host: str, deadline: float) -> bytes:
-    """Read the whole body, refusing one over MAX_BODY and one that trickles in past the deadline."""
+def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
+    """requests' adapter with connections whose every read is held to the try's deadline (see _TRY_BUDGET)."""
+    import http.client
+
+    import urllib3.poolmanager
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class DeadlineReader(io.RawIOBase):
+        """The socket reader of one answer: each read waits at most until the deadline."""
+
+        def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: float) -> None:
+            self._raw, self._sock, self._deadline = raw, sock, deadline
+            self._read_timeout = sock.gettimeout()
+            self._received = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int | None:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise OutOfTime(self._received)
+            self._sock.settimeout(left if self._read_timeout is None else min(self._read_timeout, left))
+            try:
+                count = self._raw.readinto(buffer)
+            except TimeoutError:
+                if time.monotonic() >= self._deadline:
+                    raise OutOfTime(self._received) from None
+                raise
+            self._received += count or 0
+            return count
+
+        def close(self) -> None:
+            self._raw.close()
+            super().close()
+
+    class DeadlineResponse(http.client.HTTPResponse):
+        """An answer read under the try's deadline, counted from when paytoken starts waiting for it."""
+
+        def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+            super().__init__(sock, *args, **kwargs)
+            budget = _TRY_BUDGET.get()
+            if budget is not None:
+                # detach(): the socket file http.client opened is handed over, not closed (nothing is read yet).
+                raw = self.fp.detach()
+                self.fp = io.BufferedReader(DeadlineReader(raw, sock, time.monotonic() + budget))
+
+    class DeadlineHTTPConnection(HTTPConnection):
+        response_class = DeadlineResponse
+
+    class DeadlineHTTPSConnection(HTTPSConnection):
+        response_class = DeadlineResponse
+
+    class DeadlineHTTPPool(HTTPConnectionPool):
+        ConnectionCls = DeadlineHTTPConnection
+
+    class DeadlineHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = DeadlineHTTPSConnection
+
+    pools = {"http": DeadlineHTTPPool, "https": DeadlineHTTPSPool}
+
+    class DeadlineAdapter(base):  # type: ignore[valid-type,misc]
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
+                manager.pool_classes_by_scheme = pools  # an HTTP proxy; a SOCKS one keeps its own connections
+            return manager
+
+    return DeadlineAdapter
+
+
+def _read_capped(answer: requests.Response, host: str) -> bytes:
+    """Read the whole body, refusing one over MAX_BODY."""
     declared = answer.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise _oversized(host)
     chunks: list[bytes] = []
     size = 0
     while True:
-        if time.monotonic() > deadline:
-            raise NetworkError(
-                f"{host} was still sending its answer when the time for the whole request ran out",
-                details=[f"{size} bytes had arrived"],
-                hint="the gateway trickles its answer: retry later, or raise timeout in the profile",
-            )
-        # read1 returns what has arrived, so the deadline is checked between trickled bytes too.
         chunk = answer.raw.read1(65536, decode_content=True)
         if not chunk:
             return b"".join(chunks)
@@ -242,6 +331,15 @@ def _read_capped(answer: requests.Response, host: str, deadline: float) -> bytes
         if size > MAX_BODY:
             raise _oversized(host)
         chunks.append(chunk)
+
+
+def _trickled(host: str, timeout: float, out_of_time: BaseException) -> NetworkError:
+    received = getattr(out_of_time, "received", 0)
+    return NetworkError(
+        f"{host} was still sending its answer when the time for the whole request ran out",
+        details=[f"{received} bytes had arrived in {CONNECT_TIMEOUT + timeout:g} s (10 s to connect plus timeout)"],
+        hint="the gateway trickles its answer: retry later, or raise timeout in the profile",
+    )
 
 
 def _oversized(host: str) -> GatewayError:

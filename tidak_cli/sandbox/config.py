@@ -43,11 +43,23 @@ class Fault:
     retry_after: float | None = None  # a Retry-After header on the status answer
     truncate: bool = False  # the normal answer cut in half
     oversize: bool = False  # an answer of 2 MiB
-    trickle: float = 0.0  # seconds between the bytes of the answer
+    trickle: float = 0.0  # seconds between the bytes of the answer's body
+    trickle_headers: float = 0.0  # seconds between the bytes of its status line and headers
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object], where: str) -> Fault:
-        switches = {"delay", "status", "html", "drop", "times", "retry_after", "truncate", "oversize", "trickle"}
+        switches = {
+            "delay",
+            "status",
+            "html",
+            "drop",
+            "times",
+            "retry_after",
+            "truncate",
+            "oversize",
+            "trickle",
+            "trickle_headers",
+        }
         unknown = set(data) - switches - {"provider"}
         if unknown:
             raise ConfigError(
@@ -56,7 +68,9 @@ class Fault:
             )
         delay, status, times = data.get("delay", 0.0), data.get("status"), data.get("times")
         retry_after, trickle = data.get("retry_after"), data.get("trickle", 0.0)
-        for name, value in (("delay", delay), ("retry_after", retry_after), ("trickle", trickle)):
+        trickle_headers = data.get("trickle_headers", 0.0)
+        seconds = {"delay": delay, "retry_after": retry_after, "trickle": trickle, "trickle_headers": trickle_headers}
+        for name, value in seconds.items():
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600
             ):
@@ -72,6 +86,7 @@ class Fault:
             times=times,
             retry_after=None if retry_after is None else float(retry_after),  # type: ignore[arg-type]
             trickle=float(trickle),  # type: ignore[arg-type]
+            trickle_headers=float(trickle_headers),  # type: ignore[arg-type]
             **flags,
         )
 

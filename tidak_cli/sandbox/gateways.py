@@ -56,7 +56,8 @@ class Reply:
     content_type: str = "application/json"
     issued: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
-    trickle: float = 0.0  # seconds between bytes, for the trickle fault
+    trickle: float = 0.0  # seconds between the body's bytes, for the trickle fault
+    trickle_headers: float = 0.0  # seconds between the bytes of the status line and headers
 
     @classmethod
     def json(cls, status: int, value: object, *, issued: bool = False) -> Reply:

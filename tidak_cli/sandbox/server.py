@@ -192,9 +192,10 @@ class Sandbox:
         reply = gateway.handle(request, self.config, self.now())
         if fault is not None and fault.truncate:
             reply = replace(reply, body=reply.body[: len(reply.body) // 2])
-        if fault is not None and fault.trickle:
-            reply = replace(reply, trickle=fault.trickle)
-        self._settled(name, reply, faulted=fault is not None and (fault.truncate or bool(fault.trickle)))
+        if fault is not None and (fault.trickle or fault.trickle_headers):
+            reply = replace(reply, trickle=fault.trickle, trickle_headers=fault.trickle_headers)
+        trickled = fault is not None and bool(fault.trickle or fault.trickle_headers)
+        self._settled(name, reply, faulted=fault is not None and (fault.truncate or trickled))
         self._note(f"{request.method} {request.path} -> {reply.status} {_summary(reply)}")
         return reply
 
@@ -326,16 +327,21 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(reply.body)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            self.end_headers()
+            if reply.trickle_headers:
+                # end_headers writes the status line and headers in one write: make that write trickle.
+                stream, self.wfile = self.wfile, _Trickling(self.wfile, reply.trickle_headers)  # type: ignore[assignment]
+                try:
+                    self.end_headers()
+                finally:
+                    self.wfile = stream
+            else:
+                self.end_headers()
             if self.command == "HEAD":
                 return
-            if not reply.trickle:
+            if reply.trickle:
+                _Trickling(self.wfile, reply.trickle).write(reply.body)
+            else:
                 self.wfile.write(reply.body)
-                return
-            for byte in reply.body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(reply.trickle)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
@@ -344,3 +350,18 @@ def _handler_for(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+class _Trickling:
+    """A writer that sends one byte at a time, pausing between them (the trickle faults)."""
+
+    def __init__(self, stream: Any, pause: float) -> None:
+        self._stream = stream
+        self._pause = pause
+
+    def write(self, data: bytes) -> int:
+        for byte in data:
+            self._stream.write(bytes([byte]))
+            self._stream.flush()
+            time.sleep(self._pause)
+        return len(data)
