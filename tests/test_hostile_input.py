@@ -17,6 +17,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from tidak_cli.profiles import (
 from tidak_cli.providers import PROVIDERS, SignedRequest, Token
 from tidak_cli.redact import Redactor
 from tidak_cli.sandbox import Sandbox, load_config
-from tidak_cli.sandbox.config import SandboxConfig
+from tidak_cli.sandbox.config import Fault, SandboxConfig
 
 EXAMPLES = settings(
     max_examples=500,
@@ -713,18 +714,7 @@ def test_replaying_any_capture_never_crashes(
 
 # --- (6) the sandbox's config --------------------------------------------------------------------------
 
-FAULT_SWITCHES = [
-    "delay",
-    "status",
-    "html",
-    "drop",
-    "times",
-    "retry_after",
-    "truncate",
-    "oversize",
-    "trickle",
-    "trickle_headers",
-]
+FAULT_SWITCHES = [switch.name for switch in fields(Fault)]
 CLIENT_KEYS = [
     "client_id",
     "merchant_id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,18 +48,7 @@ class Fault:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object], where: str) -> Fault:
-        switches = {
-            "delay",
-            "status",
-            "html",
-            "drop",
-            "times",
-            "retry_after",
-            "truncate",
-            "oversize",
-            "trickle",
-            "trickle_headers",
-        }
+        switches = {switch.name for switch in fields(cls)}
         unknown = set(data) - switches - {"provider"}
         if unknown:
             raise ConfigError(
