@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -665,6 +666,29 @@ def test_keygen_passphrase_encrypts_the_private_key(openssl: str, isolated: Path
         [openssl, "pkey", "-in", str(private), "-passin", "pass:nope", "-noout"], capture_output=True, check=False
     )
     assert refused.returncode != 0
+
+
+def test_keygen_passphrase_from_a_pipe_is_its_first_line_and_prompts_nothing(openssl: str, isolated: Path) -> None:
+    # No terminal: a script pipes the passphrase in, once; no getpass warnings about echo.
+    done = subprocess.run(
+        [sys.executable, "-m", "tidak_cli", "keygen", "--passphrase", "--out", "keys"],
+        input="pass phrase 1\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert openssl_key_bits(openssl, isolated / "keys" / "private.pem", "-passin", "pass:pass phrase 1") == 2048
+
+
+@pytest.mark.parametrize("given", ["", "\n"], ids=["nothing", "an empty line"])
+def test_keygen_with_an_empty_passphrase_is_a_usage_error_and_writes_nothing(given: str, isolated: Path) -> None:
+    run = keygen(isolated / "keys", "--passphrase", input=given)
+    assert run.exit_code == 2, run.output
+    assert error_message(run).startswith("the passphrase is empty")
+    assert not (isolated / "keys").exists()
 
 
 @pytest.mark.parametrize("passphrase", [None, "pw"])
