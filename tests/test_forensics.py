@@ -324,6 +324,13 @@ SNAP_VARIANTS = [
     snap("millis-123", snap_text("2024-12-31T10:11:40.123+07:00"), "snap.milliseconds", "with milliseconds"),
     snap("millis-000", snap_text("2024-12-31T10:11:40.000+07:00"), "snap.milliseconds", "with milliseconds"),
     snap("millis-999", snap_text("2024-12-31T10:11:40.999+07:00"), "snap.milliseconds", "with milliseconds"),
+    snap(
+        "to-iso-string",
+        snap_text("2024-12-31T03:11:40.057Z"),
+        "snap.utc-milliseconds-z",
+        "toISOString()",
+        "2024-12-31T03:11:40.057Z",
+    ),
     snap("no-offset", snap_text("2024-12-31T10:11:40"), "snap.no-offset", "without its +07:00 offset"),
     *(
         snap(f"separator-{label}", snap_text(separator=sep), "snap.separator", "another separator than |")
@@ -412,14 +419,26 @@ DOKU_VARIANTS = [
     doku(
         "target-full-url",
         "doku.request-target",
-        ("Request-Target was the full URL or carried a query",),
+        ("Request-Target was not the path alone", "Request-Target:" + BASE_URL + DOKU_PATH),
         target=BASE_URL + DOKU_PATH,
     ),
     doku(
         "target-with-query",
         "doku.request-target",
-        ("Request-Target was the full URL or carried a query",),
+        ("Request-Target was not the path alone", "Request-Target:" + DOKU_PATH + "?"),
         target=DOKU_PATH + "?",
+    ),
+    doku(
+        "target-trailing-slash",
+        "doku.request-target",
+        ("Request-Target was not the path alone", "Request-Target:" + DOKU_PATH + "/"),
+        target=DOKU_PATH + "/",
+    ),
+    doku(
+        "target-no-leading-slash",
+        "doku.request-target",
+        ("Request-Target was not the path alone", "Request-Target:" + DOKU_PATH.lstrip("/")),
+        target=DOKU_PATH.lstrip("/"),
     ),
     doku(
         "timestamp-jakarta",
@@ -596,6 +615,24 @@ def test_finpay_lowercase_hex_has_one_name_with_or_without_timestamp() -> None:
 def test_snap_utc_z_found_without_timestamp(keys: Keys) -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert_named(compare(("snap",), rsa_b64(keys.right, snap_text(stamp))), "snap.utc-z", ("UTC with a Z",))
+
+
+@pytest.mark.parametrize(
+    ("minutes_ago", "write", "mistake"),
+    [
+        (0, lambda moment: moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "snap.utc-milliseconds-z"),
+        (9, lambda moment: moment.astimezone(JAKARTA).isoformat(timespec="milliseconds"), "snap.milliseconds"),
+    ],
+    ids=["toISOString-now", "jakarta-millis-9-minutes-ago"],
+)
+def test_snap_milliseconds_found_without_timestamp(
+    minutes_ago: int, write: Callable[[datetime], str], mistake: str, keys: Keys
+) -> None:
+    moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    stamp = write(moment)
+    assert re.search(r"\.\d{3}(Z|\+07:00)$", stamp), stamp
+    outcome = compare(("snap",), rsa_b64(keys.right, snap_text(stamp)))
+    assert_named(outcome, mistake, (stamp,))
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York"])

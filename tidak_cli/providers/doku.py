@@ -69,7 +69,7 @@ DOKU_DIGEST_HEX = Mistake(
 )
 DOKU_TARGET_URL = Mistake(
     "doku.request-target",
-    "Request-Target was the full URL or carried a query, not the path alone",
+    "Request-Target was not the path alone: the full URL, a query mark, a trailing slash or no leading slash",
     "Request-Target is the path only: /adv-core-api/partner/v1.0/token",
 )
 DOKU_JAKARTA_TIME = Mistake(
@@ -320,8 +320,8 @@ class DokuProvider:
             yield Candidate(DOKU_NO_PREFIX, text, signed.removeprefix(SIGNATURE_PREFIX))
             hex_digest = hashlib.sha256(sent).hexdigest()
             yield Candidate(DOKU_DIGEST_HEX, *sign(stamp, sent, digest=hex_digest))
-            yield Candidate(DOKU_TARGET_URL, *sign(stamp, sent, target=profile.base_url + path))
-            yield Candidate(DOKU_TARGET_URL, *sign(stamp, sent, target=path + "?"))
+            for target in (profile.base_url + path, path + "?", path + "/", path.lstrip("/")):
+                yield Candidate(DOKU_TARGET_URL, *sign(stamp, sent, target=target), note=f"Request-Target:{target}")
             yield Candidate(DOKU_SECRET_NEWLINE, *sign(stamp, sent, key=secret + "\n"))
             yield Candidate(DOKU_SECRET_NEWLINE, *sign(stamp, sent, key=secret + "\r\n"))
             moment = iso_moment(stamp)

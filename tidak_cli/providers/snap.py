@@ -98,6 +98,17 @@ SNAP_MILLIS = Mistake(
     "X-TIMESTAMP with milliseconds (2024-12-31T10:11:40.123+07:00)",
     "send the timestamp to the second, unless your bank asks for milliseconds (snap: timestamp_format)",
 )
+SNAP_TO_ISO_STRING = Mistake(
+    "snap.utc-milliseconds-z",
+    "X-TIMESTAMP as JavaScript's new Date().toISOString() writes it: UTC with milliseconds and a Z "
+    "(2024-12-31T03:11:40.123Z), the usual Postman pre-request script slip",
+    "send Jakarta time to the second with its offset: 2024-12-31T10:11:40+07:00 (in JavaScript, format the "
+    "Asia/Jakarta wall time yourself; toISOString() is UTC)",
+)
+# The thousand endings of a second: .000 to .999, before the zone.
+_MILLISECONDS = tuple(f".{millisecond:03d}" for millisecond in range(1000))
+_JAKARTA_MILLIS = tuple(f"{fraction}+07:00" for fraction in _MILLISECONDS)
+_UTC_MILLIS = tuple(f"{fraction}Z" for fraction in _MILLISECONDS)
 SNAP_NO_OFFSET = Mistake(
     "snap.no-offset",
     "X-TIMESTAMP without its +07:00 offset in the string to sign",
@@ -347,11 +358,15 @@ class SnapProvider:
             yield Candidate(None, f"{client_id}|{stamp}", note=f"X-TIMESTAMP {stamp}")
         for moment in context.moments:
             yield from self._mistakes_at(client_id, moment, context)
-        # Milliseconds multiply the search by a thousand: only around a known moment.
-        for moment in context.moments if len(context.moments) == 1 else ():
-            for millisecond in range(1000):
-                stamp = jakarta_iso_millis(moment.replace(microsecond=millisecond * 1000))
-                yield Candidate(SNAP_MILLIS, f"{client_id}|{stamp}", note=f"X-TIMESTAMP {stamp}")
+        # Milliseconds multiply the search by a thousand: last, as families that share one hash per second.
+        for moment in context.moments:
+            second = jakarta_iso(moment)[:19]
+            yield Candidate(SNAP_MILLIS, f"{client_id}|{second}", note=f"X-TIMESTAMP {second}", endings=_JAKARTA_MILLIS)
+        for moment in context.moments:
+            second = utc_z(moment)[:19]
+            yield Candidate(
+                SNAP_TO_ISO_STRING, f"{client_id}|{second}", note=f"X-TIMESTAMP {second}", endings=_UTC_MILLIS
+            )
 
     def _mistakes_at(self, client_id: str, moment: datetime, context: SearchContext) -> Iterator[Candidate]:
         from ..forensics import Candidate, describe_offset
