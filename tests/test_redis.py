@@ -8,6 +8,7 @@ PAYTOKEN_CACHE_DIR directories stand in for two machines sharing one Redis.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import shutil
@@ -45,14 +46,18 @@ class RedisServer:
     port: int
     password: str | None
     log: Path
+    certificate: Path | None = None  # serving TLS only, with this self-signed certificate
 
     @property
     def url(self) -> str:
         credentials = f":{self.password}@" if self.password else ""
-        return f"redis://{credentials}127.0.0.1:{self.port}/0"
+        if self.certificate is None:
+            return f"redis://{credentials}127.0.0.1:{self.port}/0"
+        return f"rediss://{credentials}127.0.0.1:{self.port}/0?ssl_ca_certs={self.certificate}"
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=5)
+        tls = {"ssl": True, "ssl_ca_certs": str(self.certificate)} if self.certificate else {}
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=5, **tls)
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -77,18 +82,53 @@ def redis_server_binary() -> str:
     return found
 
 
-def start_redis(directory: Path, password: str | None = None) -> Iterator[RedisServer]:
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 and its key, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_file, key_file = directory / "redis-cert.pem", directory / "redis-key.pem"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return certificate_file, key_file
+
+
+def start_redis(directory: Path, password: str | None = None, *, tls: bool = False) -> Iterator[RedisServer]:
     binary = redis_server_binary()
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    command += ["--dir", str(directory)]
+    command = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(directory)]
+    certificate = None
+    if tls:
+        certificate, key = self_signed_certificate(directory)
+        command += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(certificate)]
+        command += ["--tls-key-file", str(key), "--tls-ca-cert-file", str(certificate), "--tls-auth-clients", "no"]
+    else:
+        command += ["--port", str(port)]
     if password is not None:
         command += ["--requirepass", password]
     log = directory / "redis.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    server = RedisServer(process, port, password, log)
+    server = RedisServer(process, port, password, log, certificate)
     try:
         client = server.client()
         deadline = time.monotonic() + 10
@@ -118,6 +158,12 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 def redis_with_password(tmp_path: Path) -> Iterator[RedisServer]:
     """The same, requiring a password."""
     yield from start_redis(tmp_path / "redis-password", PASSWORD)
+
+
+@pytest.fixture
+def redis_over_tls(tmp_path: Path) -> Iterator[RedisServer]:
+    """The same, speaking only TLS (rediss://), with a self-signed certificate."""
+    yield from start_redis(tmp_path / "redis-tls", tls=True)
 
 
 @pytest.fixture
@@ -554,6 +600,33 @@ def test_redis_unreachable_from_the_start_warns_once_and_still_prints(
     assert len(run.stdout.strip()) >= 32
     assert requests_to(sandbox, "nicepay") == 1
     assert len(file_entries()) == 1
+
+
+def test_a_rediss_url_shares_tokens_over_tls(
+    profiles: Path, sandbox: Sandbox, redis_over_tls: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAYTOKEN_CACHE_URL", redis_over_tls.url)
+    first = get_json()
+    second = paytoken("get", "nicepay", "-p", "demo", "-o", "json")
+    assert second.exit_code == 0 and second.stderr == "", second.output
+    assert json.loads(second.stdout)["cached"] is True
+    assert stored(redis_over_tls, key_of(profiles)).access_token == first["access_token"]
+    assert requests_to(sandbox, "nicepay") == 1
+    listed = paytoken("cache", "list")
+    assert listed.exit_code == 0 and "rediss://127.0.0.1" in listed.output
+
+
+def test_a_rediss_server_paytoken_cannot_verify_is_a_fallback_with_the_reason(
+    profiles: Path, sandbox: Sandbox, redis_over_tls: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAYTOKEN_CACHE_URL", redis_over_tls.url.split("?")[0])  # no ssl_ca_certs: not trusted
+    run = paytoken("get", "nicepay", "-p", "demo", "-o", "token")
+    assert run.exit_code == 0, run.output
+    said = warnings(run.stderr)
+    assert len(said) == 1 and "certificate verify failed" in said[0] and "file cache" in said[0], run.stderr
+    assert paytoken("get", "nicepay", "-p", "demo", "-o", "token").stdout == run.stdout
+    assert token_keys(redis_over_tls) == []
+    assert requests_to(sandbox, "nicepay") == 1
 
 
 def test_without_the_redis_package_a_cache_url_falls_back_instead_of_failing(
