@@ -273,6 +273,7 @@ def test_a_closed_stdout_is_one_message_not_a_traceback(profiles: Path, sandbox:
     for args, code in (
         (["get", "nicepay", "-p", "demo", "-o", "token"], 1),
         (["--version"], 1),
+        (["providers", "show", "nicepay"], 1),  # Rich output
         (["cache", "clear"], 0),
     ):
         done = subprocess.run(

@@ -10,7 +10,6 @@ it only declines. tests/test_launch.py checks that both give the same answer.
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import re
@@ -60,10 +59,13 @@ class PlainGet(NamedTuple):
 
 
 class ClosedStdout(io.TextIOBase):
-    """Stands in for a stdout closed by the shell (`>&-`), where Python leaves None: writing fails as it would."""
+    """Stands in for a stdout closed by the shell (`>&-`), where Python leaves None: every write fails, clearly.
+
+    Its OutputError passes through Rich's printing as well as write_output, to the one error boundary.
+    """
 
     def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "standard output is closed")
+        raise _unwritable("standard output is closed")
 
 
 def main() -> None:
@@ -181,20 +183,26 @@ def _from_cache(request: PlainGet) -> str | None:
 
 def write_output(text: str) -> None:
     """Write text on stdout now; BrokenPipeError when the reader is gone, OutputError for another failure."""
-    where = "check where standard output goes: a full disk, or a file or device that refuses writes"
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
         raise
     except OSError as failure:
-        raise OutputError(f"cannot write the output: {failure.strerror or failure}", hint=where) from None
+        raise _unwritable(failure.strerror or str(failure)) from None
     except UnicodeEncodeError:
         raise OutputError(
             f"cannot write the output: standard output takes only {sys.stdout.encoding} text, "
             "and the answer has other characters",
             hint="use a UTF-8 locale, or set PYTHONIOENCODING=utf-8",
         ) from None
+
+
+def _unwritable(reason: str) -> OutputError:
+    return OutputError(
+        f"cannot write the output: {reason}",
+        hint="check where standard output goes: a full disk, or a file or device that refuses writes",
+    )
 
 
 def interrupted() -> int:
