@@ -757,7 +757,8 @@ def test_signature_by_another_key_is_never_a_variant(make: Callable[[Keys], str]
 
 @pytest.mark.parametrize("timestamp", [True, False], ids=["with-timestamp", "searching"])
 def test_right_key_over_unknown_bytes_is_other_bytes(timestamp: bool, keys: Keys) -> None:
-    outcome = compare(SNAP_ARGS if timestamp else ("snap",), rsa_b64(keys.right, secrets.token_urlsafe(20)))
+    unknown = secrets.token_urlsafe(20)
+    outcome = compare(SNAP_ARGS if timestamp else ("snap",), rsa_b64(keys.right, unknown))
     assert outcome.json_run.exit_code == outcome.pretty_run.exit_code == 1
     assert outcome.compare["mistake"] is None
     assert any("over other bytes" in str(line) for line in outcome.compare["findings"])  # type: ignore[attr-defined]
@@ -765,6 +766,10 @@ def test_right_key_over_unknown_bytes_is_other_bytes(timestamp: bool, keys: Keys
     assert "made with this profile's key, but over other bytes" in shown
     assert "another key" not in shown
     assert "fix:" in shown
+    if timestamp:  # the digests shown are the ones a user can check with sha256sum
+        signed = hashlib.sha256(snap_text().encode()).hexdigest()
+        assert f"SHA-256 of string to sign: {signed}" in outcome.compare["findings"]  # type: ignore[operator]
+        assert f"SHA-256 it signed: {hashlib.sha256(unknown.encode()).hexdigest()}" in shown
 
 
 # --- keyed signatures over a random id need that id ---------------------------------------------------------

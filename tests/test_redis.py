@@ -602,6 +602,22 @@ def test_redis_unreachable_from_the_start_warns_once_and_still_prints(
     assert len(file_entries()) == 1
 
 
+@pytest.mark.parametrize("command", [["cache", "list"], ["cache", "clear"]], ids=" ".join)
+def test_cache_commands_asked_about_a_redis_that_is_down_fail_and_leave_the_files(
+    command: list[str], profiles: Path, sandbox: Sandbox
+) -> None:
+    assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0  # a token in the file cache
+    files = sorted(Path(os.environ["PAYTOKEN_CACHE_DIR"]).glob("*.json"))
+    assert len(files) == 1
+    url = f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0"
+    run = paytoken(*command, "--cache-url", url)
+    assert run.exit_code == 5, run.output
+    assert run.stderr.startswith("error: the shared token cache at redis://••••@127.0.0.1:")
+    assert "the file cache was not touched" in run.stderr
+    assert_clean(run.output, [PASSWORD])
+    assert sorted(Path(os.environ["PAYTOKEN_CACHE_DIR"]).glob("*.json")) == files
+
+
 def test_a_rediss_url_shares_tokens_over_tls(
     profiles: Path, sandbox: Sandbox, redis_over_tls: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

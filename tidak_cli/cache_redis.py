@@ -41,7 +41,7 @@ class CacheUnavailable(Exception):
     """Redis cannot be used (down, unreachable, refusing our password)."""
 
 
-def _printable(url: str) -> str:
+def printable_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:
         host = parts.hostname or ""
@@ -65,7 +65,7 @@ class RedisCache:
             self._client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
         except (ValueError, *self._errors) as error:
             raise CacheUnavailable(f"cache_url is not a usable Redis URL ({error})") from None
-        self._location = _printable(url)
+        self._location = printable_url(url)
 
     @property
     def location(self) -> str:
@@ -133,12 +133,25 @@ class RedisCache:
         self._call(self._client.delete, TOKEN_PREFIX + key)
 
 
-class FallbackCache:
-    """Redis while it answers; on its first failure, one warning and the file cache for the rest of the run."""
+def unavailable(location: str, reason: object) -> NetworkError:
+    """The shared cache named by the user cannot be used, where falling back to files would mislead."""
+    return NetworkError(
+        f"the shared token cache at {location} is unavailable ({reason})",
+        hint="start Redis or fix the URL (cache_url in the profile, --cache-url or $PAYTOKEN_CACHE_URL); "
+        "the file cache was not touched",
+    )
 
-    def __init__(self, shared: RedisCache, files: TokenCache) -> None:
+
+class FallbackCache:
+    """Redis while it answers; on its first failure, one warning and the file cache for the rest of the run.
+
+    With fall_back=False (cache list and clear, which were asked about Redis) that failure is an error instead.
+    """
+
+    def __init__(self, shared: RedisCache, files: TokenCache, *, fall_back: bool = True) -> None:
         self._shared: RedisCache | None = shared
         self._files = files
+        self._may_fall_back = fall_back
 
     @property
     def location(self) -> str:
@@ -148,6 +161,8 @@ class FallbackCache:
         self._files.warn(message)
 
     def _fall_back(self, error: CacheUnavailable) -> CacheBackend:
+        if self._shared is not None and not self._may_fall_back:
+            raise unavailable(self._shared.location, error)
         if self._shared is not None:
             self.warn(
                 f"the shared token cache at {self._shared.location} is unavailable ({error}); "

@@ -800,7 +800,8 @@ _CACHE_URL = Annotated[
 def _open_store(cache_url: str | None) -> Any:
     from .cache import cache_directory, configured_url, open_cache
 
-    return open_cache(configured_url(explicit=cache_url), cache_directory(), warn=_warn)
+    # Asked about the shared cache, list and clear say when it is down rather than work on the files instead.
+    return open_cache(configured_url(explicit=cache_url), cache_directory(), warn=_warn, fall_back=False)
 
 
 @cache_app.command("list", epilog="Example: paytoken cache list")

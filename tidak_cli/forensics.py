@@ -161,6 +161,7 @@ def _none_found(tried: int, context: SearchContext, what: str) -> Comparison:
 def rsa_search(
     signature: str,
     ours: str,
+    string_to_sign: str,
     signed_digest: Callable[[bytes], bytes | None],
     candidates: Iterable[Candidate],
     context: SearchContext,
@@ -215,10 +216,12 @@ def rsa_search(
         (
             *notes,
             *found.findings,
-            f"SHA-256 it signed: {digest.hex()}",
-            f"SHA-256 of the string paytoken signs: {hashlib.sha256(ours.encode()).hexdigest()}",
+            f"SHA-256 it signed:         {digest.hex()}",
+            f"SHA-256 of string to sign: {hashlib.sha256(string_to_sign.encode('utf-8')).hexdigest()}",
         ),
-        hint=found.hint,
+        hint="the string to sign differs: hash yours and compare it with the two above; pass the exact "
+        "X-TIMESTAMP you sent with --timestamp (or the whole request with --replay), and check client_id for "
+        "stray spaces",
     )
 
 

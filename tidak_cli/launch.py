@@ -4,8 +4,9 @@ Scripts call `paytoken get` in loops, and on a cache hit most of the time goes i
 `get PROVIDER` that uses only the options in _OPTIONS, writes a plain format, and finds a fresh token in the
 file cache with nothing to warn about but the profile's own warnings, is answered here, with the functions
 the `get` command itself calls. Anything else (another command or option, a miss, the Redis cache, a cache
-warning, any error) goes to the full CLI in cli.py, which starts over: this path never reports a failure,
-it only declines. tests/test_launch.py checks that both give the same answer.
+warning, any error) goes to the full CLI in cli.py, which starts over: until it has its answer, this path
+never reports a failure and prints nothing, it only declines. tests/test_launch.py checks that both paths
+give the same answer, and that declining leaves nothing behind.
 """
 
 from __future__ import annotations

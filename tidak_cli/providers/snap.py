@@ -317,6 +317,7 @@ class SnapProvider:
         return rsa_search(
             signature,
             request.signature,
+            request.string_to_sign,
             lambda raw: rsa_signed_digest(public_key, raw),
             self.candidates(client_id, context),
             context,
