@@ -654,6 +654,67 @@ def test_dotenv_on_a_cache_hit_writes_the_cached_token(profiles: Path, sandbox: 
     assert requests_to(sandbox, "nicepay") == 1
 
 
+PAYTOKEN_PROCESS = [sys.executable, "-m", "tidak_cli"]
+
+
+def prefix(provider: str) -> str:
+    return provider.upper().replace("-", "_") + "_"
+
+
+def test_dotenv_writers_running_together_each_add_their_variables(profiles: Path, sandbox: Sandbox) -> None:
+    providers = ["nicepay", "finpay-snap", "doku-snap", "snap", "doku", "finpay-widget"]
+    processes = [
+        subprocess.Popen(
+            [*PAYTOKEN_PROCESS, "get", name, "-p", "demo", "--env-prefix", prefix(name), "--dotenv", "all.env"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in providers
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr
+    values = dotenv_values("all.env")
+    assert len(values) == 3 * len(providers), sorted(values)
+    assert mode(Path("all.env")) == 0o600
+
+
+def test_a_dotenv_file_sources_in_a_shell_to_the_same_values(profiles: Path, sandbox: Sandbox) -> None:
+    Path("app.env").write_text("export KEEP='kept'\n")
+    assert paytoken("get", "doku", "-p", "demo", "-o", "token", "--dotenv", "app.env").exit_code == 0
+    shell = subprocess.run(
+        ["sh", "-c", 'set -a; . ./app.env; printf "%s|%s|%s" "$PAYTOKEN_ACCESS_TOKEN" "$PAYTOKEN_TOKEN_TYPE" "$KEEP"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    values = dotenv_values("app.env")
+    assert shell.stdout == f"{values['PAYTOKEN_ACCESS_TOKEN']}|{values['PAYTOKEN_TOKEN_TYPE']}|kept"
+
+
+def test_dotenv_through_a_symlink_updates_its_target_and_keeps_the_link(profiles: Path, sandbox: Sandbox) -> None:
+    Path("real.env").write_text("OTHER=1\n")
+    Path("link.env").symlink_to("real.env")
+    assert paytoken("get", "nicepay", "-p", "demo", "--dotenv", "link.env").exit_code == 0
+    assert Path("link.env").is_symlink()
+    assert dotenv_values("real.env")["OTHER"] == "1" and "PAYTOKEN_ACCESS_TOKEN" in dotenv_values("real.env")
+    assert mode(Path("real.env")) == 0o600
+
+
+def test_dotenv_that_is_a_directory_or_not_text_is_exit_3_and_untouched(profiles: Path, sandbox: Sandbox) -> None:
+    Path("adir").mkdir(mode=0o755)
+    Path("adir").chmod(0o755)
+    Path("binary.env").write_bytes(b"A=\xff\n")
+    for target, says in (("adir", "is a directory"), ("binary.env", "is not UTF-8 text")):
+        run = paytoken("get", "nicepay", "-p", "demo", "--dotenv", target)
+        assert run.exit_code == 3, run.output
+        assert says in run.stderr and run.stdout == ""
+    assert mode(Path("adir")) == 0o755
+    assert Path("binary.env").read_bytes() == b"A=\xff\n"
+    assert sorted(path.name for path in Path().iterdir()) == ["adir", "binary.env", "profiles.toml"]
+
+
 # --- 12. the fast path ---------------------------------------------------------------------------
 
 

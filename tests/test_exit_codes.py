@@ -220,3 +220,79 @@ def test_141_reader_gone(args: list[str], profiles: Path, sandbox: Sandbox) -> N
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_a_closed_stderr_never_sends_messages_into_stdout(profiles: Path, sandbox: Sandbox) -> None:
+    """`TOKEN=$(paytoken get … 2>&-)`: Python would print to stdout what it cannot print to a closed stderr."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "tidak_cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+
+    traced = run("get", "nicepay", "-p", "demo", "-v", "--refresh", "-o", "token")
+    assert traced.returncode == 0
+    assert len(traced.stdout.splitlines()) == 1 and len(traced.stdout.strip()) >= 32, traced.stdout
+    missing = run("get", "nicepay", "-p", "nosuch", env={"PAYTOKEN_DEBUG": "1"})
+    assert (missing.returncode, missing.stdout) == (3, "")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--dry-run", "-o", "env"],
+        ["--dry-run", "-o", "token"],
+        ["--dry-run", "--dotenv", "x.env"],
+        ["--min-ttl", "nan"],
+        ["--min-ttl", "inf"],
+    ],
+    ids=" ".join,
+)
+def test_2_options_that_cannot_be_honoured(args: list[str], profiles: Path, sandbox: Sandbox) -> None:
+    run = paytoken("get", "nicepay", "-p", "demo", *args)
+    assert run.exit_code == 2, run.output
+    assert run.stdout == "" and run.stderr.startswith("error: ") and "hint: " in run.stderr
+    assert not Path("x.env").exists()
+    assert requests_to(sandbox, "nicepay") == 0
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", "off", ""])
+def test_paytoken_debug_off_values_show_no_traceback(
+    value: str, profiles: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAYTOKEN_DEBUG", value)
+    run = paytoken("get", "nicepay", "-p", "nosuch")
+    assert run.exit_code == 3 and "Traceback" not in run.output
+
+
+def test_3_a_profile_timeout_of_more_than_a_day(profiles: Path, sandbox: Sandbox) -> None:
+    profiles.write_text(profiles.read_text().replace("[nicepay.demo]\n", "[nicepay.demo]\ntimeout = 1e10\n"))
+    run = paytoken("get", "nicepay", "-p", "demo", "--no-cache")
+    assert run.exit_code == 3, run.output
+    assert "timeout" in run.stderr and "at most 86400" in run.stderr
+
+
+def test_3_a_dotenv_in_the_current_directory_that_is_not_text(profiles: Path, sandbox: Sandbox) -> None:
+    Path(".env").write_bytes(b"A=\xff\n")
+    for args in (("get", "nicepay", "-p", "demo"), ("get", "nicepay", "-p", "demo", "-o", "json")):
+        run = paytoken(*args)
+        assert run.exit_code == 3, run.output
+        assert run.stderr.startswith("error: cannot read ") and "not UTF-8 text" in run.stderr
+
+
+def test_a_missing_profile_names_the_one_there_for_get_and_profiles_show(profiles: Path) -> None:
+    for args in (("get", "nicepay", "-p", "nosuch"), ("profiles", "show", "nicepay.nosuch")):
+        run = paytoken(*args)
+        assert run.exit_code == 3
+        assert "use --profile demo (for profiles show: nicepay.demo)" in run.stderr
+
+
+def test_4_an_old_timestamp_given_is_blamed_not_the_clock(profiles: Path, sandbox: Sandbox) -> None:
+    run = paytoken("get", "nicepay", "-p", "demo", "--timestamp", "2024-12-31T10:11:40+07:00")
+    assert run.exit_code == 4, run.output
+    assert "hint: sign the current time instead: leave out --timestamp" in run.stderr

@@ -403,6 +403,29 @@ def send_body(body: bytes) -> Callable[[socket.socket], None]:
     return respond
 
 
+@pytest.mark.parametrize(
+    ("token", "token_type"),
+    [
+        ("a';touch PWNED;#", "Bearer"),  # sourced from a dotenv file, this would run a command
+        ("abc\ndef", "Bearer"),
+        ("abc def", "Bearer"),
+        ("abcdefghijklmnop", "Bearer\r\nX-Evil: 1"),  # -o header would print a second header
+    ],
+    ids=["shell-quote", "newline", "space", "header-injection"],
+)
+def test_a_token_that_cannot_be_printed_safely_is_exit_6(token: str, token_type: str, profiles: Path) -> None:
+    answer = {"responseCode": "2007300", "responseMessage": "Successful", "accessToken": token}
+    answer |= {"tokenType": token_type, "expiresIn": "900"}
+    with raw_server(send_body(json.dumps(answer).encode())) as url:
+        run = paytoken("get", "nicepay", "-p", "demo", "--base-url", url, "-o", "header", "--dotenv", "app.env")
+    assert run.exit_code == 6, run.output
+    assert run.stdout == ""
+    assert "cannot be used as one" in run.stderr and "Traceback" not in run.stderr
+    assert token not in run.stderr
+    assert not Path("app.env").exists() and not Path("PWNED").exists()
+    assert not list(Path(os.environ["PAYTOKEN_CACHE_DIR"]).glob("*.json"))
+
+
 UNREADABLE_ANSWERS = {
     # Whole tokens, then the answer breaks off: the gateway issued them, paytoken could not read the rest.
     "nicepay": ("TOKEN-nicepay-7d0c2f9a41b8e6", b'{"responseCode":"2007300","responseMessage":"Successful",'),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import math
 import os
 import sys
 import time
@@ -175,7 +176,7 @@ def root(
 ) -> None:
     """Get access tokens from Indonesian payment gateways, and debug their signatures."""
     del version  # handled by its eager callback
-    _run.debug = debug or os.environ.get("PAYTOKEN_DEBUG", "") not in ("", "0")
+    _run.debug = debug or os.environ.get("PAYTOKEN_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
     _run.redactor = Redactor()
 
 
@@ -443,6 +444,13 @@ def _get(
         raise UsageError(
             f"--env-prefix {env_prefix!r} cannot start a shell variable name",
             hint="use letters, digits and underscores, e.g. --env-prefix NICEPAY_",
+        )
+    if not math.isfinite(min_ttl):
+        raise UsageError(f"--min-ttl {min_ttl} is not a number of seconds", hint="e.g. --min-ttl 60")
+    if dry_run and (output not in (None, GetFormat.pretty, GetFormat.json) or dotenv is not None):
+        raise UsageError(
+            "--dry-run prints the signed request, not a token: -o token, env, header and --dotenv have nothing to give",
+            hint="use --dry-run with -o pretty or -o json (or `paytoken sign`), or leave out --dry-run",
         )
     overrides, nonce = _split_extras(provider, extras)
     resolved = _load(provider, profile, profiles_file, {"base_url": base_url, **overrides})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
-import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .errors import ConfigError
@@ -13,36 +14,91 @@ from .errors import ConfigError
 __all__ = ["write_dotenv"]
 
 
-def _exported_names(path: Path) -> set[str]:
-    # A line written `export NAME=…` stays an export line when its value is replaced.
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return set()
-    return set(re.findall(r"^\s*export\s+([A-Za-z_][A-Za-z0-9_]*)\s*=", text, flags=re.MULTILINE))
-
-
 def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:
-    """Set each variable in the dotenv file at path, keeping its other lines; the file ends up mode 0600."""
-    from dotenv import set_key
+    """Set each variable in the dotenv file at path, keeping its other lines; the file ends up mode 0600.
 
-    created = False
-    try:
-        # Narrow the mode before the token goes in: python-dotenv keeps the mode of the file it rewrites.
-        if path.exists():
-            path.chmod(0o600)
+    The values are shell-safe (tokens.fetch refuses any other token), so `NAME='value'` reads the same to
+    python-dotenv and to a shell that sources the file. A symlink's target is updated and the link kept.
+    The file is replaced whole (temporary file + rename), under a lock on its directory, so that concurrent
+    runs writing to one file each add their variables and a reader never sees half a file.
+    """
+    target = path.resolve()
+    if target.is_dir():
+        raise ConfigError(f"--dotenv {path} is a directory", hint="give a file path, e.g. --dotenv .env")
+    with _directory_lock(target.parent, path):
+        try:
+            existing = target.read_text(encoding="utf-8") if target.exists() else ""
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"--dotenv {path} is not UTF-8 text", hint="give a dotenv file, or a path that does not exist yet"
+            ) from None
+        except OSError as error:
+            raise ConfigError(
+                f"cannot read {path}: {error.strerror}", hint="choose a readable path for --dotenv"
+            ) from None
+        if target.exists() and not os.access(target, os.W_OK):
+            raise ConfigError(
+                f"--dotenv {path} is read-only", hint="make it writable (chmod u+w), or choose another path"
+            )
+        _replace(target, path, _updated(existing, assignments))
+
+
+def _updated(existing: str, assignments: Sequence[tuple[str, str]]) -> str:
+    """existing with each NAME set (where it was, keeping an `export`), the new ones appended."""
+    from dotenv.parser import parse_stream
+
+    values = dict(assignments)
+    lines: list[str] = []
+    seen: set[str] = set()
+    for binding in parse_stream(io.StringIO(existing)):
+        original = binding.original.string
+        if binding.key in values and not binding.error:
+            export = "export " if original.lstrip().startswith("export ") else ""
+            lines.append(f"{export}{binding.key}='{values[binding.key]}'\n")
+            seen.add(binding.key)
         else:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            created = True
-        exported = _exported_names(path)
-        for name, value in assignments:
-            set_key(path, name, value, quote_mode="always", export=name in exported)
-        path.chmod(0o600)
+            lines.append(original)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    lines += [f"{name}='{value}'\n" for name, value in assignments if name not in seen]
+    return "".join(lines)
+
+
+def _replace(target: Path, shown: Path, text: str) -> None:
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
-        if created:
-            with contextlib.suppress(OSError):
-                path.unlink()
         raise ConfigError(
-            f"cannot write {path}: {error.strerror}",
-            hint="choose a writable path for --dotenv",
+            f"cannot write {shown}: {error.strerror}", hint="choose a writable path for --dotenv"
         ) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:  # mkstemp made it 0600
+            file.write(text)
+        Path(temporary).replace(target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            Path(temporary).unlink()
+        raise ConfigError(
+            f"cannot write {shown}: {error.strerror}", hint="choose a writable path for --dotenv"
+        ) from None
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path, shown: Path) -> Iterator[None]:
+    """Hold an exclusive lock on directory (POSIX flock; no lock file is left behind)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; concurrent writers may lose each other's lines
+        yield
+        return
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write {shown}: {error.strerror} ({directory})", hint="choose a writable path for --dotenv"
+        ) from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)

@@ -73,10 +73,16 @@ def main() -> None:
     """Entry point of the `paytoken` console script."""
     if sys.stdout is None:
         sys.stdout = ClosedStdout()
-    if not answered_from_cache(sys.argv[1:]):
-        from .cli import main as full_cli
+    if sys.stderr is None:
+        # stderr closed (`2>&-`): print(file=None) would write warnings and traces into stdout, the token's place.
+        sys.stderr = Path(os.devnull).open("w")  # noqa: SIM115 - open for the whole run
+    try:
+        if not answered_from_cache(sys.argv[1:]):
+            from .cli import main as full_cli
 
-        full_cli()
+            full_cli()
+    except KeyboardInterrupt:  # before the commands' own handling starts, e.g. while Typer is imported
+        raise SystemExit(interrupted()) from None
 
 
 def answered_from_cache(argv: list[str]) -> bool:

@@ -73,6 +73,8 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
+# A number setting is seconds (timeout): more than a day is a slip, and a huge one overflows the socket timeout.
+MAX_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,13 @@ def load_dotenv_file(directory: Path | None = None, *, held: list[LogRecord] | N
     path = (directory or Path.cwd()) / ".env"
     if not path.is_file():
         return None
+    try:
+        path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror
+        raise ConfigError(
+            f"cannot read {path}: {reason}", hint="fix or remove it: paytoken reads .env from the current directory"
+        ) from None
     import logging
 
     from dotenv import load_dotenv
@@ -297,7 +306,10 @@ def _no_such_profile(provider: str, name: str, path: Path, document: Mapping[str
         else [f"that file has no [{provider}.…] table at all"]
     )
     if available:
-        hint = f"pass --profile {available[0]}" + (" (or another listed above)" if len(available) > 1 else "")
+        first = available[0]
+        hint = f"use --profile {first} (for profiles show: {provider}.{first})" + (
+            ", or another listed above" if len(available) > 1 else ""
+        )
         if name == default_profile_name():
             hint += ", or set PAYTOKEN_PROFILE"
     else:
@@ -500,6 +512,8 @@ def _as_number(_setting: Setting, value: object) -> float | int:
             number = None
     if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number) or number <= 0:
         raise ValueError(f"must be a positive number, not {value!r}")
+    if number > MAX_SECONDS:
+        raise ValueError(f"is {value!r} seconds; at most {MAX_SECONDS} (a day) makes sense")
     return number
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .cache import CacheBackend, CacheEntry, cache_key
-from .errors import RejectedError
+from .errors import GatewayError, RejectedError
 from .profiles import Profile
 from .providers.base import Provider, SignedRequest, Token
 
@@ -22,6 +23,11 @@ Clock = Callable[[], datetime]
 
 # Beyond this, a difference between our clock and the gateway's is worth mentioning.
 SKEW_WORTH_SAYING = 60.0
+
+# What an `Authorization: Bearer` header can carry (RFC 6750's b64token), and a token type's shape. A token
+# outside them cannot be printed safely into a header line, a shell's eval or a dotenv file.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_TOKEN_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9\-_]*")
 
 
 def utc_now() -> datetime:
@@ -152,14 +158,37 @@ def fetch(
         error.details = (*error.details, *sent, *facts)
         if facts:
             # Time is the likeliest cause once paytoken knows it is off: say that first.
-            error.hint = "fix the time first (see above), then retry" + (
-                f"; otherwise: {error.hint}" if error.hint else ""
+            first = (
+                "sign the current time instead: leave out --timestamp"
+                if timestamp is not None
+                else "fix the time first (see above), then retry"
             )
+            error.hint = first + (f"; otherwise: {error.hint}" if error.hint else "")
         raise
+    _check_printable(provider, token)
     if token.expires_in is None and token.expires_at is None and request.requested_lifetime:
         # The gateway did not say; the lifetime asked for is the best estimate (DOKU's valid_time).
         token = replace(token, expires_in=request.requested_lifetime)
     return TokenResult(provider.name, profile.name, token.anchored(received_at), False, request, response)
+
+
+def _check_printable(provider: Provider, token: Token) -> None:
+    for what, value, shape in (
+        ("access token", token.access_token, _B64TOKEN),
+        ("token type", token.token_type, _TOKEN_TYPE),
+    ):
+        if not shape.fullmatch(value):
+            odd = sorted({character for character in value if not (character.isascii() and character.isalnum())})
+            odd = [character for character in odd if character not in "-._~+/="] or odd
+            raise GatewayError(
+                f"{provider.title} answered with a{'n' if what[0] == 'a' else ''} {what} that cannot be used as one",
+                details=[
+                    f"a bearer {what} is letters, digits and - . _ ~ + / (= only at the end); this one "
+                    + (f"has {' '.join(repr(character) for character in odd[:10])}" if odd else "is empty")
+                ],
+                hint="a gateway or proxy is answering something else than tokens: check base_url and the token path "
+                "(`-v` shows the answer, the token masked)",
+            )
 
 
 def time_facts(request: SignedRequest, response: Response, local: datetime) -> list[str]:
