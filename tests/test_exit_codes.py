@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -296,3 +297,30 @@ def test_4_an_old_timestamp_given_is_blamed_not_the_clock(profiles: Path, sandbo
     run = paytoken("get", "nicepay", "-p", "demo", "--timestamp", "2024-12-31T10:11:40+07:00")
     assert run.exit_code == 4, run.output
     assert "hint: sign the current time instead: leave out --timestamp" in run.stderr
+
+
+def test_a_password_in_the_base_url_is_never_shown(profiles: Path, sandbox: Sandbox) -> None:
+    password = "hunter2-url-password"
+    with_credentials = sandbox.url.replace("http://", f"http://admin:{password}@")
+    profiles.write_text(profiles.read_text().replace(sandbox.url, with_credentials))
+    runs = [
+        paytoken("get", "nicepay", "-p", "demo", "-v", "-o", "json"),
+        paytoken("get", "nicepay", "-p", "demo", "-o", "json"),
+        paytoken("cache", "list"),
+        paytoken("get", "nicepay", "-p", "demo", "--base-url", f"http://admin:{password}@127.0.0.1:9", "--no-cache"),
+        paytoken("--debug", "get", "nicepay", "-p", "demo", "--base-url", f"http://admin:{password}@127.0.0.1:9"),
+    ]
+    assert [run.exit_code for run in runs] == [0, 0, 0, 5, 5], [run.output for run in runs]
+    for run in runs:
+        assert password not in run.output
+    assert json.loads(runs[1].stdout)["cached"] is True
+    assert runs[3].stderr.startswith("error: 127.0.0.1:9 refused the connection")
+    for entry in Path(os.environ["PAYTOKEN_CACHE_DIR"]).glob("*.json"):
+        assert password not in entry.read_text()
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999", "ftp://127.0.0.1", "http://"])
+def test_2_a_base_url_option_that_is_not_an_http_url(url: str, profiles: Path) -> None:
+    run = paytoken("get", "nicepay", "-p", "demo", "--base-url", url)
+    assert run.exit_code == 2, run.output
+    assert run.stderr.startswith("error: --base-url") and "Traceback" not in run.output

@@ -336,7 +336,10 @@ def test_doku_a_wrong_secret_key_is_rejected(profiles: Path, sandbox: Sandbox, w
     run = paytoken("get", "doku", "-p", "demo")
     assert run.exit_code == 4, run.output
     assert run.stdout == ""
-    assert "401" in run.stderr and "Invalid Header Signature" in run.stderr
+    assert run.stderr.splitlines()[:2] == [
+        "error: DOKU partner API rejected the token request: invalid_signature Invalid Header Signature",
+        "  HTTP 401",
+    ]
     assert "hint:" in run.stderr
     assert_clean(run.output, all_secrets(workspace))
     assert requests_to(sandbox, "doku") == 1

@@ -30,6 +30,7 @@ __all__ = [
     "cache_directory",
     "cache_key",
     "configured_url",
+    "identity_url",
     "open_cache",
 ]
 
@@ -55,9 +56,19 @@ def configured_url(profile: Profile | None = None, explicit: str | None = None) 
     return configured or explicit or os.environ.get("PAYTOKEN_CACHE_URL") or None
 
 
+def identity_url(url: str) -> str:
+    """url without the user:password@ it may carry: the cache's names and entries never hold a secret."""
+    if "@" not in url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def cache_key(provider: str, base_url: str, client_id: str) -> str:
     """Name an entry by what identifies a token at a gateway; never by a secret."""
-    material = "\0".join((provider, base_url.rstrip("/"), client_id)).encode("utf-8")
+    material = "\0".join((provider, identity_url(base_url).rstrip("/"), client_id)).encode("utf-8")
     return hashlib.sha256(material).hexdigest()[:40]
 
 

@@ -719,7 +719,11 @@ def providers_show(
 
 # --- profiles ------------------------------------------------------------------------------------
 
-profiles_app = typer.Typer(help="List profiles, or show one with its secrets masked.", no_args_is_help=True)
+profiles_app = typer.Typer(
+    help="List profiles, or show one with its secrets masked.",
+    no_args_is_help=True,
+    epilog="Example: paytoken profiles show nicepay.dev",
+)
 _TOP["profiles"] = lambda: typer.main.get_group(profiles_app)
 
 _PROFILES_FILE = Annotated[
@@ -789,7 +793,9 @@ def profiles_show(
 # --- cache ---------------------------------------------------------------------------------------
 
 cache_app = typer.Typer(
-    help="List or clear cached tokens (the tokens themselves are never shown).", no_args_is_help=True
+    help="List or clear cached tokens (the tokens themselves are never shown).",
+    no_args_is_help=True,
+    epilog="Example: paytoken cache clear nicepay --profile dev",
 )
 _TOP["cache"] = lambda: typer.main.get_group(cache_app)
 

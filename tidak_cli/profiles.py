@@ -409,7 +409,7 @@ def resolve_profile(
 def _resolve_base_url(provider: Provider, values: dict[str, object], origins: dict[str, str], where: str) -> None:
     if "base_url" in values:
         url = str(values["base_url"])
-        if not re.match(r"https?://[^/\s]+", url):
+        if not _is_http_url(url):
             if origins.get("base_url") == "--base-url":
                 raise UsageError(
                     f"--base-url {url!r} is not an http(s) URL", hint="write it like http://127.0.0.1:8787"
@@ -430,6 +430,18 @@ def _resolve_base_url(provider: Provider, values: dict[str, object], origins: di
         )
     values["base_url"] = built_in
     origins["base_url"] = f"built-in ({environment})"
+
+
+def _is_http_url(url: str) -> bool:
+    """http(s), a host, a valid port if any, and nothing the HTTP layer would choke on."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError when out of range
+    except ValueError:  # e.g. an unclosed [IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not re.search(r"\s", url)
 
 
 def _substitute(raw: object, key: str, where: str, environ: Mapping[str, str]) -> tuple[object, str | None]:

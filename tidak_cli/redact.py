@@ -43,6 +43,7 @@ class Redactor:
 
         values = [profile.values.get(key) for key in secret_keys(provider)]
         secrets = [value for value in values if isinstance(value, str)]
+        secrets += _url_password(profile.values.get("base_url"))
         secrets += provider.derived_secrets(profile)
         # A PEM's lines are secret one by one too: a traceback may show any of them.
         secrets += [line for value in secrets for line in value.splitlines() if len(line) >= 16]
@@ -79,6 +80,19 @@ class Redactor:
         for token in sorted(set(_token_values(data)), key=len, reverse=True):
             text = text.replace(token, mask(token))
         return text
+
+
+def _url_password(url: object) -> list[str]:
+    """The password of a base URL written with credentials (https://user:password@host): a secret too."""
+    from urllib.parse import unquote, urlsplit
+
+    if not isinstance(url, str):
+        return []
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [password, unquote(password)] if password else []
 
 
 def _mask_credentials(value: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .cache import CacheBackend, CacheEntry, cache_key
+from .cache import CacheBackend, CacheEntry, cache_key, identity_url
 from .errors import GatewayError, RejectedError
 from .profiles import Profile
 from .providers.base import Provider, SignedRequest, Token
@@ -134,7 +134,7 @@ def cached_token(
 
 def _identity(provider: Provider, profile: Profile) -> tuple[str, str, str]:
     """What a token belongs to at a gateway, and so what the cache keys it by."""
-    return (provider.name, profile.base_url, profile.require_text(provider.identity_key))
+    return (provider.name, identity_url(profile.base_url), profile.require_text(provider.identity_key))
 
 
 def fetch(

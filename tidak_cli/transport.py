@@ -104,7 +104,7 @@ class Transport:
     def probe(self, url: str, *, timeout: float, verify: bool | str = True) -> Response:
         """HEAD url: what the gateway's front says about itself (its clock, in the Date header)."""
         if self._trace is not None:
-            self._trace(f"> HEAD {url}")
+            self._trace(self._redactor.text(f"> HEAD {url}"))
         return self._exchange("HEAD", url, {}, None, timeout, verify)
 
     def _exchange(
@@ -117,7 +117,7 @@ class Transport:
             # The profile's own warning has said it; urllib3's would repeat it with a stack frame.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
-        host = urlsplit(url).netloc
+        host = urlsplit(url).netloc.rpartition("@")[2]  # without any user:password@
         started = time.monotonic()
         budget = _TRY_BUDGET.set(CONNECT_TIMEOUT + timeout)
         try:
@@ -155,7 +155,7 @@ class Transport:
     def _trace_request(self, request: SignedRequest) -> None:
         if self._trace is None:
             return
-        self._trace(f"> {request.method} {request.url}")
+        self._trace(self._redactor.text(f"> {request.method} {request.url}"))
         for name, value in self._redactor.headers(request.headers).items():
             self._trace(f"> {name}: {value}")
         self._trace(">")

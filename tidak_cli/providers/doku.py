@@ -95,6 +95,17 @@ DOKU_HEX_SIGNATURE = Mistake(
 MAX_REQUEST_ID = 128
 
 
+def _error_words(data: Mapping[str, object]) -> tuple[str | None, str | None]:
+    """DOKU's code and message, from the shapes its APIs answer in: {"error": {"code", "message"}} or flat."""
+    error = data.get("error")
+    source = error if isinstance(error, dict) else data
+    code, message = (
+        source.get("code") or source.get("responseCode"),
+        source.get("message") or source.get("responseMessage"),
+    )
+    return (str(code) if isinstance(code, str | int) else None, message if isinstance(message, str) else None)
+
+
 def component(client_id: str, request_id: str, timestamp: str, target: str, digest: str | None) -> str:
     """The string DOKU signs: header lines joined by \\n, no trailing newline, Digest only with a body."""
     lines = [
@@ -235,10 +246,14 @@ class DokuProvider:
                 if status in (401, 403)
                 else "the body above is DOKU's own words about the request"
             )
+            code, message = _error_words(data)
+            said = " ".join(part for part in (code, message) if part)
             raise RejectedError(
-                f"{self.title} rejected the token request with HTTP {status}",
+                f"{self.title} rejected the token request" + (f": {said}" if said else f" with HTTP {status}"),
                 status=status,
-                details=[f"body: {snippet(body)}"],
+                code=code,
+                gateway_message=message,
+                details=[f"HTTP {status}", f"body: {snippet(body)}"] if said else [f"body: {snippet(body)}"],
                 hint=hint,
             )
         if 200 <= status < 300 and data is not None:
