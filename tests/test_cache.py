@@ -750,3 +750,24 @@ def test_processes_starting_together_all_get_the_cache_directory(tmp_path: Path)
         thread.join()
     assert said == []
     assert directory.is_dir()
+
+
+def test_a_cache_directory_others_can_write_to_is_not_used(profiles: Path, sandbox: Sandbox) -> None:
+    # Anyone who can write there could plant a token of their own for paytoken to serve.
+    first = get_json()
+    path = entry_path(profiles)
+    rewrite_entry(path, access_token="PLANTED-BY-SOMEONE-ELSE")
+    cache_dir().chmod(0o777)
+    run = paytoken("get", "nicepay", "-p", "demo", "-o", "json")
+    assert run.exit_code == 0, run.output
+    said = [line for line in run.stderr.splitlines() if line.startswith("warning:")]
+    assert len(said) == 1 and "is not private: other users can write to it (mode 0777" in said[0], run.stderr
+    served = json.loads(run.stdout)
+    assert served["cached"] is False and served["access_token"] not in (
+        "PLANTED-BY-SOMEONE-ELSE",
+        first["access_token"],
+    )
+    assert json.loads(path.read_text())["access_token"] == "PLANTED-BY-SOMEONE-ELSE"  # left alone
+    assert requests_to(sandbox, "nicepay") == 2
+    cache_dir().chmod(0o700)
+    assert paytoken("get", "nicepay", "-p", "demo", "-o", "token").stdout.strip() == "PLANTED-BY-SOMEONE-ELSE"

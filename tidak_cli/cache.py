@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -225,8 +226,27 @@ class TokenCache(WarnOnce):
 
     # --- the directory -------------------------------------------------------------------------------
 
+    def _private(self) -> bool:
+        """Whether the directory, if it exists, is safe to read: others could plant a token in it otherwise."""
+        if self._usable is None and os.name == "posix":
+            try:
+                info = self.directory.stat()
+            except OSError:
+                return True  # not there (yet): it is created 0700
+            if info.st_uid != os.getuid():
+                problem = f"it belongs to another user (uid {info.st_uid})"
+            elif info.st_mode & 0o022:
+                problem = f"other users can write to it (mode {stat.S_IMODE(info.st_mode):04o}; chmod 700 it)"
+            else:
+                return True
+            self._usable = False
+            self.warn(f"token cache {self.directory} is not private: {problem}; continuing without it")
+        return self._usable is not False
+
     def _ready(self) -> bool:
         """Create the directory (0700) on first use; say once, as a warning, if it cannot be used."""
+        if not self._private():
+            return False
         if self._usable is None:
             try:
                 if not self.directory.is_dir():
@@ -256,6 +276,8 @@ class TokenCache(WarnOnce):
     # --- entries ---------------------------------------------------------------------------------------
 
     def read(self, key: str, *, expect: Identity | None = None) -> CacheEntry | None:
+        if not self._private():
+            return None
         path = self._path(key)
         try:
             text = path.read_text(encoding="utf-8")
