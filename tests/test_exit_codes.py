@@ -324,3 +324,14 @@ def test_2_a_base_url_option_that_is_not_an_http_url(url: str, profiles: Path) -
     run = paytoken("get", "nicepay", "-p", "demo", "--base-url", url)
     assert run.exit_code == 2, run.output
     assert run.stderr.startswith("error: --base-url") and "Traceback" not in run.output
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [("/" + "a" * 5000, "does not exist"), ("..", "is a directory, not a file")],
+    ids=["a-name-too-long", "a-directory"],
+)
+def test_3_a_profiles_file_option_that_is_no_file(given: str, says: str, profiles: Path) -> None:
+    run = paytoken("get", "nicepay", "-p", "demo", "--profiles-file", given)
+    assert run.exit_code == 3, run.output
+    assert says in run.stderr and "internal error" not in run.stderr

@@ -178,19 +178,34 @@ def find_profiles_file(explicit: Path | None = None) -> Path:
     """Return the first profiles file in the lookup order, or fail listing every place tried."""
     tried = []
     for path, why in _search_path(explicit):
-        if path.expanduser().is_file():
+        if _is_file(path.expanduser()):
             return path.expanduser()
         tried.append(f"{path} ({why})")
         if explicit is not None:
             # An explicit file that does not exist is a mistake, not a reason to look elsewhere.
             break
     if explicit is not None:
-        raise ConfigError(f"profiles file {explicit} does not exist", hint="check the path given to --profiles-file")
+        what = "is a directory, not a file" if _is_directory(explicit.expanduser()) else "does not exist"
+        raise ConfigError(f"profiles file {explicit} {what}", hint="check the path given to --profiles-file")
     raise ConfigError(
         "no profiles file found",
         details=["looked in: " + "; ".join(tried)],
         hint="copy profiles.example.toml to ./profiles.toml and fill in your credentials, or pass --profiles-file PATH",
     )
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name too long for the file system: no such file either
+        return False
+
+
+def _is_directory(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def load_dotenv_file(directory: Path | None = None, *, held: list[LogRecord] | None = None) -> Path | None:
