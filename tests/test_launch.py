@@ -23,9 +23,10 @@ from typer.core import TyperOption
 from typer.testing import CliRunner
 
 from tidak_cli import launch
-from tidak_cli.cli import app, get_app
+from tidak_cli.cli import GetFormat, app, get_app
 from tidak_cli.launch import answered_from_cache, plain_get
 from tidak_cli.providers import PROVIDERS
+from tidak_cli.render import PLAIN_FORMATS
 from tidak_cli.sandbox import Sandbox
 
 # Every spelling the early path reads, for profile `demo` of the profiles.toml in the current directory.
@@ -197,6 +198,7 @@ def test_the_options_read_early_mean_the_same_in_the_full_cli() -> None:
     for flag, name in launch._OPTIONS.items():
         assert options[flag].name == name, flag
         assert not options[flag].is_flag and options[flag].nargs == 1, flag
+    assert {*PLAIN_FORMATS, "pretty"} == {output.value for output in GetFormat}
     defaults = plain_get(["get", "nicepay"], default_output="token")
     assert defaults is not None
     assert options["--env-prefix"].default == defaults.env_prefix

@@ -250,14 +250,10 @@ class TokenCache(WarnOnce):
         if self._usable is None:
             try:
                 if not self.directory.is_dir():
-                    try:
-                        self.directory.mkdir(mode=0o700, parents=True)
-                        self.directory.chmod(0o700)
-                    except FileExistsError:
-                        # Another process made it between our look and our mkdir (the first runs of a
-                        # fleet start together), or a file is in the way: is_dir() tells which.
-                        if not self.directory.is_dir():
-                            raise
+                    # exist_ok: the first runs of a fleet start together, and another may make it first; a file
+                    # in the way is still a FileExistsError.
+                    self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    self.directory.chmod(0o700)
                 self._usable = os.access(self.directory, os.W_OK | os.X_OK)
                 problem = "it is not writable"
             except FileExistsError:

@@ -865,6 +865,7 @@ def cache_clear(
 ) -> None:
     """Remove cached tokens: all of them, one provider's, or one profile's."""
     from .cache import cache_key
+    from .tokens import cache_identity
 
     keys: set[str] = set()
     if provider is not None:
@@ -874,7 +875,7 @@ def cache_clear(
             with contextlib.suppress(PaytokenError):
                 load_dotenv_file()
                 resolved = load_profile(gateway, profile)
-                keys.add(cache_key(gateway.name, resolved.base_url, resolved.require_text(gateway.identity_key)))
+                keys.add(cache_key(*cache_identity(gateway, resolved)))
     store = _open_store(cache_url)
     removed = 0
     for key, entry in store.entries():

@@ -19,8 +19,6 @@ __all__ = ["Check", "diagnose", "exit_code"]
 
 Status = Literal["ok", "warning", "failure"]
 
-# Beyond this, the gateway's clock and ours disagree enough to matter (gateways allow about five minutes).
-CLOCK_TOLERANCE = 60.0
 MINIMUM_RSA_BITS = 2048
 
 
@@ -127,18 +125,16 @@ def _environment_check(provider: Provider, profile: Profile) -> Check:
 
 
 def _clock_check(profile: Profile, transport: Transport, clock: Callable[[], datetime]) -> Check:
-    from .tokens import describe_skew
+    from .tokens import SKEW_WORTH_SAYING, clock_skew, describe_skew
 
     try:
         response = transport.probe(profile.base_url + "/", timeout=profile.timeout, verify=profile.tls_verify)
     except PaytokenError as error:
         return Check("clock", "failure", f"cannot reach the gateway: {error.message}", error.hint, error.exit_code)
-    local = clock()
-    gateway = response.date
-    if gateway is None:
+    skew = clock_skew(response, clock())
+    if skew is None:
         return Check("clock", "warning", "the gateway sends no Date header, so its clock cannot be compared")
-    skew = (local - gateway).total_seconds()
-    if abs(skew) > CLOCK_TOLERANCE:
+    if abs(skew) > SKEW_WORTH_SAYING:
         return Check(
             "clock",
             "failure",

@@ -6,7 +6,9 @@ Every value remembers where it came from (the file, a variable, a flag, a built-
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
 import math
 import os
 import re
@@ -217,35 +219,37 @@ def load_dotenv_file(directory: Path | None = None, *, held: list[LogRecord] | N
     if not path.is_file():
         return None
     try:
-        path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror
         raise ConfigError(
             f"cannot read {path}: {reason}", hint="fix or remove it: paytoken reads .env from the current directory"
         ) from None
-    import logging
-
     from dotenv import load_dotenv
 
-    if held is None:
-        load_dotenv(path, override=False)
-        return path
-    records = held
+    with contextlib.nullcontext() if held is None else _log_held("dotenv", held):
+        load_dotenv(stream=io.StringIO(text), override=False)
+    return path
+
+
+@contextlib.contextmanager
+def _log_held(name: str, records: list[LogRecord]) -> Iterator[None]:
+    """Keep what the logger called name says in records instead of printing it."""
+    import logging
 
     class Hold(logging.Handler):
         def emit(self, record: LogRecord) -> None:
             records.append(record)
 
-    logger = logging.getLogger("dotenv")
+    logger = logging.getLogger(name)
     hold, propagate = Hold(), logger.propagate
     logger.addHandler(hold)
     logger.propagate = False
     try:
-        load_dotenv(path, override=False)
+        yield
     finally:
         logger.removeHandler(hold)
         logger.propagate = propagate
-    return path
 
 
 def read_profiles_file(path: Path) -> tuple[dict[str, object], tuple[str, ...]]:
@@ -304,7 +308,7 @@ def load_profile(
     path = find_profiles_file(profiles_file)
     document, file_warnings = read_profiles_file(path)
     named = os.environ.get("PAYTOKEN_PROFILES")
-    if named and profiles_file is None and not Path(named).expanduser().is_file():
+    if named and profiles_file is None and not _is_file(Path(named).expanduser()):
         file_warnings = (f"$PAYTOKEN_PROFILES names {named}, which does not exist; using {path}", *file_warnings)
     tables = document.get(provider.name)
     table = tables.get(name) if isinstance(tables, dict) else None

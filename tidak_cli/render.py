@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     from .tokens import TokenResult
 
 __all__ = [
-    "GET_FORMATS",
-    "SIGN_FORMATS",
+    "PLAIN_FORMATS",
     "console",
     "curl_command",
     "error",
@@ -39,12 +38,10 @@ __all__ = [
     "warning",
 ]
 
-GET_FORMATS = ("pretty", "token", "json", "env", "header")
-# The formats token_text writes, without Rich.
-PLAIN_FORMATS = GET_FORMATS[1:]
+# The -o formats of get that token_text writes, without Rich (cli.GetFormat has these and pretty).
+PLAIN_FORMATS = ("token", "json", "env", "header")
 # What --env-prefix must be to start a shell variable name.
 SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-SIGN_FORMATS = ("pretty", "json", "curl")
 
 
 def warning(text: str, redactor: Redactor) -> None:

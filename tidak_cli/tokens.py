@@ -17,7 +17,17 @@ if TYPE_CHECKING:
     # Imported for types only: a cache hit must not load the HTTP layer.
     from .transport import Response, Transport
 
-__all__ = ["Clock", "TokenResult", "build", "cached_token", "clock_skew", "fetch", "get_token", "utc_now"]
+__all__ = [
+    "Clock",
+    "TokenResult",
+    "build",
+    "cache_identity",
+    "cached_token",
+    "clock_skew",
+    "fetch",
+    "get_token",
+    "utc_now",
+]
 
 Clock = Callable[[], datetime]
 
@@ -80,17 +90,18 @@ def get_token(
     if cache is None:
         with open_transport() as transport:
             return fetch(provider, profile, transport=transport, timestamp=timestamp, nonce=nonce, clock=clock)
-    identity = _identity(provider, profile)
+    identity = cache_identity(provider, profile)
     key = cache_key(*identity)
-    if not refresh and (hit := cached_token(provider, profile, cache, min_ttl=min_ttl, clock=clock)) is not None:
+
+    def servable() -> TokenResult | None:
+        # --refresh asks for a new token: a cached one is never an answer, not even to stop waiting for the lock.
+        return None if refresh else cached_token(provider, profile, cache, min_ttl=min_ttl, clock=clock)
+
+    if (hit := servable()) is not None:
         return hit
-
-    def ready() -> bool:
-        return cached_token(provider, profile, cache, min_ttl=min_ttl, clock=clock) is not None
-
-    with cache.lock(key, timeout=profile.timeout, ready=ready):
+    with cache.lock(key, timeout=profile.timeout, ready=lambda: servable() is not None):
         # Another process may have stored a token while this one waited for the lock.
-        if not refresh and (hit := cached_token(provider, profile, cache, min_ttl=min_ttl, clock=clock)) is not None:
+        if (hit := servable()) is not None:
             return hit
         with open_transport() as transport:
             result = fetch(provider, profile, transport=transport, timestamp=timestamp, nonce=nonce, clock=clock)
@@ -124,7 +135,7 @@ def cached_token(
     provider: Provider, profile: Profile, cache: CacheBackend, *, min_ttl: float = 60, clock: Clock = utc_now
 ) -> TokenResult | None:
     """The token cached for profile's client if it has min_ttl seconds left, else None; takes no lock."""
-    identity = _identity(provider, profile)
+    identity = cache_identity(provider, profile)
     entry = cache.read(cache_key(*identity), expect=identity)
     if entry is None or entry.seconds_left(clock()) < min_ttl:
         return None
@@ -132,7 +143,7 @@ def cached_token(
     return TokenResult(entry.provider, profile.name, token.anchored(clock()), True, stored_by=entry.profile)
 
 
-def _identity(provider: Provider, profile: Profile) -> tuple[str, str, str]:
+def cache_identity(provider: Provider, profile: Profile) -> tuple[str, str, str]:
     """What a token belongs to at a gateway, and so what the cache keys it by."""
     return (provider.name, identity_url(profile.base_url), profile.require_text(provider.identity_key))
 

@@ -337,7 +337,10 @@ def _trickled(host: str, timeout: float, out_of_time: BaseException) -> NetworkE
     received = getattr(out_of_time, "received", 0)
     return NetworkError(
         f"{host} was still sending its answer when the time for the whole request ran out",
-        details=[f"{received} bytes had arrived in {CONNECT_TIMEOUT + timeout:g} s (10 s to connect plus timeout)"],
+        details=[
+            f"{received} bytes had arrived in {CONNECT_TIMEOUT + timeout:g} s ({CONNECT_TIMEOUT:g} s to connect "
+            "plus timeout)"
+        ],
         hint="the gateway trickles its answer: retry later, or raise timeout in the profile",
     )
 
