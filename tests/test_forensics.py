@@ -29,6 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from support import Run, paytoken, paytoken_process
 
+from tidak_cli.forensics import SearchContext
+from tidak_cli.signing import utc_z
+
 BASE_URL = "https://gw.example"
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -890,3 +893,15 @@ def test_hex_dump_is_the_utf8_bytes_snap(keys: Keys) -> None:
     assert ascii_column == "".join(chr(byte) if 0x20 <= byte < 0x7F else "." for byte in data)
     assert data.startswith(b"BRN-1\tcaf\xc3\xa9 |")
     assert dump[0][2].startswith("42 52 4e 2d 31 09 63 61 66 c3 a9 20 7c")
+
+
+def test_a_known_timestamp_is_searched_once_not_again_as_its_moment() -> None:
+    moment = datetime(2020, 8, 11, 8, 45, 42, tzinfo=UTC)
+    known = SearchContext((moment,), timestamp="2020-08-11T08:45:42Z")
+    assert known.stamps(utc_z) == ["2020-08-11T08:45:42Z"]
+    other_form = SearchContext((moment,), timestamp="2020-08-11T15:45:42+07:00")
+    assert other_form.stamps(utc_z) == ["2020-08-11T15:45:42+07:00", "2020-08-11T08:45:42Z"]
+    assert SearchContext((moment, moment + timedelta(seconds=1))).stamps(utc_z) == [
+        "2020-08-11T08:45:42Z",
+        "2020-08-11T08:45:43Z",
+    ]

@@ -87,6 +87,14 @@ class SearchContext:
         moments = (signed_at,) if timestamp is not None and signed_at is not None else moments_around(now)
         return cls(moments, timestamp, nonce, body, local_zones())
 
+    def stamps(self, write: Callable[[datetime], str]) -> list[str]:
+        """The timestamp strings to try: the exact one given or captured, then each moment written by write.
+
+        With a known timestamp the one moment is that timestamp: written again, it is not tried twice.
+        """
+        given = [self.timestamp] if self.timestamp is not None else []
+        return list(dict.fromkeys([*given, *(write(moment) for moment in self.moments)]))
+
 
 def moments_around(now: datetime) -> tuple[datetime, ...]:
     start = (now - SEARCH_BEFORE).replace(microsecond=0)

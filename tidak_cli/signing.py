@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 __all__ = [
     "JAKARTA",
     "aes256_cbc_b64",
-    "aes256_cbc_decrypt_b64",
     "b64",
     "hmac_sha256",
     "jakarta_compact",
@@ -93,23 +92,6 @@ def aes256_cbc_b64(key: bytes, iv: bytes, plaintext: str) -> str:
     padded = padder.update(plaintext.encode("utf-8")) + padder.finalize()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     return b64(encryptor.update(padded) + encryptor.finalize())
-
-
-def aes256_cbc_decrypt_b64(key: bytes, iv: bytes, ciphertext: str) -> str | None:
-    """Reverse aes256_cbc_b64; None when the text is not base64, not whole blocks, or not padded."""
-    import binascii
-
-    from cryptography.hazmat.primitives import padding as symmetric_padding
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    try:
-        raw = base64.b64decode(ciphertext, validate=True)
-        decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-        padded = decryptor.update(raw) + decryptor.finalize()
-        unpadder = symmetric_padding.PKCS7(algorithms.AES.block_size).unpadder()
-        return (unpadder.update(padded) + unpadder.finalize()).decode("utf-8")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
 
 
 def rsa_sha256_b64(key: RSAPrivateKey, message: bytes) -> str:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..capture import Captured
     from ..forensics import Candidate, Replay, SearchContext
 
-__all__ = ["DOKU", "DokuProvider", "component", "jwt_expiry"]
+__all__ = ["DOKU", "DokuProvider", "component", "doku_signature", "jwt_expiry"]
 
 SIGNATURE_PREFIX = "HMACSHA256="
 
@@ -104,6 +104,11 @@ def _error_words(data: Mapping[str, object]) -> tuple[str | None, str | None]:
         source.get("message") or source.get("responseMessage"),
     )
     return (str(code) if isinstance(code, str | int) else None, message if isinstance(message, str) else None)
+
+
+def doku_signature(secret_key: str, component_text: str) -> str:
+    """DOKU's Signature header: HMACSHA256= + base64(HMAC-SHA256(secret_key, component)), both as UTF-8."""
+    return SIGNATURE_PREFIX + b64(hmac_sha256(secret_key.encode("utf-8"), component_text.encode("utf-8")))
 
 
 def component(client_id: str, request_id: str, timestamp: str, target: str, digest: str | None) -> str:
@@ -196,7 +201,7 @@ class DokuProvider:
         body = self.request_body(profile) if body is None else body
         digest = sha256_b64(body)
         string_to_sign = component(client_id, request_id, timestamp, self.token_path, digest)
-        signature = SIGNATURE_PREFIX + b64(hmac_sha256(secret.encode("utf-8"), string_to_sign.encode("utf-8")))
+        signature = doku_signature(secret, string_to_sign)
         valid_time = profile.get("valid_time")
         return SignedRequest(
             provider=self.name,
@@ -306,7 +311,7 @@ class DokuProvider:
             stamp: str, body: bytes | None, *, key: str = secret, target: str = path, digest: str | None = None
         ) -> tuple[str, str]:
             text = component(client_id, request_id, stamp, target, digest or (sha256_b64(body) if body else None))
-            return text, SIGNATURE_PREFIX + b64(hmac_sha256(key.encode("utf-8"), text.encode("utf-8")))
+            return text, doku_signature(key, text)
 
         ours = self.request_body(profile)
         fields = _fields(context.body) or json.loads(ours)
@@ -318,8 +323,7 @@ class DokuProvider:
         valid_time = fields.get("valid_time")
         if isinstance(valid_time, str) and valid_time.isascii() and valid_time.isdigit():
             bodies.append((DOKU_VALID_TIME_NUMBER, compact_json({**fields, "valid_time": int(valid_time)})))
-        stamps = [context.timestamp] if context.timestamp is not None else []
-        stamps += [utc_z(moment) for moment in context.moments]
+        stamps = context.stamps(utc_z)
         sent = context.body if context.body is not None else ours
         for stamp in stamps:
             text, signed = sign(stamp, sent)

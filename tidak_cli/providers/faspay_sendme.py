@@ -262,8 +262,7 @@ class FaspaySendMeProvider:
             return hmac_sha256(faspay_secret.encode("utf-8"), text.encode("utf-8")).hex()
 
         right, other = (hmac_hex, aes) if hmac_form else (aes, hmac_hex)
-        stamps = [context.timestamp] if context.timestamp is not None else []
-        stamps += [jakarta_spaced(moment) for moment in context.moments]
+        stamps = context.stamps(jakarta_spaced)
         for stamp in stamps:
             text = faspay_string_to_sign(self.token_path, stamp, client_key, client_secret)
             yield Candidate(None, text, right(text), note=f"faspay-timestamp {stamp}", exact=stamp == context.timestamp)

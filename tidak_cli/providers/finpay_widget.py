@@ -282,8 +282,7 @@ class FinpayWidgetProvider:
 
         secret = profile.require_text("secret_key")
         trans_number = context.nonce or ""
-        stamps = [context.timestamp] if context.timestamp is not None else []
-        stamps += [jakarta_compact(moment) for moment in context.moments]
+        stamps = context.stamps(jakarta_compact)
 
         def hmac_hex(key: bytes, text: str) -> str:
             return hmac_sha256(key, text.encode("utf-8")).hex().upper()

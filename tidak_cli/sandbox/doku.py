@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..profiles import Profile
-from ..providers.doku import SIGNATURE_PREFIX, DokuProvider, component
-from ..signing import b64, hmac_sha256, sha256_b64
+from ..providers.base import iso_moment, parse_json_object
+from ..providers.doku import MAX_REQUEST_ID, DokuProvider, component, doku_signature
+from ..signing import hmac_sha256, sha256_b64
 from .config import Client, SandboxConfig
 from .gateways import Incoming, Reply, require_secrets, secrets_client, within_skew
 
@@ -63,15 +64,14 @@ class DokuGateway:
         client_id = request.header("Client-Id") or ""
         request_id = request.header("Request-Id") or ""
         timestamp = request.header("Request-Timestamp") or ""
-        if len(request_id) > 128:
-            return self._error(400, "invalid_header", "Request-Id longer than 128 characters")
+        if len(request_id) > MAX_REQUEST_ID:
+            return self._error(400, "invalid_header", f"Request-Id longer than {MAX_REQUEST_ID} characters")
         if not _UTC_STAMP.fullmatch(timestamp):
             return self._error(
                 400, "invalid_header", "Invalid Request-Timestamp format, expected UTC like 2020-08-11T08:45:42Z"
             )
-        try:
-            stamp = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-        except ValueError:
+        stamp = iso_moment(timestamp)
+        if stamp is None:
             return self._error(400, "invalid_header", "Invalid Request-Timestamp")
         if not within_skew(stamp, now):
             return self._error(401, "invalid_timestamp", "Request-Timestamp is not within 5 minutes of server time")
@@ -81,15 +81,13 @@ class DokuGateway:
         # The Digest is computed over the bytes as received: a re-serialized body would not match.
         digest = sha256_b64(request.body) if request.body else None
         expected_component = component(client_id, request_id, timestamp, request.path.split("?")[0], digest)
-        secret = client.secrets["secret_key"].encode("utf-8")
-        expected = SIGNATURE_PREFIX + b64(hmac_sha256(secret, expected_component.encode("utf-8")))
+        expected = doku_signature(client.secrets["secret_key"], expected_component)
         if not hmac.compare_digest(expected.encode(), (request.header("Signature") or "").encode()):
             return self._error(401, "invalid_signature", "Invalid Header Signature")
-        try:
-            data = json.loads(request.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            return self._error(400, "invalid_body", "Body is not JSON")
-        if not isinstance(data, dict) or data.get("grant_type") != "client_credentials":
+        data = parse_json_object(request.body)
+        if data is None:
+            return self._error(400, "invalid_body", "Body is not a JSON object")
+        if data.get("grant_type") != "client_credentials":
             return self._error(400, "invalid_grant", "grant_type must be client_credentials")
         valid_time = data.get("valid_time")
         if valid_time is not None and not (

@@ -1,4 +1,4 @@
-"""Faspay SendMe's token endpoint: decrypt-and-compare faspay-authorization, then faspay-signature."""
+"""Faspay SendMe's token endpoint: re-encrypt and compare faspay-authorization, then faspay-signature."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..profiles import Profile
+from ..providers.base import jakarta_moment
 from ..providers.faspay_sendme import FaspaySendMeProvider, faspay_aes, faspay_string_to_sign
-from ..signing import JAKARTA, hmac_sha256
+from ..signing import hmac_sha256
 from .config import Client, SandboxConfig
 from .gateways import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
 
@@ -55,9 +56,8 @@ class FaspayGateway:
         timestamp = request.header("faspay-timestamp") or ""
         if not _STAMP.fullmatch(timestamp):
             return self._refuse(400, "Invalid faspay-timestamp format, expected 2018-10-09 14:24:00")
-        try:
-            stamp = datetime.strptime(timestamp, "%Y-%m-%d %H:%M:%S").replace(tzinfo=JAKARTA)
-        except ValueError:
+        stamp = jakarta_moment(timestamp, "%Y-%m-%d %H:%M:%S")
+        if stamp is None:
             return self._refuse(400, "Invalid faspay-timestamp")
         if not within_skew(stamp, now):
             return self._refuse(401, "faspay-timestamp is not within 5 minutes of server time (Jakarta)")

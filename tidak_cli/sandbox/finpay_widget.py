@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..profiles import Profile
-from ..providers.finpay_widget import FinpayWidgetProvider, finpay_signature
+from ..providers.base import jakarta_moment, parse_json_object
+from ..providers.finpay_widget import MAX_TRANS_NUMBER, FinpayWidgetProvider, finpay_signature
 from ..signing import JAKARTA
 from .config import Client, SandboxConfig
 from .gateways import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
@@ -69,27 +69,24 @@ class FinpayGateway:
         client = self._merchant(request, config)
         if client is None:
             return self._status("A1003", "Invalid merchant credentials")
-        try:
-            fields = json.loads(request.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            return self._status("A1001", "Invalid request body")
-        if not isinstance(fields, dict):
+        fields = parse_json_object(request.body)
+        if fields is None:
             return self._status("A1001", "Invalid request body")
         for name in ("reqDtime", "requestType", "transNumber", "signature"):
             if not isinstance(fields.get(name), str) or not fields[name]:
                 return self._status("A1001", f"Invalid field {name}")
-        if fields["requestType"] != "getToken" or len(fields["transNumber"]) > 100:
+        req_dtime, trans_number, signature = (str(fields[name]) for name in ("reqDtime", "transNumber", "signature"))
+        if fields["requestType"] != "getToken" or len(trans_number) > MAX_TRANS_NUMBER:
             return self._status("A1001", "Invalid field requestType or transNumber")
-        if not _REQ_DTIME.fullmatch(fields["reqDtime"]):
+        if not _REQ_DTIME.fullmatch(req_dtime):
             return self._status("A1001", "Invalid field reqDtime")
-        try:
-            stamp = datetime.strptime(fields["reqDtime"], "%Y%m%d%H%M%S").replace(tzinfo=JAKARTA)
-        except ValueError:
+        stamp = jakarta_moment(req_dtime, "%Y%m%d%H%M%S")
+        if stamp is None:
             return self._status("A1001", "Invalid field reqDtime")
         if not within_skew(stamp, now):
             return self._status("A1005", "reqDtime is not within 5 minutes of server time (Jakarta)")
         _, expected = finpay_signature({key: str(value) for key, value in fields.items()}, client.secrets["secret_key"])
-        if not hmac.compare_digest(expected.encode(), fields["signature"].encode()):
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
             return self._status("A1004", "Invalid Signature", signature=expected)
         expiry = now + timedelta(seconds=config.token_ttl)
         return Reply.json(

@@ -33,8 +33,6 @@ __all__ = [
     "within_skew",
 ]
 
-# How far a signed timestamp may be from the gateway's clock.
-
 
 @dataclass(frozen=True)
 class Incoming:

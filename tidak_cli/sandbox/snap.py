@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import ConfigError
 from ..profiles import Profile
+from ..providers.base import iso_moment, parse_json_object
 from ..providers.snap import SnapProvider, timestamp_matches
 from ..signing import rsa_sha256_verify
 from .config import Client, SandboxConfig
@@ -42,17 +42,16 @@ class SnapGateway:
         client_id = request.header("X-CLIENT-KEY") or ""
         if not any(timestamp_matches(form, x_timestamp) for form in self.provider.accepted_timestamps):
             return self._error(400, "01", "Invalid Field Format X-TIMESTAMP")
-        try:
-            grant = json.loads(request.body.decode("utf-8")).get("grantType")
-        except (UnicodeDecodeError, ValueError, AttributeError, RecursionError):
+        body = parse_json_object(request.body)
+        if body is None:
             return self._error(400, "00", "Bad Request")
+        grant = body.get("grantType")
         if grant is None:
             return self._error(400, "02", "Invalid Mandatory Field grantType")
         if grant != "client_credentials":
             return self._error(400, "01", "Invalid Field Format grantType")
-        try:
-            stamp = datetime.fromisoformat(x_timestamp.replace("Z", "+00:00"))
-        except ValueError:  # the right shape, an impossible date
+        stamp = iso_moment(x_timestamp)
+        if stamp is None:  # the right shape, an impossible date
             return self._error(400, "01", "Invalid Field Format X-TIMESTAMP")
         if not within_skew(stamp, now):
             return self._error(401, "00", "Unauthorized. X-TIMESTAMP is not within 5 minutes of server time")
