@@ -737,17 +737,19 @@ def test_processes_starting_together_all_get_the_cache_directory(tmp_path: Path)
     directory = tmp_path / "fresh" / "cache"
     barrier = threading.Barrier(16)
     said: list[str] = []
+    ready: list[bool] = []  # asserted here: an assert inside a thread would only be a warning
 
     def first_use() -> None:
         store = TokenCache(directory, warn=said.append)
         barrier.wait()
-        assert store._ready()
+        ready.append(store._ready())
 
     threads = [threading.Thread(target=first_use) for _ in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert ready == [True] * 16
     assert said == []
     assert directory.is_dir()
 

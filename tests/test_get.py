@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,9 +163,11 @@ def test_profile_defaults_to_the_environment_variable(
 
 def test_every_provider_is_a_subcommand_of_get_and_sign() -> None:
     for group in ("get", "sign"):
-        run = paytoken(group, "--help")
+        listed = paytoken(group, "--help").stdout
         for name in PROVIDERS:
-            assert name in run.stdout
+            assert re.search(rf"^│ {re.escape(name)} ", listed, re.MULTILINE), (group, name)
+            run = paytoken(group, name, "--help")
+            assert run.exit_code == 0 and f" {group} {name} [OPTIONS]" in run.stdout, run.output
 
 
 def test_unknown_provider_is_a_usage_error() -> None:

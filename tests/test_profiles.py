@@ -913,7 +913,7 @@ _toml_values = st.recursive(
 
 
 @settings(
-    max_examples=300,
+    max_examples=500,
     deadline=None,
     derandomize=True,
     database=None,

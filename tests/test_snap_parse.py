@@ -314,7 +314,6 @@ def test_anchored_computes_the_expiry_from_the_lifetime() -> None:
     assert anchored.expires_at == RECEIVED_AT + timedelta(seconds=900)
     assert anchored.expires_in == 900
     assert anchored.access_token == "secret-access-token"
-    assert token.expires_at is None
 
 
 def test_anchored_computes_the_lifetime_from_the_expiry() -> None:
