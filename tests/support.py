@@ -13,9 +13,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tidak_cli.cli import app
+from tidak_cli.cli.app import app
 from tidak_cli.demo import Workspace
-from tidak_cli.launch import answered_from_cache
+from tidak_cli.launch import run_plain
 from tidak_cli.sandbox import Sandbox
 
 
@@ -24,7 +24,7 @@ class Run:
     exit_code: int
     stdout: str
     stderr: str
-    from_cache_early: bool = False  # answered by launch.py before Typer, as the console script does
+    plain: bool = False  # run by launch.py without Typer, as the console script runs a plain `get`
 
     @property
     def output(self) -> str:
@@ -36,17 +36,17 @@ OUTPUTS: list[str] = []
 
 
 def paytoken(*args: str, input: str | None = None) -> Run:
-    """Run the CLI in-process as the console script does: a plain cache hit first, else the full CLI."""
+    """Run the CLI in-process as the console script does: a plain `get` without Typer, else the full CLI."""
     runner = CliRunner()
     with runner.isolation(input=input) as (stdout, stderr, _):
-        early = answered_from_cache(list(args))
+        code = run_plain(list(args))
         sys.stdout.flush()
         sys.stderr.flush()
         printed = (stdout.getvalue().decode(), stderr.getvalue().decode())
-    if early:
-        run = Run(0, *printed, from_cache_early=True)
+    if code is not None:
+        run = Run(code, *printed, plain=True)
     else:
-        assert printed == ("", ""), "declining to answer early must print nothing"
+        assert printed == ("", ""), "declining to run plainly must print nothing"
         result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
         run = Run(result.exit_code, result.stdout, result.stderr)
     OUTPUTS.append(run.output)

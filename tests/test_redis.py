@@ -650,7 +650,7 @@ def test_without_the_redis_package_a_cache_url_falls_back_instead_of_failing(
 ) -> None:
     """The redis package is an optional extra: configured but not installed, the cache is just unavailable."""
     without_redis = "import sys; sys.modules['redis'] = None; sys.argv[0] = 'paytoken'; "
-    without_redis += "from tidak_cli.cli import main; main()"
+    without_redis += "from tidak_cli.cli.app import main; main()"
     run = subprocess.run(
         [sys.executable, "-c", without_redis, "get", "nicepay", "-p", "demo", "-o", "token"],
         capture_output=True,

@@ -30,6 +30,7 @@ __all__ = [
     "TokenCache",
     "cache_directory",
     "cache_key",
+    "clear_entries",
     "configured_url",
     "identity_url",
     "open_cache",
@@ -370,3 +371,20 @@ def open_cache(url: str | None, directory: Path, *, warn: Warn, fall_back: bool 
             raise unavailable(printable_url(url), error) from None
         files.warn(f"{error}; using the file cache in {files.location} instead")
         return files
+
+
+def clear_entries(store: CacheBackend, provider: str | None, profile: str | None, also: set[str]) -> int:
+    """Remove the entries `cache clear` asks for; return how many.
+
+    Those of provider (all when None) stored by profile (any when None), every damaged entry (which no one can
+    be served), and the keys in also (the entry a profile would be served, whoever stored it).
+    """
+    removed = 0
+    for key, entry in store.entries():
+        chosen = entry is None or (
+            (provider is None or entry.provider == provider) and (profile is None or entry.profile == profile)
+        )
+        if chosen or key in also:
+            store.remove(key)
+            removed += 1
+    return removed

@@ -148,7 +148,7 @@ def _clock_check(profile: Profile, transport: Transport, clock: Callable[[], dat
 
 
 def _token_check(provider: Provider, profile: Profile, transport: Transport, clock: Callable[[], datetime]) -> Check:
-    from .render import humanize_seconds
+    from .ui.render import humanize_seconds
     from .tokens import fetch
 
     try:

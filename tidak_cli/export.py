@@ -5,13 +5,28 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["write_dotenv"]
+__all__ = ["SHELL_NAME", "iso_utc", "shell_quote", "write_dotenv"]
+
+# What a variable prefix (--env-prefix) must be to start a shell variable name.
+SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """An expiry as scripts read it: ISO 8601 in UTC, to the second, with Z."""
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def shell_quote(value: str) -> str:
+    """Single-quote value for a POSIX shell."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
 def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:

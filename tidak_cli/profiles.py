@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMMON_SETTINGS",
     "Profile",
+    "ProfileRow",
     "Setting",
     "default_profile_name",
     "expand_variables",
@@ -36,6 +37,7 @@ __all__ = [
     "load_dotenv_file",
     "load_profile",
     "profile_names",
+    "profiles_overview",
     "profiles_search_path",
     "read_profiles_file",
     "resolve_profile",
@@ -611,3 +613,29 @@ def _read_setting_file(key: str, path: Path, where: str) -> bytes:
         raise ConfigError(f"{key} {path} is a directory, not a file (set in {where})") from None
     except OSError as error:
         raise ConfigError(f"cannot read {key} {path} (set in {where}): {error.strerror}") from None
+
+
+class ProfileRow(NamedTuple):
+    """One [PROVIDER.PROFILE] table as `profiles list` shows it, read without resolving the profile."""
+
+    provider: str
+    known: bool
+    name: str
+    identity: str
+    environment: str
+    base_url: str
+
+
+def profiles_overview(document: Mapping[str, object], providers: Mapping[str, Provider]) -> list[ProfileRow]:
+    """Every profile table in a profiles document: who it names, where it points (the built-in URL by default)."""
+    rows = []
+    for provider_name, name in profile_names(document):
+        raw = document[provider_name][name]  # type: ignore[index]
+        provider = providers.get(provider_name)
+        environment = expand_variables(raw.get("environment", "sandbox"))
+        where = expand_variables(raw.get("base_url", ""))
+        if not where and provider is not None:
+            where = provider.base_urls.get(environment, "(base_url needed)")
+        identity = expand_variables(raw.get(provider.identity_key, "")) if provider is not None else ""
+        rows.append(ProfileRow(provider_name, provider is not None, name, identity, environment, where))
+    return rows

@@ -5,29 +5,27 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .redact import Redactor
+from ..export import iso_utc, shell_quote
+from ..getting import env_assignments
+from ..redact import Redactor
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .doctor import Check
-    from .errors import PaytokenError
-    from .forensics import Replay
-    from .providers.base import Comparison, SignedRequest
-    from .tokens import TokenResult
+    from ..doctor import Check
+    from ..forensics import Replay
+    from ..providers.base import Comparison, SignedRequest
+    from ..tokens import TokenResult
 
 __all__ = [
     "PLAIN_FORMATS",
     "console",
     "curl_command",
-    "error",
     "expires_in",
     "humanize_seconds",
     "pretty_sign",
@@ -35,20 +33,10 @@ __all__ = [
     "sign_json",
     "token_text",
     "visible",
-    "warning",
 ]
 
-# The -o formats of get that token_text writes, without Rich (cli.GetFormat has these and pretty).
+# The -o formats of get that token_text writes, without Rich; `pretty` is the fifth.
 PLAIN_FORMATS = ("token", "json", "env", "header")
-# What --env-prefix must be to start a shell variable name.
-SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def warning(text: str, redactor: Redactor) -> None:
-    """Print a warning on stderr without Rich: the cache-hit path must not import it."""
-    colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
-    label = "\033[33mwarning:\033[0m" if colour else "warning:"
-    print(f"{label} {redactor.text(text)}", file=sys.stderr)
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -82,22 +70,6 @@ def expires_in(result: TokenResult, now: datetime | None = None) -> int | None:
     return max(0, int((expires_at - (now or datetime.now(UTC))).total_seconds()))
 
 
-def _iso_utc(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _shell_quote(value: str) -> str:
-    return "'" + value.replace("'", "'\"'\"'") + "'"
-
-
-def env_assignments(result: TokenResult, prefix: str = "PAYTOKEN_") -> list[tuple[str, str]]:
-    return [
-        (f"{prefix}ACCESS_TOKEN", result.token.access_token),
-        (f"{prefix}TOKEN_TYPE", result.token.token_type),
-        (f"{prefix}EXPIRES_AT", _iso_utc(result.token.expires_at) or ""),
-    ]
-
-
 def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_") -> str:
     """Render a token as `token`, `json`, `env` or `header` text, ending in a newline."""
     token = result.token
@@ -106,7 +78,8 @@ def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_
     if output == "header":
         return f"Authorization: {token.token_type} {token.access_token}\n"
     if output == "env":
-        return "".join(f"export {name}={_shell_quote(value)}\n" for name, value in env_assignments(result, env_prefix))
+        assignments = env_assignments(result, env_prefix)
+        return "".join(f"export {name}={shell_quote(value)}\n" for name, value in assignments)
     if output == "json":
         document = {
             "provider": result.provider,
@@ -114,7 +87,7 @@ def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_
             "access_token": token.access_token,
             "token_type": token.token_type,
             "expires_in": expires_in(result),
-            "expires_at": _iso_utc(token.expires_at),
+            "expires_at": iso_utc(token.expires_at),
             "cached": result.cached,
             "response": token.response,
         }
@@ -264,7 +237,7 @@ def pretty_sign(
     else:
         out.print("[bold]Body[/]  none")
     if request.signed_at is not None and replay is None:
-        from .providers.base import SIGNATURE_WINDOW
+        from ..providers.base import SIGNATURE_WINDOW
 
         until = (request.signed_at + SIGNATURE_WINDOW).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         out.print()
@@ -306,18 +279,6 @@ def _indented(text: str, prefix: str = "  ") -> str:
 
 
 # --- errors and notes --------------------------------------------------------------------------------
-
-
-def error(failure: PaytokenError, out: Console, redactor: Redactor | None = None) -> None:
-    """Print one error: what failed, the facts, and the fix."""
-    from rich.markup import escape
-
-    redactor = redactor or Redactor()
-    out.print(f"[bold red]error:[/] {escape(redactor.text(failure.message))}")
-    for detail in failure.details:
-        out.print(f"  {escape(redactor.text(detail))}")
-    if failure.hint:
-        out.print(f"  [bold]hint:[/] {escape(redactor.text(failure.hint))}")
 
 
 def doctor_line(check: Check, out: Console) -> None:

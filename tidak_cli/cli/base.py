@@ -1,0 +1,121 @@
+"""What the command modules share: the error boundary for Typer, consoles, and provider subcommands."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+import typer.main
+from typer.core import TyperGroup
+
+from ..errors import UsageError
+from ..providers import PROVIDERS, lookup
+from ..providers.base import Provider
+from ..ui.session import current, guarded_call
+from .options import Option, provider_options
+from .params import parameters
+
+__all__ = ["err", "guarded", "out", "provider_group", "single"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def err() -> Any:
+    """A Rich console on stderr."""
+    from ..ui.render import console
+
+    return console(stderr=True)
+
+
+def out() -> Any:
+    """A Rich console on stdout."""
+    from ..ui.render import console
+
+    return console()
+
+
+def guarded(command: F) -> F:
+    """Run a Typer command inside the one error boundary (ui.session.guarded_call); exit with its code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ended: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                command(*args, **kwargs)
+            except (typer.Exit, typer.Abort) as ending:  # a command's own chosen ending, not a failure
+                ended.append(ending)
+
+        code = guarded_call(call, current())
+        if ended:
+            raise ended[0]
+        if code:
+            raise typer.Exit(code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def single(name: str, function: Callable[..., Any], **settings: Any) -> Any:
+    """The click command Typer makes of one function."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+    app.command(name, **settings)(function)
+    command = typer.main.get_command(app)
+    command.name = name
+    return command
+
+
+def provider_group(
+    options: tuple[Option, ...], run: Callable[..., None], help_text: str, example: str
+) -> type[TyperGroup]:
+    """A click group class whose subcommands are the providers, each built when first asked for.
+
+    Building all fourteen provider commands costs more than a run needs; it needs one.
+    """
+
+    class ProviderGroup(TyperGroup):
+        def list_commands(self, ctx: Any) -> list[str]:
+            return list(PROVIDERS)
+
+        def get_command(self, ctx: Any, cmd_name: str) -> Any:
+            if cmd_name not in PROVIDERS:
+                return None
+            if cmd_name not in self.commands:
+                provider = PROVIDERS[cmd_name]
+                self.commands[cmd_name] = single(
+                    provider.name,
+                    guarded(_provider_command(provider, options, run)),
+                    help=help_text.format(p=provider),
+                    epilog=f"Example: {example.format(p=provider)}",
+                )
+            return self.commands[cmd_name]
+
+        def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+            if args and not args[0].startswith("-") and args[0] not in PROVIDERS:
+                try:
+                    lookup(args[0])
+                except UsageError as error:
+                    ctx.fail(f"{error.message}; {error.hint}")
+            return super().resolve_command(ctx, args)
+
+    return ProviderGroup
+
+
+def _provider_command(provider: Provider, options: tuple[Option, ...], run: Callable[..., None]) -> Callable[..., None]:
+    own = provider_options(provider)
+    params = parameters((*options, *own))
+    extra_names = {option.name for option in own}
+
+    def command(**values: Any) -> None:
+        if values.get("debug"):
+            current().debug = True
+        extras = {name: values.pop(name) for name in extra_names}
+        run(provider, extras, **values)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {param.name: param.annotation for param in params}
+    command.__name__ = f"{run.__name__}_{provider.name}"
+    return command

@@ -1,0 +1,99 @@
+"""`paytoken cache`: list or clear cached tokens (the tokens themselves are never shown)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import PaytokenError
+from ..providers import lookup
+from ..ui.session import current
+from .base import guarded, out
+from .params import CacheUrlOption
+
+__all__ = ["command"]
+
+cache_app = typer.Typer(
+    help="List or clear cached tokens (the tokens themselves are never shown).",
+    no_args_is_help=True,
+    epilog="Example: paytoken cache clear nicepay --profile dev",
+)
+
+
+def _open_store(cache_url: str | None) -> Any:
+    from ..cache import cache_directory, configured_url, open_cache
+
+    # Asked about the shared cache, list and clear say when it is down rather than work on the files instead.
+    return open_cache(configured_url(explicit=cache_url), cache_directory(), warn=current().warn, fall_back=False)
+
+
+@cache_app.command("list", epilog="Example: paytoken cache list")
+@guarded
+def cache_list(cache_url: CacheUrlOption = None) -> None:
+    """List cached tokens: provider, profile, client id, base URL, time left."""
+    from datetime import UTC, datetime
+
+    from ..ui.render import humanize_seconds, table
+
+    store = _open_store(cache_url)
+    now = datetime.now(UTC)
+    rows = []
+    for key, entry in store.entries():
+        if entry is None:
+            rows.append(("?", "?", "?", "?", f"damaged: {store.where(key)} (cache clear removes it)"))
+            continue
+        left = entry.seconds_left(now)
+        rows.append(
+            (
+                entry.provider,
+                entry.profile,
+                entry.client_id,
+                entry.base_url,
+                f"{humanize_seconds(left)}" if left > 0 else "expired",
+            )
+        )
+    if not rows:
+        print(f"no cached tokens in {store.location}", file=sys.stderr)
+        return
+    table(
+        f"cached tokens in {store.location}",
+        ("provider", "profile", "client id", "base URL", "expires in"),
+        rows,
+        out(),
+    )
+
+
+@cache_app.command("clear", epilog="Example: paytoken cache clear nicepay --profile dev")
+@guarded
+def cache_clear(
+    provider: Annotated[str | None, typer.Argument(help="Only this provider's tokens.", show_default=False)] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", metavar="NAME", help="Only tokens stored by this profile.")
+    ] = None,
+    cache_url: CacheUrlOption = None,
+) -> None:
+    """Remove cached tokens: all of them, one provider's, or one profile's."""
+    from ..cache import cache_key, clear_entries
+    from ..profiles import load_dotenv_file, load_profile
+    from ..tokens import cache_identity
+
+    keys: set[str] = set()
+    if provider is not None:
+        gateway = lookup(provider)
+        if profile is not None:
+            # The entry this profile would be served, whoever stored it (the key is provider, URL, client id).
+            with contextlib.suppress(PaytokenError):
+                load_dotenv_file()
+                resolved = load_profile(gateway, profile)
+                keys.add(cache_key(*cache_identity(gateway, resolved)))
+    store = _open_store(cache_url)
+    removed = clear_entries(store, provider, profile, keys)
+    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {store.location}", file=sys.stderr)
+
+
+def command() -> Any:
+    """The `cache` group, built when invoked."""
+    return typer.main.get_group(cache_app)

@@ -1,0 +1,42 @@
+"""`paytoken get PROVIDER`: Typer reads the options; cli/run_get.py does the rest, as for the plain path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from ..getting import GetRequest
+from ..providers.base import Provider
+from ..ui.session import current
+from .base import provider_group
+from .options import GET
+from .run_get import run_get
+
+__all__ = ["command", "get_app"]
+
+
+def _get(provider: Provider, extras: dict[str, Any], **values: Any) -> None:
+    output = values.pop("output")
+    request = GetRequest(
+        provider=provider.name, output=None if output is None else str(output.value), extras=extras, **values
+    )
+    run_get(request, current())
+
+
+get_app = typer.Typer(
+    help="Get an access token: paytoken get PROVIDER --profile NAME.",
+    no_args_is_help=True,
+    epilog="Example: paytoken get nicepay --profile dev -o json",
+    cls=provider_group(
+        GET,
+        _get,
+        "Get an access token from {p.title} ({p.algorithm}).",
+        "paytoken get {p.name} --profile dev -o json",
+    ),
+)
+
+
+def command() -> Any:
+    """The `get` group, built when invoked."""
+    return typer.main.get_group(get_app)

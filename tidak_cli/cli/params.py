@@ -1,0 +1,93 @@
+"""Typer's side of the option table, and the options several commands share, declared once."""
+
+from __future__ import annotations
+
+import inspect
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..getting import GET_FORMATS
+from .options import SIGN_FORMATS, Option
+
+__all__ = [
+    "BaseUrlOption",
+    "CacheUrlOption",
+    "GetFormat",
+    "ProfileOption",
+    "ProfilesFileOption",
+    "SignFormat",
+    "parameters",
+]
+
+GetFormat = StrEnum("GetFormat", {name: name for name in GET_FORMATS})  # type: ignore[misc]
+SignFormat = StrEnum("SignFormat", {name: name for name in SIGN_FORMATS})  # type: ignore[misc]
+_CHOICES: dict[tuple[str, ...], Any] = {GET_FORMATS: GetFormat, SIGN_FORMATS: SignFormat}
+
+ProfileOption = Annotated[
+    str | None,
+    typer.Option("--profile", "-p", metavar="NAME", show_default=False, help="Profile name (default as for get)."),
+]
+ProfilesFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--profiles-file", metavar="FILE", show_default=False, help="Profiles file (default: the usual lookup)."
+    ),
+]
+BaseUrlOption = Annotated[
+    str | None, typer.Option("--base-url", metavar="URL", show_default=False, help="Check this base URL instead.")
+]
+CacheUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-url",
+        metavar="URL",
+        show_default=False,
+        help="The shared Redis cache (redis:// or rediss://). Default: $PAYTOKEN_CACHE_URL, else the file cache.",
+    ),
+]
+
+
+def parameters(options: tuple[Option, ...]) -> list[inspect.Parameter]:
+    """Keyword-only parameters whose Annotated Typer options spell the table's options."""
+    return [
+        inspect.Parameter(
+            option.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=_default(option),
+            annotation=Annotated[_annotation(option), _typer_option(option)],
+        )
+        for option in options
+    ]
+
+
+def _annotation(option: Option) -> Any:
+    if option.kind == "switch":
+        return bool
+    if option.kind == "seconds":
+        return float
+    if option.kind == "path":
+        return Path | None
+    if option.kind == "choice":
+        choice = _CHOICES[option.choices]
+        return choice if option.default is not None else choice | None
+    return str if option.default is not None else str | None
+
+
+def _default(option: Option) -> Any:
+    if option.kind == "choice" and option.default is not None:
+        return _CHOICES[option.choices](option.default)
+    return option.default
+
+
+def _typer_option(option: Option) -> Any:
+    settings: dict[str, Any] = {"help": option.help}
+    if option.metavar:
+        settings["metavar"] = option.metavar
+    if option.default is None:
+        settings["show_default"] = False
+    if option.kind == "seconds":
+        settings["min"] = 0
+    return typer.Option(*option.flags, **settings)

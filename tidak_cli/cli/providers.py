@@ -1,0 +1,60 @@
+"""`paytoken providers`: the built-in providers, and what one needs in its profile."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ..providers import PROVIDERS, lookup
+from .base import guarded, out
+
+__all__ = ["command"]
+
+providers_app = typer.Typer(help="List the built-in providers, or show what one needs.")
+
+
+@providers_app.callback(invoke_without_command=True, epilog="Example: paytoken providers")
+@guarded
+def providers_list(ctx: typer.Context) -> None:
+    """List the built-in providers."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..ui.render import table
+
+    rows = [(p.name, p.title, p.algorithm, p.token_path) for p in PROVIDERS.values()]
+    table(None, ("provider", "gateway", "signature", "token path"), rows, out())
+
+
+@providers_app.command("show", epilog="Example: paytoken providers show nicepay")
+@guarded
+def providers_show(
+    name: Annotated[str, typer.Argument(help="Provider name, e.g. nicepay.")],
+) -> None:
+    """Show what a provider needs in its profile and what it signs."""
+    from rich.markup import escape
+
+    from ..profiles import COMMON_SETTINGS
+    from ..ui.render import table
+
+    provider = lookup(name)
+    console = out()
+    console.print(f"[bold]{provider.name}[/]: {escape(provider.title)} ({provider.algorithm})")
+    for line in provider.recipe:
+        console.print(f"  {escape(line)}")
+    urls = ", ".join(f"{env} {url}" for env, url in provider.base_urls.items()) or "none: base_url is required"
+    console.print(f"  built-in base URLs: {escape(urls)}")
+    groups = {key for group in provider.one_of for key in group}
+    rows = []
+    for setting in (*provider.settings, *COMMON_SETTINGS):
+        need = "required" if setting.required else ("one of" if setting.name in groups else "optional")
+        default = "" if setting.default is None else f" (default {setting.default})"
+        rows.append((setting.name, need, setting.help + default))
+    table("profile keys", ("key", "", "meaning"), rows, console)
+    if provider.options:
+        table("options of get/sign", ("flag", "meaning"), [(o.flag, o.help) for o in provider.options], console)
+
+
+def command() -> Any:
+    """The `providers` group, built when invoked."""
+    return typer.main.get_group(providers_app)

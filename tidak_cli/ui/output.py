@@ -1,0 +1,116 @@
+"""Writing to the terminal without Rich: the answer on stdout, warnings and errors on stderr, the endings.
+
+The plain `get` path (launch.py) and the full CLI print through these same functions, so both say the same
+thing in the same bytes; Rich is imported only by the pretty views.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from typing import TYPE_CHECKING
+
+from ..errors import ExitCode, OutputError
+
+if TYPE_CHECKING:
+    from ..errors import PaytokenError
+    from ..redact import Redactor
+
+__all__ = [
+    "ClosedStdout",
+    "error",
+    "interrupted",
+    "reader_gone",
+    "shown",
+    "trace_line",
+    "warning",
+    "write_output",
+]
+
+
+class ClosedStdout(io.TextIOBase):
+    """Stands in for a stdout closed by the shell (`>&-`), where Python leaves None: every write fails, clearly.
+
+    Its OutputError passes through Rich's printing as well as write_output, to the one error boundary.
+    """
+
+    def write(self, text: str) -> int:
+        raise _unwritable("standard output is closed")
+
+
+# Characters that would act on a terminal rather than show: C0 controls but tab and newline, DEL, C1 controls,
+# and the bidirectional overrides that reorder what is shown.
+_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """Text safe to print on a terminal: every character that would act on it written as an escape."""
+    return _ACTING.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _coloured(code: str, label: str) -> str:
+    if sys.stderr.isatty() and "NO_COLOR" not in os.environ:
+        return f"\033[{code}m{label}\033[0m"
+    return label
+
+
+def warning(text: str, redactor: Redactor) -> None:
+    """Print a warning on stderr."""
+    print(f"{_coloured('33', 'warning:')} {shown(redactor.text(text))}", file=sys.stderr)
+
+
+def error(failure: PaytokenError, redactor: Redactor) -> None:
+    """Print one error on stderr: what failed, the facts, and the fix."""
+    lines = [f"{_coloured('1;31', 'error:')} {shown(redactor.text(failure.message))}"]
+    lines += [f"  {shown(redactor.text(detail))}" for detail in failure.details]
+    if failure.hint:
+        lines.append(f"  {_coloured('1', 'hint:')} {shown(redactor.text(failure.hint))}")
+    print("\n".join(lines), file=sys.stderr)
+
+
+def trace_line(line: str) -> None:
+    """Print one line of the -v trace on stderr (the transport has masked it)."""
+    print(shown(line), file=sys.stderr)
+
+
+def write_output(text: str) -> None:
+    """Write text on stdout now; BrokenPipeError when the reader is gone, OutputError for another failure."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as failure:
+        raise _unwritable(failure.strerror or str(failure)) from None
+    except UnicodeEncodeError:
+        raise OutputError(
+            f"cannot write the output: standard output takes only {sys.stdout.encoding} text, "
+            "and the answer has other characters",
+            hint="use a UTF-8 locale, or set PYTHONIOENCODING=utf-8",
+        ) from None
+
+
+def _unwritable(reason: str) -> OutputError:
+    return OutputError(
+        f"cannot write the output: {reason}",
+        hint="check where standard output goes: a full disk, or a file or device that refuses writes",
+    )
+
+
+def interrupted() -> int:
+    """Say that Ctrl-C stopped paytoken (one line, never a traceback); return the status to exit with."""
+    print("paytoken: interrupted", file=sys.stderr)
+    return int(ExitCode.INTERRUPTED)
+
+
+def reader_gone() -> int:
+    """The reader of stdout went away (`| head -1`): stop quietly with SIGPIPE's status, as Unix tools do."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return int(ExitCode.BROKEN_PIPE)
