@@ -8,12 +8,33 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import assert_clean, paytoken, paytoken_process
 
+from tidak_cli.cache import CACHE_VERSION, CacheEntry
+from tidak_cli.clock import (
+    EARLIEST,
+    LATEST,
+    MAX_LIFETIME,
+    SIGNATURE_WINDOW,
+    clock_skew,
+    describe_skew,
+    epoch_moment,
+    expiry_after,
+    http_date,
+    humanize_seconds,
+    iso_moment,
+    jakarta_moment,
+    lifetime_seconds,
+    oracle_moment,
+)
 from tidak_cli.demo import Workspace
 from tidak_cli.errors import ExitCode
 
@@ -139,3 +160,132 @@ def test_sign_with_a_timestamp_beyond_the_calendar_signs_it_as_given_with_a_warn
     assert stamp in run.stdout
     assert f"--timestamp {stamp!r}" in run.stderr and "signed as given" in run.stderr
     assert_clean(run.output)
+
+
+# --- the readers: whatever comes in, an aware moment within the sane years, or None ---------------------
+
+PROPERTY = settings(max_examples=500, deadline=None)
+OFFSETS = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+# Any moment a datetime holds, in any zone a gateway could write: most beyond the sane years.
+moments = st.datetimes(timezones=OFFSETS) | st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2110, 1, 1), timezones=OFFSETS
+)
+numbers = st.integers() | st.floats() | st.integers(-(2**64), 2**64) | st.floats(-1e12, 1e12)
+values = st.none() | st.booleans() | numbers | st.text(max_size=40) | numbers.map(str)
+
+
+def assert_sane(moment: object, *, utc: bool = False) -> None:
+    """None, or an aware datetime within the sane years (in UTC when utc)."""
+    if moment is None:
+        return
+    assert isinstance(moment, datetime)
+    assert moment.utcoffset() is not None
+    assert EARLIEST <= moment < LATEST
+    if utc:
+        assert moment.utcoffset() == timedelta(0)
+    # Whatever paytoken does with a sane moment afterwards must hold: the window, a year's lifetime, any zone.
+    (moment + SIGNATURE_WINDOW + timedelta(seconds=MAX_LIFETIME)).astimezone(timezone(timedelta(hours=14)))
+    (moment - SIGNATURE_WINDOW).astimezone(timezone(timedelta(hours=-14)))
+
+
+def http_dates(moment: datetime) -> list[str]:
+    try:
+        written = format_datetime(moment)
+    except (ValueError, OverflowError):
+        return []
+    return [written, written.replace(written[-5:], "-0000"), f"{written}, {written}", written.upper()]
+
+
+@PROPERTY
+@given(value=st.none() | st.text(max_size=60), moment=moments)
+def test_http_date_is_utc_and_sane_or_none(value: str | None, moment: datetime) -> None:
+    for text in [value, *http_dates(moment)]:
+        assert_sane(http_date(text), utc=True)
+    written = http_dates(moment)
+    if written and EARLIEST <= moment < LATEST:
+        assert http_date(written[0]) == moment.replace(microsecond=0)
+        assert http_date(written[1]) is None  # -0000: the zone is unknown
+        assert http_date(written[2]) is None  # two Date headers joined
+
+
+@PROPERTY
+@given(value=st.text(max_size=40), moment=moments, spec=st.sampled_from(["seconds", "milliseconds", "auto"]))
+def test_iso_moment_keeps_the_offset_and_is_sane_or_none(value: str, moment: datetime, spec: str) -> None:
+    written = moment.isoformat(timespec=spec)
+    for text in (value, written, written.replace("+00:00", "Z"), moment.replace(tzinfo=None).isoformat()):
+        assert_sane(iso_moment(text))
+    read, expected = iso_moment(written), datetime.fromisoformat(written)  # written: cut to the timespec
+    if EARLIEST <= expected < LATEST:
+        assert read is not None and read == expected and read.utcoffset() == moment.utcoffset()
+    else:
+        assert read is None
+    assert iso_moment(moment.replace(tzinfo=None).isoformat()) is None
+
+
+LAYOUTS = ["%Y%m%d%H%M%S", "%Y-%m-%d %H:%M:%S"]
+
+
+@PROPERTY
+@given(value=st.text(max_size=30), moment=moments, layout=st.sampled_from(LAYOUTS))
+def test_jakarta_moment_is_jakarta_time_and_sane_or_none(value: str, moment: datetime, layout: str) -> None:
+    written = moment.replace(tzinfo=None).strftime(layout)
+    for text in (value, written):
+        read = jakarta_moment(text, layout)
+        assert_sane(read)
+        assert read is None or read.utcoffset() == timedelta(hours=7)
+
+
+@PROPERTY
+@given(value=st.text(max_size=30), day=st.integers(0, 99), month=st.text(min_size=3, max_size=3), rest=st.text())
+def test_oracle_moment_is_jakarta_time_and_sane_or_none(value: str, day: int, month: str, rest: str) -> None:
+    for text in (value, f"{day:02d}-{month}-{rest}", f"{day:02d}-AUG-24 16:23:30"):
+        read = oracle_moment(text)
+        assert_sane(read)
+        assert read is None or read.utcoffset() == timedelta(hours=7)
+
+
+@PROPERTY
+@given(value=values | st.lists(numbers, max_size=2))
+def test_epoch_moment_is_utc_and_sane_or_none(value: object) -> None:
+    assert_sane(epoch_moment(value), utc=True)
+
+
+@PROPERTY
+@given(value=values)
+def test_lifetime_is_at_most_a_year_or_none(value: object) -> None:
+    lifetime = lifetime_seconds(value)
+    assert lifetime is None or (type(lifetime) is int and 0 < lifetime <= MAX_LIFETIME)
+
+
+@PROPERTY
+@given(received=moments, seconds=numbers)
+def test_an_expiry_after_any_lifetime_is_sane_or_none(received: datetime, seconds: float) -> None:
+    assert_sane(expiry_after(received, seconds))
+
+
+@PROPERTY
+@given(gateway=st.none() | moments | st.datetimes(), local=moments | st.datetimes())
+def test_clock_skew_of_any_two_moments_is_seconds_or_none(gateway: datetime | None, local: datetime) -> None:
+    skew = clock_skew(gateway, local)
+    assert skew is None or abs(skew) <= (LATEST - EARLIEST).total_seconds()
+    if skew is not None:
+        describe_skew(skew)
+        humanize_seconds(abs(skew))
+
+
+@PROPERTY
+@given(expires_at=st.text(max_size=40) | moments.map(datetime.isoformat), stored_at=moments.map(datetime.isoformat))
+def test_a_cache_entry_has_sane_times_or_is_damaged(expires_at: str, stored_at: str) -> None:
+    document = {
+        "version": CACHE_VERSION,
+        **dict.fromkeys(("provider", "profile", "base_url", "client_id", "token_type"), "x"),
+        "access_token": "tok",
+        "expires_at": expires_at,
+        "stored_at": stored_at,
+    }
+    try:
+        entry = CacheEntry.from_json(json.dumps(document))
+    except ValueError:
+        return
+    assert_sane(entry.expires_at)
+    assert_sane(entry.stored_at)

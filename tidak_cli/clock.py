@@ -148,7 +148,7 @@ def expiry_after(received_at: datetime, seconds: float) -> datetime | None:
     """The moment a lifetime of seconds ends, counted from received_at; None if no sane calendar holds it."""
     try:
         return sane(received_at + timedelta(seconds=seconds))
-    except OverflowError:
+    except (OverflowError, ValueError):  # ValueError: not a number of seconds at all (NaN)
         return None
 
 
