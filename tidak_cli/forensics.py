@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from .capture import Captured
-from .providers.base import SIGNATURE_WINDOW, Comparison, Mistake
+from .clock import SIGNATURE_WINDOW, describe_skew
+from .providers.base import Comparison, Mistake
 
 __all__ = [
     "Candidate",
@@ -329,8 +330,6 @@ class CaptureCheck:
             return
         off = (moment - now).total_seconds()
         if abs(off) > SIGNATURE_WINDOW.total_seconds():
-            from .tokens import describe_skew
-
             caution = (
                 f"{what} is {describe_skew(off)} this machine's clock; the gateway refuses more than 5 minutes "
                 "either way (ignore this if the capture is older)"

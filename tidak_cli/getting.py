@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .clock import EARLIEST, LATEST
 from .errors import UsageError
 from .export import SHELL_NAME
 from .providers.base import NONCE
@@ -106,7 +107,10 @@ def check_timestamp(
 ) -> None:
     """Warn when an exact --timestamp is not in the provider's format: it is signed as given."""
     if timestamp is not None and request.signed_at is None:
-        warn(f"--timestamp {timestamp!r} is not in {provider.name}'s timestamp format; it is signed as given")
+        warn(
+            f"--timestamp {timestamp!r} is not a time from {EARLIEST.year} to {LATEST.year - 1} in {provider.name}'s "
+            "timestamp format; it is signed as given"
+        )
 
 
 def obtain(

@@ -46,9 +46,10 @@ def inspect_request(
 ) -> Inspection:
     """Sign the token request; compare SIGNATURE with it, or re-sign and judge a captured request."""
     from . import tokens
+    from .clock import utc_now
     from .forensics import SearchContext
 
-    now = tokens.utc_now()
+    now = utc_now()
     found = None
     body = None
     if replay is not None:

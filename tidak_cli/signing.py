@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from .clock import JAKARTA
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
@@ -30,10 +32,6 @@ __all__ = [
     "sha256_b64",
     "utc_z",
 ]
-
-# Asia/Jakarta (WIB) has been UTC+7 with no daylight saving since 1964, so a fixed offset is the
-# zone exactly, and it needs no tz database (Windows and slim containers have none).
-JAKARTA = timezone(timedelta(hours=7), "WIB")
 
 
 def _aware(now: datetime) -> datetime:

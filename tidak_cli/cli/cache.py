@@ -34,12 +34,11 @@ def _open_store(cache_url: str | None) -> Any:
 @guarded
 def cache_list(cache_url: CacheUrlOption = None) -> None:
     """List cached tokens: provider, profile, client id, base URL, time left."""
-    from datetime import UTC, datetime
-
-    from ..ui.render import humanize_seconds, table
+    from ..clock import humanize_seconds, utc_now
+    from ..ui.render import table
 
     store = _open_store(cache_url)
-    now = datetime.now(UTC)
+    now = utc_now()
     rows = []
     for key, entry in store.entries():
         if entry is None:

@@ -16,8 +16,9 @@ __all__ = ["command"]
 @guarded
 def demo() -> None:
     """Run every provider end to end against a private in-process sandbox: no network, no setup."""
+    from ..clock import humanize_seconds
     from ..demo import run_demo
-    from ..ui.render import humanize_seconds, table
+    from ..ui.render import table
 
     console = err()
     rows = run_demo(progress=lambda line: console.print(f"[dim]{line}[/]"))

@@ -24,7 +24,7 @@ def doctor(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Check a profile end to end: keys, key pair, environment, clock, and one real token request."""
-    from .. import tokens
+    from ..clock import utc_now
     from ..doctor import Check, diagnose, exit_code
     from ..profiles import default_profile_name, load_dotenv_file, load_profile
     from ..transport import Transport
@@ -43,9 +43,7 @@ def doctor(
     run = current()
     run.redactor = Redactor.for_profile(resolved, provider)
     checks = []
-    for check in diagnose(
-        provider, resolved, open_transport=lambda: Transport(redactor=run.redactor), clock=tokens.utc_now
-    ):
+    for check in diagnose(provider, resolved, open_transport=lambda: Transport(redactor=run.redactor), clock=utc_now):
         doctor_line(check, console)
         checks.append(check)
     code = exit_code(checks)

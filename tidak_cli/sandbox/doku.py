@@ -10,8 +10,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..clock import iso_moment
 from ..profiles import Profile
-from ..providers.base import iso_moment, parse_json_object
+from ..providers.base import parse_json_object
 from ..providers.doku import MAX_REQUEST_ID, DokuProvider, component, doku_signature
 from ..signing import hmac_sha256, sha256_b64
 from .config import Client, SandboxConfig

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..clock import jakarta_moment
 from ..profiles import Profile
-from ..providers.base import jakarta_moment
 from ..providers.faspay_sendme import FaspaySendMeProvider, faspay_aes, faspay_string_to_sign
 from ..signing import hmac_sha256
 from .config import Client, SandboxConfig

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from ..clock import SIGNATURE_WINDOW
 from ..errors import ConfigError
-from ..providers.base import SIGNATURE_WINDOW
 from .config import Client, SandboxConfig
 
 if TYPE_CHECKING:

@@ -7,9 +7,10 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..clock import iso_moment
 from ..errors import ConfigError
 from ..profiles import Profile
-from ..providers.base import iso_moment, parse_json_object
+from ..providers.base import parse_json_object
 from ..providers.snap import SnapProvider, timestamp_matches
 from ..signing import rsa_sha256_verify
 from .config import Client, SandboxConfig
