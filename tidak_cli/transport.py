@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from . import __version__
 from .clock import http_date
 from .errors import ConfigError, GatewayError, NetworkError
 from .redact import Redactor
+from .version import __version__
 
 if TYPE_CHECKING:
     import requests
