@@ -71,7 +71,8 @@ GET: tuple[Option, ...] = (
         "output",
         ("--output", "-o"),
         "choice",
-        "pretty (default on a terminal), token (default otherwise), json, env, header.",
+        "pretty (terminal default), token (default otherwise), json, header; shell variables: "
+        "env, env-no-export, fish, powershell.",
         choices=GET_FORMATS,
     ),
     Option("dry_run", ("--dry-run",), "switch", "Build and sign the request, print it, send nothing.", default=False),
