@@ -34,6 +34,7 @@ from tidak_cli.cache import CacheEntry
 from tidak_cli.capture import Captured, parse_capture
 from tidak_cli.demo import Workspace
 from tidak_cli.errors import ConfigError, PaytokenError, UsageError
+from tidak_cli.gateways import PROVIDERS, SignedRequest, Token
 from tidak_cli.profiles import (
     COMMON_SETTINGS,
     Profile,
@@ -42,7 +43,6 @@ from tidak_cli.profiles import (
     read_profiles_file,
     resolve_profile,
 )
-from tidak_cli.providers import PROVIDERS, SignedRequest, Token
 from tidak_cli.redact import Redactor
 from tidak_cli.sandbox import Sandbox, load_config
 from tidak_cli.sandbox.config import Fault, SandboxConfig

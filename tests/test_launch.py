@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 from tidak_cli import launch
 from tidak_cli.cli import GetFormat, app, get_app
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.launch import answered_from_cache, plain_get
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.render import PLAIN_FORMATS
 from tidak_cli.sandbox import Sandbox
 

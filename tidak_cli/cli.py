@@ -20,10 +20,10 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ConfigError, ExitCode, PaytokenError, SignatureMismatch, UsageError
+from .gateways import PROVIDERS, lookup
+from .gateways.base import NONCE, CliOption, Provider, SignedRequest
 from .launch import interrupted, reader_gone, write_output
 from .profiles import Profile, default_profile_name, load_dotenv_file, load_profile, secret_keys
-from .providers import PROVIDERS, lookup
-from .providers.base import NONCE, CliOption, Provider, SignedRequest
 from .redact import Redactor
 from .render import SHELL_NAME, warning
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from . import tokens
 from .errors import PaytokenError
+from .gateways import PROVIDERS
+from .gateways.base import Provider
+from .gateways.snap.recipe import SnapProvider
 from .profiles import load_profile
-from .providers import PROVIDERS
-from .providers.base import Provider
-from .providers.snap import SnapProvider
 from .sandbox import Sandbox, load_config
 from .transport import Transport
 

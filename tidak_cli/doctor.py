@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from .errors import ExitCode, PaytokenError
+from .gateways.base import Provider
 from .profiles import Profile
-from .providers.base import Provider
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -58,7 +58,7 @@ def diagnose(
 
 
 def _key_checks(provider: Provider, profile: Profile) -> Iterator[Check]:
-    from .providers.snap import SnapProvider
+    from .gateways.snap.recipe import SnapProvider
 
     if not isinstance(provider, SnapProvider):
         return

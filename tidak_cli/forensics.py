@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from .capture import Captured
-from .providers.base import SIGNATURE_WINDOW, Comparison, Mistake
+from .gateways.base import SIGNATURE_WINDOW, Comparison, Mistake
 
 __all__ = [
     "Candidate",

@@ -122,7 +122,7 @@ def answered_from_cache(argv: list[str]) -> bool:
 
 def plain_get(argv: list[str], *, default_output: str) -> PlainGet | None:
     """Read `get PROVIDER [OPTION VALUE]…`; None when argv is anything more than that."""
-    from .providers import PROVIDERS
+    from .gateways import PROVIDERS
 
     if len(argv) < 2 or argv[0] != "get" or argv[1] not in PROVIDERS:
         return None
@@ -158,8 +158,8 @@ def _from_cache(request: PlainGet) -> str | None:
     Nothing is printed until the answer is sure, so that declining leaves no trace.
     """
     from .cache import cache_directory, configured_url, open_cache
+    from .gateways import PROVIDERS
     from .profiles import default_profile_name, load_dotenv_file, load_profile
-    from .providers import PROVIDERS
     from .redact import Redactor
     from .render import token_text, warning
     from .tokens import cached_token

@@ -24,7 +24,7 @@ from .errors import ConfigError, UsageError
 if TYPE_CHECKING:
     from logging import LogRecord
 
-    from .providers.base import Provider
+    from .gateways.base import Provider
 
 __all__ = [
     "COMMON_SETTINGS",

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .gateways.base import Provider
     from .profiles import Profile
-    from .providers.base import Provider
 
 __all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "mask"]
 

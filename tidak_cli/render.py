@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .doctor import Check
     from .errors import PaytokenError
     from .forensics import Replay
-    from .providers.base import Comparison, SignedRequest
+    from .gateways.base import Comparison, SignedRequest
     from .tokens import TokenResult
 
 __all__ = [
@@ -264,7 +264,7 @@ def pretty_sign(
     else:
         out.print("[bold]Body[/]  none")
     if request.signed_at is not None and replay is None:
-        from .providers.base import SIGNATURE_WINDOW
+        from .gateways.base import SIGNATURE_WINDOW
 
         until = (request.signed_at + SIGNATURE_WINDOW).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         out.print()

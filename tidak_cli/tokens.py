@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from .cache import CacheBackend, CacheEntry, cache_key, identity_url
 from .errors import GatewayError, RejectedError
+from .gateways.base import Provider, SignedRequest, Token
 from .profiles import Profile
-from .providers.base import Provider, SignedRequest, Token
 
 if TYPE_CHECKING:
     # Imported for types only: a cache hit must not load the HTTP layer.

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from ..providers import PROVIDERS
+from ..gateways import PROVIDERS
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -135,8 +135,8 @@ def _known(name: str, path: Path) -> None:
 
 
 def _client(provider: str, table: Mapping[str, object], path: Path, index: int) -> Client:
+    from ..gateways.emulation import gateway_for
     from ..keys import load_public_key
-    from .gateways import gateway_for
 
     gateway = gateway_for(PROVIDERS[provider])
     identity_key = PROVIDERS[provider].identity_key
@@ -174,8 +174,8 @@ def from_profiles(path: Path, *, warn: list[str] | None = None) -> SandboxConfig
     the private key: the sandbox is local, and the key never leaves the machine); the others their
     shared secrets, which the real gateway holds too.
     """
+    from ..gateways.emulation import gateway_for
     from ..profiles import profile_names, read_profiles_file, resolve_profile
-    from .gateways import gateway_for
 
     document, _ = read_profiles_file(path)
     clients: dict[str, list[Client]] = {}

@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ..errors import ConfigError
-from ..providers import PROVIDERS
+from ..gateways import PROVIDERS
+from ..gateways.emulation import Gateway, Incoming, Reply, gateway_for
 from ..redact import Redactor
 from .config import Fault, SandboxConfig
-from .gateways import Gateway, Incoming, Reply, gateway_for
 
 __all__ = ["Sandbox"]
 

@@ -17,13 +17,13 @@ __all__ = ["PROVIDERS", "CliOption", "Comparison", "Provider", "SignedRequest", 
 
 # name -> (module in this package, attribute holding the provider)
 _BUILT_IN: dict[str, tuple[str, str]] = {
-    "nicepay": ("snap", "NICEPAY"),
-    "finpay-snap": ("snap", "FINPAY_SNAP"),
-    "doku-snap": ("snap", "DOKU_SNAP"),
-    "snap": ("snap", "GENERIC_SNAP"),
-    "doku": ("doku", "DOKU"),
-    "finpay-widget": ("finpay_widget", "FINPAY_WIDGET"),
-    "faspay-sendme": ("faspay_sendme", "FASPAY_SENDME"),
+    "nicepay": ("snap.recipe", "NICEPAY"),
+    "finpay-snap": ("snap.recipe", "FINPAY_SNAP"),
+    "doku-snap": ("snap.recipe", "DOKU_SNAP"),
+    "snap": ("snap.recipe", "GENERIC_SNAP"),
+    "doku": ("doku.recipe", "DOKU"),
+    "finpay-widget": ("finpay_widget.recipe", "FINPAY_WIDGET"),
+    "faspay-sendme": ("faspay_sendme.recipe", "FASPAY_SENDME"),
 }
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ..errors import GatewayError, RejectedError
-from ..profiles import Profile, Setting
-from ..signing import JAKARTA, aes256_cbc_b64, b64, hmac_sha256, jakarta_spaced
-from .base import (
+from ...errors import GatewayError, RejectedError
+from ...profiles import Profile, Setting
+from ...signing import JAKARTA, aes256_cbc_b64, b64, hmac_sha256, jakarta_spaced
+from ..base import (
     CliOption,
     Comparison,
     Mistake,
@@ -28,8 +28,8 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..capture import Captured
-    from ..forensics import Candidate, Replay, SearchContext
+    from ...capture import Captured
+    from ...forensics import Candidate, Replay, SearchContext
 
 __all__ = ["FASPAY_SENDME", "FaspaySendMeProvider", "faspay_aes", "faspay_key_iv", "faspay_string_to_sign"]
 
@@ -214,7 +214,7 @@ class FaspaySendMeProvider:
         )
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
-        from ..forensics import symmetric_search
+        from ...forensics import symmetric_search
 
         return symmetric_search(signature, request.signature, self.candidates(profile, context), context)
 
@@ -224,7 +224,7 @@ class FaspaySendMeProvider:
         return [b64(f"{client_key}:{client_secret}".encode())] if client_secret is not None else []
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
-        from ..forensics import CaptureCheck
+        from ...forensics import CaptureCheck
 
         check = CaptureCheck(captured)
         check.require("faspay-key", "faspay-timestamp", "faspay-authorization", "faspay-signature")
@@ -249,7 +249,7 @@ class FaspaySendMeProvider:
 
     def candidates(self, profile: Profile, context: SearchContext) -> Iterator[Candidate]:
         """The right recipe at each moment, then Faspay's known mistakes."""
-        from ..forensics import Candidate
+        from ...forensics import Candidate
 
         faspay_secret, iv = profile.require_text("faspay_secret"), profile.require_text("iv")
         client_key, client_secret = profile.require_text("client_key"), profile.require_text("client_secret")

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..profiles import Profile
-from ..providers.base import jakarta_moment, parse_json_object
-from ..providers.finpay_widget import MAX_TRANS_NUMBER, FinpayWidgetProvider, finpay_signature
-from ..signing import JAKARTA
-from .config import Client, SandboxConfig
-from .gateways import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
+from ...profiles import Profile
+from ...sandbox.config import Client, SandboxConfig
+from ...signing import JAKARTA
+from ..base import jakarta_moment, parse_json_object
+from ..emulation import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
+from .recipe import MAX_TRANS_NUMBER, FinpayWidgetProvider, finpay_signature
 
 __all__ = ["FinpayGateway"]
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, GatewayError, RejectedError
-from ..profiles import Profile, Setting
-from ..signing import jakarta_iso, jakarta_iso_millis, utc_z
-from .base import (
+from ...errors import ConfigError, GatewayError, RejectedError
+from ...profiles import Profile, Setting
+from ...signing import jakarta_iso, jakarta_iso_millis, utc_z
+from ..base import (
     CliOption,
     Comparison,
     Mistake,
@@ -31,8 +31,8 @@ from .base import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-    from ..capture import Captured
-    from ..forensics import Candidate, Replay, SearchContext
+    from ...capture import Captured
+    from ...forensics import Candidate, Replay, SearchContext
 
 __all__ = [
     "DOKU_SNAP",
@@ -215,7 +215,7 @@ class SnapProvider:
 
     def private_key(self, profile: Profile) -> RSAPrivateKey:
         """Load the profile's RSA private key from whichever key holds it."""
-        from ..keys import load_private_key
+        from ...keys import load_private_key
 
         passphrase = profile.text("private_key_passphrase")
         inline = profile.text("private_key")
@@ -247,7 +247,7 @@ class SnapProvider:
     def build(
         self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
     ) -> SignedRequest:
-        from ..signing import rsa_sha256_b64
+        from ...signing import rsa_sha256_b64
 
         client_id = profile.require_text("client_id")
         x_timestamp = when if isinstance(when, str) else TIMESTAMP_FORMATS[self.timestamp_format(profile)](when)
@@ -309,8 +309,8 @@ class SnapProvider:
         )
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
-        from ..forensics import rsa_search
-        from ..signing import rsa_signed_digest
+        from ...forensics import rsa_search
+        from ...signing import rsa_signed_digest
 
         public_key = self.private_key(profile).public_key()
         client_id = profile.require_text("client_id")
@@ -327,7 +327,7 @@ class SnapProvider:
         return []
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
-        from ..forensics import CaptureCheck
+        from ...forensics import CaptureCheck
 
         check = CaptureCheck(captured)
         check.require("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
@@ -348,7 +348,7 @@ class SnapProvider:
 
     def candidates(self, client_id: str, context: SearchContext) -> Iterator[Candidate]:
         """Every string a client may have signed: the right one at each moment, then the known mistakes."""
-        from ..forensics import Candidate
+        from ...forensics import Candidate
 
         if context.timestamp is not None:
             yield Candidate(
@@ -370,7 +370,7 @@ class SnapProvider:
             )
 
     def _mistakes_at(self, client_id: str, moment: datetime, context: SearchContext) -> Iterator[Candidate]:
-        from ..forensics import Candidate, describe_offset
+        from ...forensics import Candidate, describe_offset
 
         stamp = jakarta_iso(moment)
         yield Candidate(SNAP_UTC_Z, f"{client_id}|{utc_z(moment)}")

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ..errors import GatewayError, RejectedError, UsageError
-from ..profiles import Profile, Setting
-from ..signing import b64, hmac_sha256, jakarta_iso, sha256_b64, utc_z
-from .base import (
+from ...errors import GatewayError, RejectedError, UsageError
+from ...profiles import Profile, Setting
+from ...signing import b64, hmac_sha256, jakarta_iso, sha256_b64, utc_z
+from ..base import (
     NONCE,
     CliOption,
     Comparison,
@@ -35,8 +35,8 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..capture import Captured
-    from ..forensics import Candidate, Replay, SearchContext
+    from ...capture import Captured
+    from ...forensics import Candidate, Replay, SearchContext
 
 __all__ = ["DOKU", "DokuProvider", "component", "doku_signature", "jwt_expiry"]
 
@@ -270,7 +270,7 @@ class DokuProvider:
         raise unexpected_answer(status, body, self.title, 'JSON with a "token"')
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
-        from ..forensics import keyed_search
+        from ...forensics import keyed_search
 
         candidates = self.candidates(profile, request, context)
         return keyed_search(
@@ -281,7 +281,7 @@ class DokuProvider:
         return []
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
-        from ..forensics import CaptureCheck
+        from ...forensics import CaptureCheck
 
         check = CaptureCheck(captured)
         check.require("Client-Id", "Request-Id", "Request-Timestamp", "Signature")
@@ -300,7 +300,7 @@ class DokuProvider:
 
     def candidates(self, profile: Profile, request: SignedRequest, context: SearchContext) -> Iterator[Candidate]:
         """The right recipe at each moment, then DOKU's known mistakes."""
-        from ..forensics import Candidate
+        from ...forensics import Candidate
 
         client_id = profile.require_text("client_id")
         secret = profile.require_text("secret_key")

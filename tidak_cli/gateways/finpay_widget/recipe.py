@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, GatewayError, RejectedError, UsageError
-from ..profiles import Profile, Setting
-from ..redact import mask
-from ..signing import JAKARTA, b64, hmac_sha256, jakarta_compact
-from .base import (
+from ...errors import ConfigError, GatewayError, RejectedError, UsageError
+from ...profiles import Profile, Setting
+from ...redact import mask
+from ...signing import JAKARTA, b64, hmac_sha256, jakarta_compact
+from ..base import (
     NONCE,
     CliOption,
     Comparison,
@@ -31,8 +31,8 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..capture import Captured
-    from ..forensics import Candidate, Replay, SearchContext
+    from ...capture import Captured
+    from ...forensics import Candidate, Replay, SearchContext
 
 __all__ = ["FINPAY_WIDGET", "FinpayWidgetProvider", "finpay_signature", "key_text", "parse_token_expiry"]
 
@@ -229,7 +229,7 @@ class FinpayWidgetProvider:
         )
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
-        from ..forensics import keyed_search
+        from ...forensics import keyed_search
 
         candidates = self.candidates(profile, request, context)
         return keyed_search(
@@ -244,8 +244,8 @@ class FinpayWidgetProvider:
         return derived
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
-        from ..capture import basic_user
-        from ..forensics import CaptureCheck
+        from ...capture import basic_user
+        from ...forensics import CaptureCheck
 
         check = CaptureCheck(captured)
         check.require("Authorization")
@@ -278,7 +278,7 @@ class FinpayWidgetProvider:
 
     def candidates(self, profile: Profile, request: SignedRequest, context: SearchContext) -> Iterator[Candidate]:
         """The right recipe at each moment, then Finpay's known mistakes."""
-        from ..forensics import Candidate
+        from ...forensics import Candidate
 
         secret = profile.require_text("secret_key")
         trans_number = context.nonce or ""

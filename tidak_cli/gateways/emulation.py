@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ConfigError
-from ..providers.base import SIGNATURE_WINDOW
-from .config import Client, SandboxConfig
+from ..sandbox.config import Client, SandboxConfig
+from .base import SIGNATURE_WINDOW
 
 if TYPE_CHECKING:
     from ..profiles import Profile
-    from ..providers.base import Provider
+    from .base import Provider
 
 __all__ = [
     "Gateway",
@@ -107,14 +107,14 @@ def require_secrets(client: Client, keys: tuple[str, ...], where: str) -> None:
 
 def gateway_for(provider: Provider) -> Gateway:
     """Return the sandbox gateway that verifies provider's recipe."""
-    from ..providers.doku import DokuProvider
-    from ..providers.faspay_sendme import FaspaySendMeProvider
-    from ..providers.finpay_widget import FinpayWidgetProvider
-    from ..providers.snap import SnapProvider
-    from .doku import DokuGateway
-    from .faspay_sendme import FaspayGateway
-    from .finpay_widget import FinpayGateway
-    from .snap import SnapGateway
+    from .doku.emulator import DokuGateway
+    from .doku.recipe import DokuProvider
+    from .faspay_sendme.emulator import FaspayGateway
+    from .faspay_sendme.recipe import FaspaySendMeProvider
+    from .finpay_widget.emulator import FinpayGateway
+    from .finpay_widget.recipe import FinpayWidgetProvider
+    from .snap.emulator import SnapGateway
+    from .snap.recipe import SnapProvider
 
     if isinstance(provider, SnapProvider):
         return SnapGateway(provider)

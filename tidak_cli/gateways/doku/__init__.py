@@ -1,0 +1,1 @@
+"""One gateway family: its recipe, its mistake search and its sandbox emulator."""
