@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ConfigError, ExitCode, PaytokenError, SignatureMismatch, UsageError
-from .gateways import PROVIDERS, lookup
+from .gateways import PROVIDERS, forensics_for, lookup
 from .gateways.base import NONCE, CliOption, Provider, SignedRequest
 from .launch import interrupted, reader_gone, write_output
 from .profiles import Profile, default_profile_name, load_dotenv_file, load_profile, secret_keys
@@ -550,14 +550,14 @@ def _sign(
                 "--replay takes the signature, timestamp and request id from the capture",
                 hint="leave out --compare, --timestamp and the request id option",
             )
-        found = provider.read_capture(resolved, _read_capture(replay), now)
+        found = forensics_for(provider).read_capture(resolved, _read_capture(replay), now)
         timestamp, nonce, compare, body = found.timestamp, found.nonce, found.signature, found.body
     request = tokens.build(provider, resolved, timestamp=timestamp, nonce=nonce, body=body)
     _check_timestamp(timestamp, request, provider)
     comparison = None
     if compare is not None:
         context = SearchContext.around(now, timestamp=timestamp, signed_at=request.signed_at, nonce=nonce, body=body)
-        comparison = provider.compare(resolved, request, compare, context)
+        comparison = forensics_for(provider).compare(resolved, request, compare, context)
     if output is SignFormat.json:
         write_output(sign_json(request, comparison, found))
     elif output is SignFormat.curl:

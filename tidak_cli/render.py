@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
     from .doctor import Check
     from .errors import PaytokenError
-    from .forensics import Replay
-    from .gateways.base import Comparison, SignedRequest
+    from .forensics import Comparison, Replay
+    from .gateways.base import SignedRequest
     from .tokens import TokenResult
 
 __all__ = [
@@ -264,7 +264,7 @@ def pretty_sign(
     else:
         out.print("[bold]Body[/]  none")
     if request.signed_at is not None and replay is None:
-        from .gateways.base import SIGNATURE_WINDOW
+        from .signing import SIGNATURE_WINDOW
 
         until = (request.signed_at + SIGNATURE_WINDOW).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         out.print()

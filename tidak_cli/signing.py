@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JAKARTA",
+    "SIGNATURE_WINDOW",
     "aes256_cbc_b64",
     "b64",
     "hmac_sha256",
@@ -34,6 +35,9 @@ __all__ = [
 # Asia/Jakarta (WIB) has been UTC+7 with no daylight saving since 1964, so a fixed offset is the
 # zone exactly, and it needs no tz database (Windows and slim containers have none).
 JAKARTA = timezone(timedelta(hours=7), "WIB")
+
+# How far from their clock SNAP banks, DOKU, Finpay and Faspay accept a signed timestamp.
+SIGNATURE_WINDOW = timedelta(minutes=5)
 
 
 def _aware(now: datetime) -> datetime:

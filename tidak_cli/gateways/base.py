@@ -1,4 +1,5 @@
-"""What a provider is: declared settings and options, plus `build` and `parse`, both pure."""
+"""What a provider is: declared settings and options, plus `build` and `parse`, both pure; and what a
+family's optional mistake search offers."""
 
 from __future__ import annotations
 
@@ -16,14 +17,12 @@ from ..signing import JAKARTA
 
 if TYPE_CHECKING:
     from ..capture import Captured
-    from ..forensics import Replay, SearchContext
+    from ..forensics import Comparison, Replay, SearchContext
 
 __all__ = [
     "NONCE",
-    "SIGNATURE_WINDOW",
     "CliOption",
-    "Comparison",
-    "Mistake",
+    "Forensics",
     "Provider",
     "SignedRequest",
     "Token",
@@ -99,24 +98,6 @@ class Token:
         return self
 
 
-class Mistake(NamedTuple):
-    """A way of getting a recipe wrong: a stable key (for scripts and tests), what was done, how to fix it."""
-
-    key: str
-    says: str
-    fix: str
-
-
-class Comparison(NamedTuple):
-    """The outcome of `sign --compare`: whether it matched, and what paytoken can tell about why not."""
-
-    matches: bool
-    findings: tuple[str, ...] = ()
-    hint: str | None = None
-    # The key of the known mistake that reproduces the signature, when one does.
-    mistake: str | None = None
-
-
 class Provider(Protocol):
     """A gateway's token endpoint: data, plus two pure functions `build` and `parse`."""
 
@@ -187,6 +168,10 @@ class Provider(Protocol):
         """Values that are the profile's secrets in another spelling (base64, hex): masked like them."""
         ...
 
+
+class Forensics(Protocol):
+    """A family's mistake search for `sign --compare` and `sign --replay` (optional: a family may have none)."""
+
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         """Take the signed inputs out of a captured request, and say what the gateway will object to."""
         ...
@@ -211,9 +196,6 @@ def parse_json_object(body: bytes) -> dict[str, object] | None:
         return None
     return value if isinstance(value, dict) else None
 
-
-# How far from their clock SNAP banks, DOKU, Finpay and Faspay accept a signed timestamp.
-SIGNATURE_WINDOW = timedelta(minutes=5)
 
 # No gateway issues tokens for longer; a larger lifetime is a mistake, treated as unknown.
 MAX_LIFETIME = 366 * 24 * 3600

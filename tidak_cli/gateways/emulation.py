@@ -1,37 +1,120 @@
-"""The gateways' side of each recipe: verify a token request exactly as the gateway does, answer in its shape.
+"""What an emulator needs: the request received, the reply, the partners the sandbox knows, shared checks.
 
-A gateway here reads the provider's public facts (path, accepted timestamp forms) and uses the recipe's
-primitives (pinned by the spec's vectors and by openssl in the tests), but never calls a provider's
-`build`: the request is checked from the bytes received, as the gateway checks it.
+An emulator (each family's `emulator.py`) is the gateway's side of its recipe: it verifies a token request
+exactly as the gateway does and answers in its shape. It reads the provider's public facts (path, accepted
+timestamp forms) and uses the recipe's primitives (pinned by the spec's vectors and by openssl in the
+tests), but never calls a provider's `build`: the request is checked from the bytes received, as the
+gateway checks it. The sandbox server (tidak_cli.sandbox) runs them; nothing here imports it.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ConfigError
-from ..sandbox.config import Client, SandboxConfig
-from .base import SIGNATURE_WINDOW
+from ..signing import SIGNATURE_WINDOW
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
     from ..profiles import Profile
     from .base import Provider
 
 __all__ = [
+    "DEFAULT_TOKEN_TTL",
+    "Client",
+    "Fault",
     "Gateway",
     "Incoming",
     "Reply",
-    "gateway_for",
+    "SandboxConfig",
     "new_token",
     "require_secrets",
     "secrets_client",
     "within_skew",
 ]
+
+# The lifetime of the tokens the sandbox issues, unless its config says otherwise.
+DEFAULT_TOKEN_TTL = 900
+
+
+@dataclass(frozen=True)
+class Client:
+    """One partner the sandbox knows, as the real gateway would after onboarding."""
+
+    client_id: str
+    public_key: RSAPublicKey | None = field(default=None, repr=False)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    source: str = ""
+    # A token path of the client's own (a SNAP bank's), served besides the provider's default.
+    token_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A misbehaviour switched on for one provider's path, optionally for the next `times` requests only."""
+
+    delay: float = 0.0  # seconds before answering
+    status: int | None = None  # answer this status, in the gateway's error shape
+    html: bool = False  # an HTML page instead of JSON
+    drop: bool = False  # close the connection without answering
+    times: int | None = None  # only the next N requests
+    retry_after: float | None = None  # a Retry-After header on the status answer
+    truncate: bool = False  # the normal answer cut in half
+    oversize: bool = False  # an answer of 2 MiB
+    trickle: float = 0.0  # seconds between the bytes of the answer's body
+    trickle_headers: float = 0.0  # seconds between the bytes of its status line and headers
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], where: str) -> Fault:
+        switches = {switch.name for switch in fields(cls)}
+        unknown = set(data) - switches - {"provider"}
+        if unknown:
+            raise ConfigError(
+                f"unknown fault switch {sorted(unknown)[0]!r} in {where}",
+                hint=f"fault switches: {', '.join(sorted(switches))}",
+            )
+        delay, status, times = data.get("delay", 0.0), data.get("status"), data.get("times")
+        retry_after, trickle = data.get("retry_after"), data.get("trickle", 0.0)
+        trickle_headers = data.get("trickle_headers", 0.0)
+        seconds = {"delay": delay, "retry_after": retry_after, "trickle": trickle, "trickle_headers": trickle_headers}
+        for name, value in seconds.items():
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600
+            ):
+                raise ConfigError(f"{name} in {where} must be a number of seconds up to 3600")
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
+            raise ConfigError(f"status in {where} must be an HTTP status code such as 503")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+            raise ConfigError(f"times in {where} must be a positive whole number")
+        flags = {name: bool(data.get(name, False)) for name in ("html", "drop", "truncate", "oversize")}
+        return cls(
+            delay=float(delay),  # type: ignore[arg-type]
+            status=status,
+            times=times,
+            retry_after=None if retry_after is None else float(retry_after),  # type: ignore[arg-type]
+            trickle=float(trickle),  # type: ignore[arg-type]
+            trickle_headers=float(trickle_headers),  # type: ignore[arg-type]
+            **flags,
+        )
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    clients: Mapping[str, Sequence[Client]]
+    faults: Mapping[str, Fault] = field(default_factory=dict)
+    token_ttl: int = DEFAULT_TOKEN_TTL
+    source: str = ""
+    # Seconds the gateway's clock is off from the machine's (a fault switch for clock-skew tests).
+    clock_offset: float = 0.0
+
+    def client(self, provider: str, client_id: str) -> Client | None:
+        return next((client for client in self.clients.get(provider, ()) if client.client_id == client_id), None)
 
 
 @dataclass(frozen=True)
@@ -103,25 +186,3 @@ def require_secrets(client: Client, keys: tuple[str, ...], where: str) -> None:
     missing = [key for key in keys if not client.secrets.get(key)]
     if missing:
         raise ConfigError(f"{where} lacks {', '.join(missing)}", hint="the sandbox verifies with the same secrets")
-
-
-def gateway_for(provider: Provider) -> Gateway:
-    """Return the sandbox gateway that verifies provider's recipe."""
-    from .doku.emulator import DokuGateway
-    from .doku.recipe import DokuProvider
-    from .faspay_sendme.emulator import FaspayGateway
-    from .faspay_sendme.recipe import FaspaySendMeProvider
-    from .finpay_widget.emulator import FinpayGateway
-    from .finpay_widget.recipe import FinpayWidgetProvider
-    from .snap.emulator import SnapGateway
-    from .snap.recipe import SnapProvider
-
-    if isinstance(provider, SnapProvider):
-        return SnapGateway(provider)
-    if isinstance(provider, DokuProvider):
-        return DokuGateway(provider)
-    if isinstance(provider, FinpayWidgetProvider):
-        return FinpayGateway(provider)
-    if isinstance(provider, FaspaySendMeProvider):
-        return FaspayGateway(provider)
-    raise LookupError(f"the sandbox has no gateway for {provider.name}")

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...profiles import Profile
-from ...sandbox.config import Client, SandboxConfig
 from ...signing import hmac_sha256, sha256_b64
 from ..base import iso_moment, parse_json_object
-from ..emulation import Incoming, Reply, require_secrets, secrets_client, within_skew
+from ..emulation import Client, Incoming, Reply, SandboxConfig, require_secrets, secrets_client, within_skew
 from .recipe import MAX_REQUEST_ID, DokuProvider, component, doku_signature
 
 __all__ = ["DokuGateway"]

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...profiles import Profile
-from ...sandbox.config import Client, SandboxConfig
 from ...signing import hmac_sha256
 from ..base import jakarta_moment
-from ..emulation import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
+from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, require_secrets, secrets_client, within_skew
 from .recipe import FaspaySendMeProvider, faspay_aes, faspay_string_to_sign
 
 __all__ = ["FaspayGateway"]

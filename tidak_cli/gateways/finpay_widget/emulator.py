@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...profiles import Profile
-from ...sandbox.config import Client, SandboxConfig
 from ...signing import JAKARTA
 from ..base import jakarta_moment, parse_json_object
-from ..emulation import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
+from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, require_secrets, secrets_client, within_skew
 from .recipe import MAX_TRANS_NUMBER, FinpayWidgetProvider, finpay_signature
 
 __all__ = ["FinpayGateway"]

@@ -9,10 +9,9 @@ from datetime import datetime
 
 from ...errors import ConfigError
 from ...profiles import Profile
-from ...sandbox.config import Client, SandboxConfig
 from ...signing import rsa_sha256_verify
 from ..base import iso_moment, parse_json_object
-from ..emulation import Incoming, Reply, new_token, within_skew
+from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, within_skew
 from .recipe import SnapProvider, timestamp_matches
 
 __all__ = ["SnapGateway"]
