@@ -32,7 +32,6 @@ __all__ = [
     "cache_key",
     "configured_url",
     "identity_url",
-    "open_cache",
 ]
 
 CACHE_VERSION = 1
@@ -351,22 +350,3 @@ class TokenCache(WarnOnce):
         # The lock file stays: unlinking it while another process holds it would break the exclusion.
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
-
-
-def open_cache(url: str | None, directory: Path, *, warn: Warn, fall_back: bool = True) -> CacheBackend:
-    """The file cache, or with a redis:// or rediss:// URL the shared one (falling back to files if it is down).
-
-    fall_back=False: the shared cache or a NetworkError, never the files in its place.
-    """
-    files = TokenCache(directory, warn=warn)
-    if not url:
-        return files
-    from .cache_redis import CacheUnavailable, FallbackCache, RedisCache, printable_url, unavailable
-
-    try:
-        return FallbackCache(RedisCache(url), files, fall_back=fall_back)
-    except CacheUnavailable as error:
-        if not fall_back:
-            raise unavailable(printable_url(url), error) from None
-        files.warn(f"{error}; using the file cache in {files.location} instead")
-        return files

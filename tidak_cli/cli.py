@@ -438,7 +438,8 @@ def _get(
     **extras: Any,
 ) -> None:
     from . import tokens
-    from .cache import cache_directory, configured_url, open_cache
+    from .cache import cache_directory, configured_url
+    from .tokens import open_cache
 
     if not SHELL_NAME.fullmatch(env_prefix):
         raise UsageError(
@@ -812,7 +813,8 @@ _CACHE_URL = Annotated[
 
 
 def _open_store(cache_url: str | None) -> Any:
-    from .cache import cache_directory, configured_url, open_cache
+    from .cache import cache_directory, configured_url
+    from .tokens import open_cache
 
     # Asked about the shared cache, list and clear say when it is down rather than work on the files instead.
     return open_cache(configured_url(explicit=cache_url), cache_directory(), warn=_warn, fall_back=False)

@@ -157,12 +157,12 @@ def _from_cache(request: PlainGet) -> str | None:
 
     Nothing is printed until the answer is sure, so that declining leaves no trace.
     """
-    from .cache import cache_directory, configured_url, open_cache
+    from .cache import cache_directory, configured_url
     from .gateways import PROVIDERS
     from .profiles import default_profile_name, load_dotenv_file, load_profile
     from .redact import Redactor
     from .render import token_text, warning
-    from .tokens import cached_token
+    from .tokens import cached_token, open_cache
 
     provider = PROVIDERS[request.provider]
     dotenv_log: list[LogRecord] = []

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .cache import CacheBackend, CacheEntry, cache_key, identity_url
+from .cache import CacheBackend, CacheEntry, TokenCache, Warn, cache_key, identity_url
 from .errors import GatewayError, RejectedError
 from .gateways.base import Provider, SignedRequest, Token
 from .profiles import Profile
 
 if TYPE_CHECKING:
     # Imported for types only: a cache hit must not load the HTTP layer.
+    from pathlib import Path
+
     from .transport import Response, Transport
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "clock_skew",
     "fetch",
     "get_token",
+    "open_cache",
     "utc_now",
 ]
 
@@ -241,3 +244,22 @@ def describe_skew(seconds: float) -> str:
     else:
         amount = f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
     return f"{amount} {direction}"
+
+
+def open_cache(url: str | None, directory: Path, *, warn: Warn, fall_back: bool = True) -> CacheBackend:
+    """The file cache, or with a redis:// or rediss:// URL the shared one (falling back to files if it is down).
+
+    fall_back=False: the shared cache or a NetworkError, never the files in its place.
+    """
+    files = TokenCache(directory, warn=warn)
+    if not url:
+        return files
+    from .cache_redis import CacheUnavailable, FallbackCache, RedisCache, printable_url, unavailable
+
+    try:
+        return FallbackCache(RedisCache(url), files, fall_back=fall_back)
+    except CacheUnavailable as error:
+        if not fall_back:
+            raise unavailable(printable_url(url), error) from None
+        files.warn(f"{error}; using the file cache in {files.location} instead")
+        return files
