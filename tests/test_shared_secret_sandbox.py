@@ -26,11 +26,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from support import requests_to, set_fault, stats
 
+from tidak_cli.clock import oracle_moment
 from tidak_cli.demo import Workspace
 from tidak_cli.errors import PaytokenError
 from tidak_cli.gateways import PROVIDERS, Token
 from tidak_cli.gateways.doku.recipe import jwt_expiry
-from tidak_cli.gateways.finpay_widget.recipe import parse_token_expiry
 from tidak_cli.profiles import Profile, resolve_profile
 from tidak_cli.sandbox import Sandbox
 
@@ -1001,11 +1001,11 @@ def test_jwt_expiry_beyond_the_calendar_is_none(exp: float) -> None:
     assert jwt_expiry(jwt({"exp": exp})) is None
 
 
-# --- parse_token_expiry --------------------------------------------------------------------------
+# --- oracle_moment (Finpay's tokenExpiry) ---------------------------------------------------------
 
 
 def test_token_expiry_is_read_as_jakarta_time() -> None:
-    moment = parse_token_expiry("24-AUG-24 16:23:30")
+    moment = oracle_moment("24-AUG-24 16:23:30")
     assert moment is not None
     assert moment.astimezone(UTC) == datetime(2024, 8, 24, 9, 23, 30, tzinfo=UTC)
     assert moment.utcoffset() == JAKARTA_OFFSET
@@ -1013,7 +1013,7 @@ def test_token_expiry_is_read_as_jakarta_time() -> None:
 
 @pytest.mark.parametrize("text", ["24-aug-24 16:23:30", "24-Aug-24 16:23:30", " 24-AUG-24 16:23:30 "])
 def test_token_expiry_month_in_any_case(text: str) -> None:
-    assert parse_token_expiry(text) == parse_token_expiry("24-AUG-24 16:23:30")
+    assert oracle_moment(text) == oracle_moment("24-AUG-24 16:23:30")
 
 
 @pytest.mark.parametrize(
@@ -1034,11 +1034,11 @@ def test_token_expiry_month_in_any_case(text: str) -> None:
     ],
 )
 def test_token_expiry_that_is_not_a_date_is_none(text: str) -> None:
-    assert parse_token_expiry(text) is None
+    assert oracle_moment(text) is None
 
 
 def test_token_expiry_leap_day_is_valid() -> None:
-    assert parse_token_expiry("29-FEB-24 00:00:00") == datetime(2024, 2, 28, 17, 0, tzinfo=UTC)
+    assert oracle_moment("29-FEB-24 00:00:00") == datetime(2024, 2, 28, 17, 0, tzinfo=UTC)
 
 
 # --- DOKU's requested lifetime: the expiry of last resort --------------------------------------------

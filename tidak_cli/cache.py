@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from .clock import iso_moment
 from .errors import NetworkError
 
 if TYPE_CHECKING:
@@ -117,22 +118,32 @@ class CacheEntry:
             raise ValueError("not a paytoken cache entry of this version")
         response = data.get("response")
         try:
-            entry = cls(
-                provider=_text(data, "provider"),
-                profile=_text(data, "profile"),
-                base_url=_text(data, "base_url"),
-                client_id=_text(data, "client_id"),
-                access_token=_text(data, "access_token"),
-                token_type=_text(data, "token_type"),
-                expires_at=datetime.fromisoformat(_text(data, "expires_at")),
-                stored_at=datetime.fromisoformat(_text(data, "stored_at")),
-                response=response if isinstance(response, dict) else {},
-            )
+            texts = {key: _text(data, key) for key in _TEXT_FIELDS}
         except (KeyError, TypeError) as error:
             raise ValueError(f"field {error} is missing or not text") from None
-        if entry.expires_at.tzinfo is None or not entry.access_token:
-            raise ValueError("expiry without a time zone, or an empty token")
-        return entry
+        expires_at, stored_at = iso_moment(texts.pop("expires_at")), iso_moment(texts.pop("stored_at"))
+        if expires_at is None or stored_at is None:
+            raise ValueError("a time that is not a date with a time zone, or beyond 2099")
+        if not texts["access_token"]:
+            raise ValueError("an empty token")
+        return cls(
+            **texts,
+            expires_at=expires_at,
+            stored_at=stored_at,
+            response=response if isinstance(response, dict) else {},
+        )
+
+
+_TEXT_FIELDS = (
+    "provider",
+    "profile",
+    "base_url",
+    "client_id",
+    "access_token",
+    "token_type",
+    "expires_at",
+    "stored_at",
+)
 
 
 def _text(data: dict[str, object], key: str) -> str:

@@ -19,6 +19,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from . import __version__
+from .clock import EARLIEST, LATEST, humanize_seconds, utc_now
 from .errors import ConfigError, ExitCode, PaytokenError, SignatureMismatch, UsageError
 from .gateways import PROVIDERS, forensics_for, lookup
 from .gateways.base import NONCE, CliOption, Provider, SignedRequest
@@ -509,7 +510,10 @@ def _get(
 
 def _check_timestamp(timestamp: str | None, request: SignedRequest, provider: Provider) -> None:
     if timestamp is not None and request.signed_at is None:
-        _warn(f"--timestamp {timestamp!r} is not in {provider.name}'s timestamp format; it is signed as given")
+        _warn(
+            f"--timestamp {timestamp!r} is not a time from {EARLIEST.year} to {LATEST.year - 1} in {provider.name}'s "
+            "timestamp format; it is signed as given"
+        )
 
 
 def _trace_line(line: str) -> None:
@@ -542,7 +546,7 @@ def _sign(
 
     overrides, nonce = _split_extras(provider, extras)
     resolved = _load(provider, profile, profiles_file, {"base_url": base_url, **overrides})
-    now = tokens.utc_now()
+    now = utc_now()
     found = None
     body = None
     if replay is not None:
@@ -824,12 +828,10 @@ def _open_store(cache_url: str | None) -> Any:
 @_guarded
 def cache_list(cache_url: _CACHE_URL = None) -> None:
     """List cached tokens: provider, profile, client id, base URL, time left."""
-    from datetime import UTC, datetime
-
-    from .render import humanize_seconds, table
+    from .render import table
 
     store = _open_store(cache_url)
-    now = datetime.now(UTC)
+    now = utc_now()
     rows = []
     for key, entry in store.entries():
         if entry is None:
@@ -907,7 +909,6 @@ def doctor(
     ] = None,
 ) -> None:
     """Check a profile end to end: keys, key pair, environment, clock, and one real token request."""
-    from . import tokens
     from .doctor import diagnose, exit_code
     from .render import doctor_line
 
@@ -932,7 +933,7 @@ def doctor(
 
         return Transport(redactor=_run.redactor)
 
-    for check in diagnose(provider, resolved, open_transport=open_transport, clock=tokens.utc_now):
+    for check in diagnose(provider, resolved, open_transport=open_transport, clock=utc_now):
         doctor_line(check, out)
         checks.append(check)
     code = exit_code(checks)
@@ -1065,7 +1066,7 @@ def sandbox(
 def demo() -> None:
     """Run every provider end to end against a private in-process sandbox: no network, no setup."""
     from .demo import run_demo
-    from .render import error, humanize_seconds, table
+    from .render import error, table
 
     err = _err()
     rows = run_demo(progress=lambda line: err.print(f"[dim]{line}[/]"))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
+from .clock import SKEW_WORTH_SAYING, clock_skew, describe_skew, humanize_seconds
 from .errors import ExitCode, PaytokenError
 from .gateways import family_of
 from .gateways.base import Provider
@@ -125,15 +126,15 @@ def _environment_check(provider: Provider, profile: Profile) -> Check:
 
 
 def _clock_check(profile: Profile, transport: Transport, clock: Callable[[], datetime]) -> Check:
-    from .tokens import SKEW_WORTH_SAYING, clock_skew, describe_skew
-
     try:
         response = transport.probe(profile.base_url + "/", timeout=profile.timeout, verify=profile.tls_verify)
     except PaytokenError as error:
         return Check("clock", "failure", f"cannot reach the gateway: {error.message}", error.hint, error.exit_code)
-    skew = clock_skew(response, clock())
+    skew = clock_skew(response.date, clock())
     if skew is None:
-        return Check("clock", "warning", "the gateway sends no Date header, so its clock cannot be compared")
+        sent = response.headers.get("Date") or response.headers.get("date")
+        said = f"a Date header that is not one date with a time zone ({sent!r})" if sent else "no Date header"
+        return Check("clock", "warning", f"the gateway sends {said}, so its clock cannot be compared")
     if abs(skew) > SKEW_WORTH_SAYING:
         return Check(
             "clock",
@@ -148,7 +149,6 @@ def _clock_check(profile: Profile, transport: Transport, clock: Callable[[], dat
 
 
 def _token_check(provider: Provider, profile: Profile, transport: Transport, clock: Callable[[], datetime]) -> Check:
-    from .render import humanize_seconds
     from .tokens import fetch
 
     try:

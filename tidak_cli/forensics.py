@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 from .capture import Captured
-from .signing import SIGNATURE_WINDOW
+from .clock import SIGNATURE_WINDOW, describe_skew
 
 __all__ = [
     "Candidate",
@@ -349,8 +349,6 @@ class CaptureCheck:
             return
         off = (moment - now).total_seconds()
         if abs(off) > SIGNATURE_WINDOW.total_seconds():
-            from .tokens import describe_skew
-
             caution = (
                 f"{what} is {describe_skew(off)} this machine's clock; the gateway refuses more than 5 minutes "
                 "either way (ignore this if the capture is older)"

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from .clock import SIGNATURE_WINDOW, humanize_seconds, utc_now
 from .redact import Redactor
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ __all__ = [
     "curl_command",
     "error",
     "expires_in",
-    "humanize_seconds",
     "pretty_sign",
     "pretty_token",
     "sign_json",
@@ -79,7 +79,7 @@ def expires_in(result: TokenResult, now: datetime | None = None) -> int | None:
     expires_at = result.token.expires_at
     if expires_at is None:
         return result.token.expires_in
-    return max(0, int((expires_at - (now or datetime.now(UTC))).total_seconds()))
+    return max(0, int((expires_at - (now or utc_now())).total_seconds()))
 
 
 def _iso_utc(moment: datetime | None) -> str | None:
@@ -120,18 +120,6 @@ def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_
         }
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     raise ValueError(f"not a plain output format: {output}")
-
-
-def humanize_seconds(seconds: float) -> str:
-    """Say `14 min`, `2 h 5 min`, `40 s`."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def pretty_token(result: TokenResult, out: Console) -> None:
@@ -264,8 +252,6 @@ def pretty_sign(
     else:
         out.print("[bold]Body[/]  none")
     if request.signed_at is not None and replay is None:
-        from .signing import SIGNATURE_WINDOW
-
         until = (request.signed_at + SIGNATURE_WINDOW).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         out.print()
         out.print(f"Valid until about {until}: gateways accept a signed timestamp for about 5 minutes.")

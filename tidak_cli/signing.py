@@ -9,15 +9,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from .clock import JAKARTA
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 __all__ = [
     "JAKARTA",
-    "SIGNATURE_WINDOW",
     "aes256_cbc_b64",
     "b64",
     "hmac_sha256",
@@ -31,13 +32,6 @@ __all__ = [
     "sha256_b64",
     "utc_z",
 ]
-
-# Asia/Jakarta (WIB) has been UTC+7 with no daylight saving since 1964, so a fixed offset is the
-# zone exactly, and it needs no tz database (Windows and slim containers have none).
-JAKARTA = timezone(timedelta(hours=7), "WIB")
-
-# How far from their clock SNAP banks, DOKU, Finpay and Faspay accept a signed timestamp.
-SIGNATURE_WINDOW = timedelta(minutes=5)
 
 
 def _aware(now: datetime) -> datetime:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .cache import CacheBackend, CacheEntry, TokenCache, Warn, cache_key, identity_url
+from .clock import SKEW_WORTH_SAYING, Clock, clock_skew, describe_skew, utc_now
 from .errors import GatewayError, RejectedError
 from .gateways.base import Provider, SignedRequest, Token
 from .profiles import Profile
@@ -20,31 +21,19 @@ if TYPE_CHECKING:
     from .transport import Response, Transport
 
 __all__ = [
-    "Clock",
     "TokenResult",
     "build",
     "cache_identity",
     "cached_token",
-    "clock_skew",
     "fetch",
     "get_token",
     "open_cache",
-    "utc_now",
 ]
-
-Clock = Callable[[], datetime]
-
-# Beyond this, a difference between our clock and the gateway's is worth mentioning.
-SKEW_WORTH_SAYING = 60.0
 
 # What an `Authorization: Bearer` header can carry (RFC 6750's b64token), and a token type's shape. A token
 # outside them cannot be printed safely into a header line, a shell's eval or a dotenv file.
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _TOKEN_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9\-_]*")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -208,7 +197,7 @@ def _check_printable(provider: Provider, token: Token) -> None:
 def time_facts(request: SignedRequest, response: Response, local: datetime) -> list[str]:
     """The local facts about time that make a rejection's cause likely."""
     facts = []
-    skew = clock_skew(response, local)
+    skew = clock_skew(response.date, local)
     if skew is not None and abs(skew) >= SKEW_WORTH_SAYING:
         facts.append(
             f"this machine's clock is {describe_skew(skew)} the gateway's (from its Date header): "
@@ -222,28 +211,6 @@ def time_facts(request: SignedRequest, response: Response, local: datetime) -> l
                 "gateways accept only a few minutes either way"
             )
     return facts
-
-
-def clock_skew(response: Response, local: datetime) -> float | None:
-    """Seconds by which the local clock is ahead of the gateway's Date header (negative: behind)."""
-    gateway = response.date
-    return None if gateway is None else (local - gateway).total_seconds()
-
-
-def describe_skew(seconds: float) -> str:
-    """Say `7h12m ahead of` or `45s behind`."""
-    direction = "ahead of" if seconds > 0 else "behind"
-    total = round(abs(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days >= 2:
-        amount = f"{days}d{hours:02d}h"
-    elif days or hours:
-        amount = f"{days * 24 + hours}h{minutes:02d}m"
-    else:
-        amount = f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-    return f"{amount} {direction}"
 
 
 def open_cache(url: str | None, directory: Path, *, warn: Warn, fall_back: bool = True) -> CacheBackend:

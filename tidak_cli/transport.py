@@ -10,11 +10,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import __version__
+from .clock import http_date
 from .errors import ConfigError, GatewayError, NetworkError
 from .redact import Redactor
 
@@ -63,13 +63,7 @@ class Response:
     @property
     def date(self) -> datetime | None:
         """The gateway's clock, from its Date header."""
-        value = self.headers.get("Date") or self.headers.get("date")
-        if not value:
-            return None
-        try:
-            return parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+        return http_date(self.headers.get("Date") or self.headers.get("date"))
 
 
 class Transport:

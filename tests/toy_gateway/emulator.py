@@ -6,7 +6,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from tidak_cli.gateways.base import iso_moment
+from tidak_cli.clock import iso_moment
 from tidak_cli.gateways.emulation import (
     Client,
     Incoming,

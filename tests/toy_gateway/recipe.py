@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tidak_cli.clock import iso_moment, lifetime_seconds
 from tidak_cli.errors import RejectedError
 from tidak_cli.gateways.base import (
     CliOption,
     SignedRequest,
     Token,
-    iso_moment,
-    lifetime_seconds,
     parse_json_object,
     unexpected_answer,
 )

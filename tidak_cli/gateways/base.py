@@ -4,16 +4,15 @@ family's optional mistake search offers."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from ..clock import expiry_after
 from ..errors import GatewayError, PaytokenError, RejectedError
 from ..profiles import Profile, Setting
 from ..redact import mask_token_fields
-from ..signing import JAKARTA
 
 if TYPE_CHECKING:
     from ..capture import Captured
@@ -27,9 +26,6 @@ __all__ = [
     "SignedRequest",
     "Token",
     "compact_json",
-    "iso_moment",
-    "jakarta_moment",
-    "lifetime_seconds",
     "parse_json_object",
     "snippet",
     "unexpected_answer",
@@ -89,10 +85,10 @@ class Token:
     def anchored(self, received_at: datetime) -> Token:
         """Fill whichever of expires_in / expires_at the gateway left out, from the receipt time."""
         if self.expires_at is None and self.expires_in is not None:
-            try:
-                return replace(self, expires_at=received_at + timedelta(seconds=self.expires_in))
-            except OverflowError:  # a lifetime no calendar holds: the expiry is unknown
+            expires_at = expiry_after(received_at, self.expires_in)
+            if expires_at is None:  # a lifetime no sane calendar holds: the expiry is unknown
                 return replace(self, expires_in=None)
+            return replace(self, expires_at=expires_at)
         if self.expires_in is None and self.expires_at is not None:
             return replace(self, expires_in=max(0, int((self.expires_at - received_at).total_seconds())))
         return self
@@ -195,36 +191,6 @@ def parse_json_object(body: bytes) -> dict[str, object] | None:
     except (UnicodeError, ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
-
-
-# No gateway issues tokens for longer; a larger lifetime is a mistake, treated as unknown.
-MAX_LIFETIME = 366 * 24 * 3600
-
-
-def lifetime_seconds(value: object) -> int | None:
-    """Read a token lifetime sent as 900 or "900"; anything else, or beyond a year, is unknown (None)."""
-    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}\s*", value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value if 0 < value <= MAX_LIFETIME else None
-
-
-def jakarta_moment(text: str, layout: str) -> datetime | None:
-    """Read a Jakarta wall-clock time written in layout (strptime), or None."""
-    try:
-        return datetime.strptime(text, layout).replace(tzinfo=JAKARTA)
-    except ValueError:
-        return None
-
-
-def iso_moment(timestamp: str) -> datetime | None:
-    """Read an ISO 8601 timestamp with an offset (or Z); None when it is not one."""
-    try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
 
 
 def snippet(body: bytes, limit: int = 300) -> str:

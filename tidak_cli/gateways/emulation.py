@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from ..clock import SIGNATURE_WINDOW
 from ..errors import ConfigError
-from ..signing import SIGNATURE_WINDOW
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...capture import Captured
+from ...clock import iso_moment
 from ...forensics import Candidate, CaptureCheck, Comparison, Mistake, Replay, SearchContext, keyed_search
 from ...profiles import Profile
 from ...signing import hmac_sha256, jakarta_iso, sha256_b64, utc_z
-from ..base import SignedRequest, compact_json, iso_moment, parse_json_object
+from ..base import SignedRequest, compact_json, parse_json_object
 from .recipe import MAX_REQUEST_ID, SIGNATURE_PREFIX, DokuProvider, component, doku_signature
 
 __all__ = ["DokuForensics"]

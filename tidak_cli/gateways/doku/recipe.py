@@ -8,13 +8,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ...clock import epoch_moment, iso_moment
 from ...errors import GatewayError, RejectedError, UsageError
 from ...profiles import Profile, Setting
 from ...signing import b64, hmac_sha256, sha256_b64, utc_z
@@ -24,7 +24,6 @@ from ..base import (
     SignedRequest,
     Token,
     compact_json,
-    iso_moment,
     parse_json_object,
     snippet,
     unexpected_answer,
@@ -77,12 +76,10 @@ def jwt_expiry(token: str) -> datetime | None:
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload))
-        expiry = claims.get("exp") if isinstance(claims, dict) else None
-        if isinstance(expiry, bool) or not isinstance(expiry, int | float) or not math.isfinite(expiry):
-            return None
-        return datetime.fromtimestamp(expiry, UTC)
-    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError, OSError, RecursionError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         return None
+    # An exp beyond the sane years (9999) is no expiry a gateway means: unknown, as an absurd expiresIn is.
+    return epoch_moment(claims.get("exp") if isinstance(claims, dict) else None)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ...clock import jakarta_moment
 from ...profiles import Profile
 from ...signing import hmac_sha256
-from ..base import jakarta_moment
 from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, require_secrets, secrets_client, within_skew
 from .recipe import FaspaySendMeProvider, faspay_aes, faspay_string_to_sign
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ...capture import Captured
+from ...clock import JAKARTA, jakarta_moment
 from ...forensics import Candidate, CaptureCheck, Comparison, Mistake, Replay, SearchContext, symmetric_search
 from ...profiles import Profile
-from ...signing import JAKARTA, hmac_sha256, jakarta_spaced
-from ..base import SignedRequest, jakarta_moment
+from ...signing import hmac_sha256, jakarta_spaced
+from ..base import SignedRequest
 from .recipe import SIGNED_METHOD, FaspaySendMeProvider, faspay_aes, faspay_string_to_sign
 
 __all__ = ["FaspayForensics"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ...clock import jakarta_moment, lifetime_seconds
 from ...errors import GatewayError, RejectedError
 from ...profiles import Profile, Setting
 from ...signing import aes256_cbc_b64, b64, hmac_sha256, jakarta_spaced
@@ -18,8 +19,6 @@ from ..base import (
     CliOption,
     SignedRequest,
     Token,
-    jakarta_moment,
-    lifetime_seconds,
     parse_json_object,
     snippet,
     unexpected_answer,

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ...clock import JAKARTA, jakarta_moment
 from ...profiles import Profile
-from ...signing import JAKARTA
-from ..base import jakarta_moment, parse_json_object
+from ..base import parse_json_object
 from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, require_secrets, secrets_client, within_skew
 from .recipe import MAX_TRANS_NUMBER, FinpayWidgetProvider, finpay_signature
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...capture import Captured
+from ...clock import jakarta_moment
 from ...forensics import Candidate, CaptureCheck, Comparison, Mistake, Replay, SearchContext, keyed_search
 from ...profiles import Profile
 from ...signing import hmac_sha256, jakarta_compact
-from ..base import SignedRequest, jakarta_moment, parse_json_object
+from ..base import SignedRequest, parse_json_object
 from .recipe import FinpayWidgetProvider, finpay_signature, key_text
 
 __all__ = ["FinpayForensics"]

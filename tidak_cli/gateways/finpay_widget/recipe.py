@@ -12,17 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ...clock import jakarta_moment, oracle_moment
 from ...errors import ConfigError, GatewayError, RejectedError, UsageError
 from ...profiles import Profile, Setting
 from ...redact import mask
-from ...signing import JAKARTA, b64, hmac_sha256, jakarta_compact
+from ...signing import b64, hmac_sha256, jakarta_compact
 from ..base import (
     NONCE,
     CliOption,
     SignedRequest,
     Token,
     compact_json,
-    jakarta_moment,
     parse_json_object,
     unexpected_answer,
 )
@@ -30,12 +30,10 @@ from ..base import (
 if TYPE_CHECKING:
     pass
 
-__all__ = ["FINPAY_WIDGET", "FinpayWidgetProvider", "finpay_signature", "key_text", "parse_token_expiry"]
+__all__ = ["FINPAY_WIDGET", "FinpayWidgetProvider", "finpay_signature", "key_text"]
 
 MAX_TRANS_NUMBER = 100
 
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_EXPIRY = re.compile(r"(\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _HEX_SIGNATURE = re.compile(r"\b[0-9A-Fa-f]{64}\b")
 
 
@@ -49,26 +47,6 @@ def finpay_signature(fields: Mapping[str, str], secret_key: str) -> tuple[str, s
     joined = "".join(value for _key, value in sorted((k, v) for k, v in fields.items() if k != "signature"))
     digest = hmac_sha256(key_text(secret_key).encode("ascii"), joined.encode("utf-8"))
     return joined, digest.hex().upper()
-
-
-def parse_token_expiry(text: str) -> datetime | None:
-    """Read `24-AUG-24 16:23:30` (Oracle's DD-MON-YY HH24:MI:SS) as Jakarta time, whatever the locale."""
-    match = _EXPIRY.fullmatch(text.strip())
-    if match is None or match.group(2).upper() not in _MONTHS:
-        return None
-    day, month, year, hour, minute, second = match.groups()
-    try:
-        return datetime(
-            2000 + int(year),
-            _MONTHS.index(month.upper()) + 1,
-            int(day),
-            int(hour),
-            int(minute),
-            int(second),
-            tzinfo=JAKARTA,
-        )
-    except ValueError:
-        return None
 
 
 def _echoed_signatures(answer: object) -> list[str]:
@@ -178,7 +156,7 @@ class FinpayWidgetProvider:
             if not isinstance(token, str) or not token:
                 raise GatewayError(f"{self.title} answered statusCode 000 but sent no tokenID")
             expiry = data.get("tokenExpiry")
-            return Token(token, "Bearer", None, parse_token_expiry(expiry) if isinstance(expiry, str) else None, data)
+            return Token(token, "Bearer", None, oracle_moment(expiry) if isinstance(expiry, str) else None, data)
         if status >= 500:
             raise GatewayError(
                 f"{self.title} failed with HTTP {status}: {code} {description}".rstrip(),

@@ -7,10 +7,11 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from ...clock import iso_moment
 from ...errors import ConfigError
 from ...profiles import Profile
 from ...signing import rsa_sha256_verify
-from ..base import iso_moment, parse_json_object
+from ..base import parse_json_object
 from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, within_skew
 from .recipe import SnapProvider, timestamp_matches
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...capture import Captured
+from ...clock import iso_moment
 from ...forensics import (
     Candidate,
     CaptureCheck,
@@ -19,7 +20,7 @@ from ...forensics import (
 )
 from ...profiles import Profile
 from ...signing import jakarta_iso, utc_z
-from ..base import SignedRequest, iso_moment
+from ..base import SignedRequest
 from .recipe import SnapProvider, timestamp_matches
 
 __all__ = ["SnapForensics"]

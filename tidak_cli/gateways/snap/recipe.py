@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ...clock import iso_moment, lifetime_seconds
 from ...errors import ConfigError, GatewayError, RejectedError
 from ...profiles import Profile, Setting
 from ...signing import jakarta_iso, jakarta_iso_millis, utc_z
@@ -20,8 +21,6 @@ from ..base import (
     SignedRequest,
     Token,
     compact_json,
-    iso_moment,
-    lifetime_seconds,
     parse_json_object,
     unexpected_answer,
 )
