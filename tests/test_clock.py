@@ -289,3 +289,11 @@ def test_a_cache_entry_has_sane_times_or_is_damaged(expires_at: str, stored_at: 
         return
     assert_sane(entry.expires_at)
     assert_sane(entry.stored_at)
+
+
+@pytest.mark.parametrize("min_ttl", ["1e300", "999999999999"])
+def test_a_min_ttl_beyond_the_calendar_still_gets_a_token(min_ttl: str, profiles: Path) -> None:
+    run = paytoken("get", "nicepay", "-p", "demo", "--min-ttl", min_ttl, "-o", "token")
+    assert run.exit_code == 0, run.output
+    assert run.stdout.strip()
+    assert_clean(run.output)

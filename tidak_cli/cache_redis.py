@@ -13,11 +13,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .cache import CacheBackend, CacheEntry, Identity, TokenCache, decode_entry
+from .clock import utc_now
 from .errors import NetworkError
 
 __all__ = ["CacheUnavailable", "FallbackCache", "RedisCache"]
@@ -84,7 +85,7 @@ class RedisCache:
         return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
 
     def store(self, key: str, entry: CacheEntry, *, keep_until: datetime) -> None:
-        milliseconds = int((keep_until - datetime.now(UTC)).total_seconds() * 1000)
+        milliseconds = int((keep_until - utc_now()).total_seconds() * 1000)
         if milliseconds > 0:
             self._call(self._client.set, TOKEN_PREFIX + key, entry.to_json(), px=milliseconds)
 

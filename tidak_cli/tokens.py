@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .cache import CacheBackend, CacheEntry, TokenCache, Warn, cache_key, identity_url
-from .clock import SKEW_WORTH_SAYING, Clock, clock_skew, describe_skew, utc_now
+from .clock import EARLIEST, SKEW_WORTH_SAYING, Clock, clock_skew, describe_skew, expiry_after, utc_now
 from .errors import GatewayError, RejectedError
 from .gateways.base import Provider, SignedRequest, Token
 from .profiles import Profile
@@ -118,7 +118,8 @@ def get_token(
                     stored_at=clock(),
                     response=dict(result.token.response),
                 ),
-                keep_until=expires_at - timedelta(seconds=min_ttl),
+                # min_ttl before the expiry; for a --min-ttl beyond the calendar, a moment long past.
+                keep_until=expiry_after(expires_at, -min_ttl) or EARLIEST,
             )
     return result
 
