@@ -27,9 +27,9 @@ from support import assert_clean, imported_modules, key_secrets, paytoken, payto
 
 from tidak_cli.cache import CacheEntry, TokenCache, cache_key
 from tidak_cli.demo import Workspace
+from tidak_cli.gateways import PROVIDERS
+from tidak_cli.gateways.base import CliOption, SignedRequest, Token
 from tidak_cli.profiles import Profile, Setting, secret_keys
-from tidak_cli.providers import PROVIDERS
-from tidak_cli.providers.base import CliOption, Comparison, SignedRequest, Token
 from tidak_cli.sandbox import Sandbox
 from tidak_cli.tokens import get_token
 from tidak_cli.transport import Response
@@ -241,9 +241,6 @@ class FakeProvider:
         self.issued += 1
         token = f"fake-token-{self.issued}"
         return Token(token, "Bearer", self.expires_in, None, {"accessToken": token})
-
-    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
-        return Comparison(signature == request.signature)
 
 
 class StubTransport:

@@ -24,8 +24,8 @@ from tidak_cli.clock import utc_now
 from tidak_cli.demo import Workspace
 from tidak_cli.doctor import Check, diagnose, exit_code
 from tidak_cli.errors import ExitCode
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.profiles import resolve_profile
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.sandbox import Sandbox, load_config
 from tidak_cli.transport import Transport
 

@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 from tidak_cli.cli.app import app
 from tidak_cli.cli.get import get_app
 from tidak_cli.cli.options import GET, plain_get
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.launch import run_plain
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 # Spellings of a cache hit, for profile `demo` of the profiles.toml in the current directory.

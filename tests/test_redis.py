@@ -28,7 +28,7 @@ import redis
 from support import assert_clean, imported_modules, paytoken, paytoken_process, requests_to, set_fault
 
 from tidak_cli.cache import CacheEntry, cache_key
-from tidak_cli.providers import PROVIDERS
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 TOKEN_PREFIX = "paytoken:token:"

@@ -37,8 +37,8 @@ from support import Run, assert_clean, key_secrets, paytoken, paytoken_process, 
 from urllib3.response import HTTPResponse
 
 from tidak_cli.demo import Workspace
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.profiles import COMMON_SETTINGS
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.sandbox import Sandbox, load_config
 from tidak_cli.transport import _retry_policy
 

@@ -29,9 +29,9 @@ from support import requests_to, set_fault, stats
 from tidak_cli.clock import oracle_moment
 from tidak_cli.demo import Workspace
 from tidak_cli.errors import PaytokenError
+from tidak_cli.gateways import PROVIDERS, Token
+from tidak_cli.gateways.doku.recipe import jwt_expiry
 from tidak_cli.profiles import Profile, resolve_profile
-from tidak_cli.providers import PROVIDERS, Token
-from tidak_cli.providers.doku import jwt_expiry
 from tidak_cli.sandbox import Sandbox
 
 DOKU_PATH = "/adv-core-api/partner/v1.0/token"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tidak_cli.errors import ExitCode, GatewayError, PaytokenError, RejectedError
-from tidak_cli.providers import PROVIDERS, Token
+from tidak_cli.gateways import PROVIDERS, Token
 
 PROVIDER = PROVIDERS["nicepay"]
 RECEIVED_AT = datetime(2024, 12, 31, 3, 11, 40, tzinfo=UTC)

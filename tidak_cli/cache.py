@@ -34,7 +34,6 @@ __all__ = [
     "clear_entries",
     "configured_url",
     "identity_url",
-    "open_cache",
 ]
 
 CACHE_VERSION = 1
@@ -363,25 +362,6 @@ class TokenCache(WarnOnce):
         # The lock file stays: unlinking it while another process holds it would break the exclusion.
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
-
-
-def open_cache(url: str | None, directory: Path, *, warn: Warn, fall_back: bool = True) -> CacheBackend:
-    """The file cache, or with a redis:// or rediss:// URL the shared one (falling back to files if it is down).
-
-    fall_back=False: the shared cache or a NetworkError, never the files in its place.
-    """
-    files = TokenCache(directory, warn=warn)
-    if not url:
-        return files
-    from .cache_redis import CacheUnavailable, FallbackCache, RedisCache, printable_url, unavailable
-
-    try:
-        return FallbackCache(RedisCache(url), files, fall_back=fall_back)
-    except CacheUnavailable as error:
-        if not fall_back:
-            raise unavailable(printable_url(url), error) from None
-        files.warn(f"{error}; using the file cache in {files.location} instead")
-        return files
 
 
 def clear_entries(store: CacheBackend, provider: str | None, profile: str | None, also: set[str]) -> int:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from .clock import EARLIEST, LATEST
 from .errors import UsageError
 from .export import SHELL_FORMATS, SHELL_NAME
-from .providers.base import NONCE
+from .gateways.base import NONCE
 
 if TYPE_CHECKING:
+    from .gateways.base import Provider, SignedRequest
     from .profiles import Profile
-    from .providers.base import Provider, SignedRequest
     from .tokens import TokenResult
     from .transport import Transport
 
@@ -125,7 +125,8 @@ def obtain(
 ) -> TokenResult:
     """The token request asks for: from the cache while it is fresh enough, else from the gateway."""
     from . import tokens
-    from .cache import cache_directory, configured_url, open_cache
+    from .cache import cache_directory, configured_url
+    from .tokens import open_cache
 
     result = tokens.get_token(
         provider,

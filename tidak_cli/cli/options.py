@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from ..getting import GET_FORMATS, GetRequest, option_name
 
 if TYPE_CHECKING:
-    from ..providers.base import Provider
+    from ..gateways.base import Provider
 
 __all__ = ["COMMON", "GET", "SIGN", "SIGN_FORMATS", "Option", "plain_get", "provider_options"]
 

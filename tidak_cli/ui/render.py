@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..doctor import Check
-    from ..forensics import Replay
-    from ..providers.base import Comparison, SignedRequest
+    from ..forensics import Comparison, Replay
+    from ..gateways.base import SignedRequest
     from ..tokens import TokenResult
 
 __all__ = [
