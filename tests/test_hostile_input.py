@@ -48,8 +48,6 @@ from tidak_cli.sandbox import Sandbox, load_config
 from tidak_cli.sandbox.config import Fault, SandboxConfig
 
 EXAMPLES = settings(
-    max_examples=500,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 PROVIDER_NAMES = list(PROVIDERS)
