@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,12 @@ settings.register_profile("ci", settings.get_profile("ci"), max_examples=500, de
 settings.register_profile("dev", max_examples=50, deadline=None)
 HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if "CI" in os.environ else "dev")
 settings.load_profile(HYPOTHESIS_PROFILE)
+
+# A shell without job control starts `python -m pytest &` with SIGINT ignored, and an ignored signal stays
+# ignored across exec: the CLI children of the Ctrl-C tests would never see theirs. Handle SIGINT as a
+# foreground Python does, so every child starts with the default disposition however pytest was started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_report_header() -> str:
