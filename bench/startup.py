@@ -13,8 +13,10 @@ The sandbox's request count checks that every hit was a hit and every miss a mis
 self time of `python -X importtime` for the hit, the miss and the floor follows, by package:
 what their start-up goes to.
 
-Run it with the interpreter of the environment paytoken is installed in:
+Run it with the interpreter of an environment paytoken is installed in with `pip install .`:
     python bench/startup.py [RUNS] [--importtime]
+Not an editable install (`pip install -e`): its import hook runs in every start-up of that interpreter,
+`python -c pass` included (about 10 ms of pathlib and urllib.parse), which halves the hit's ratio.
 Byte-code caching is forced on (PYTHONDONTWRITEBYTECODE is removed from the children's environment),
 since an installed package has its .pyc files and a cold compile is not what a script pays.
 """
@@ -80,6 +82,9 @@ def import_top(command: list[str], env: dict[str, str], before: Callable[[], Non
 def main() -> None:
     arguments = [argument for argument in sys.argv[1:] if argument != "--importtime"]
     runs = int(arguments[0]) if arguments else 20
+    if any(name.startswith("__editable__") for name in sys.modules):
+        print("note: paytoken is an editable install here; its import hook slows every start-up, `python -c pass`")
+        print("      included, so the ratios read low: measure in a `pip install .` environment")
     with tempfile.TemporaryDirectory() as directory:
         workspace = Workspace(Path(directory) / "workspace")
         cache = Path(directory) / "cache"
