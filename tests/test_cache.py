@@ -358,6 +358,7 @@ print(writes)
 """
 
 
+@pytest.mark.realtime
 def test_readers_never_see_a_partly_written_entry(tmp_path: Path) -> None:
     directory = tmp_path / "atomic"
     key = cache_key("nicepay", "http://127.0.0.1:1", "CLIENT")
@@ -398,6 +399,7 @@ def test_readers_never_see_a_partly_written_entry(tmp_path: Path) -> None:
 # --- 7. single flight ----------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_concurrent_processes_make_one_gateway_request(profiles: Path, sandbox: Sandbox) -> None:
     set_fault(sandbox, "nicepay", delay=0.5, times=1)
     command = [sys.executable, "-m", "tidak_cli", "get", "nicepay", "-p", "demo", "-o", "token"]
@@ -512,6 +514,7 @@ def test_read_only_cache_directory_warns_and_still_prints(profiles: Path, sandbo
 # --- 9. lock timeout -----------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_a_lock_held_elsewhere_is_exit_5_not_a_hang(profiles: Path, sandbox: Sandbox) -> None:
     add_profile(profiles, "nicepay", "quick", timeout=1)
     cache_dir().mkdir(mode=0o700)

@@ -47,8 +47,6 @@ from tidak_cli.redact import Redactor
 from tidak_cli.sandbox import Fault, Sandbox, SandboxConfig, load_config
 
 EXAMPLES = settings(
-    max_examples=500,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 PROVIDER_NAMES = list(PROVIDERS)

@@ -355,6 +355,7 @@ def test_an_answer_stdout_cannot_encode_is_one_message(profiles: Path, sandbox: 
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr
 
 
+@pytest.mark.realtime
 def test_ctrl_c_while_the_plain_answer_waits_on_a_full_pipe_is_one_line(profiles: Path, sandbox: Sandbox) -> None:
     assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
     read_end, write_end = os.pipe()

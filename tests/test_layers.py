@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     """Run import-linter on the tidak_cli package found in root, with root's pyproject.toml."""
-    script = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True, no_logo=True))"
+    script = (
+        "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True, no_logo=True))"
+    )
     return subprocess.run(
         [sys.executable, "-c", script],
         cwd=root,

@@ -913,8 +913,6 @@ _toml_values = st.recursive(
 
 
 @settings(
-    max_examples=500,
-    deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],

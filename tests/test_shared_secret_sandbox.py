@@ -41,7 +41,7 @@ DOKU_BODY = b'{"grant_type":"client_credentials"}'
 TOKEN_TTL = 900  # the sandbox's default token lifetime: the workspace's config does not set token_ttl
 TIMEOUT = 10
 JAKARTA_OFFSET = timedelta(hours=7)
-PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 RECEIVED_AT = datetime(2024, 8, 24, 9, 0, 0, tzinfo=UTC)
 
 
