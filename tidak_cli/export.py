@@ -6,7 +6,6 @@ import contextlib
 import io
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,6 +99,8 @@ def _updated(existing: str, assignments: Sequence[tuple[str, str]]) -> str:
 
 
 def _replace(target: Path, shown: Path, text: str) -> None:
+    import tempfile
+
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:

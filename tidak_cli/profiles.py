@@ -7,7 +7,6 @@ Every value remembers where it came from (the file, a variable, a flag, a built-
 from __future__ import annotations
 
 import contextlib
-import difflib
 import io
 import math
 import os
@@ -185,15 +184,15 @@ def profiles_search_path(explicit: Path | None = None) -> list[tuple[Path, str]]
 
 
 def _search_path(explicit: Path | None) -> Iterator[tuple[Path, str]]:
-    # A generator, so that the user config directory (platformdirs) is only worked out when needed.
+    # A generator, so that the user config directory is only worked out when needed.
     if explicit is not None:
         yield explicit, "--profiles-file"
     if os.environ.get("PAYTOKEN_PROFILES"):
         yield Path(os.environ["PAYTOKEN_PROFILES"]), "$PAYTOKEN_PROFILES"
     yield Path("profiles.toml"), "current directory"
-    from platformdirs import user_config_dir
+    from .userdirs import user_config_dir
 
-    yield Path(user_config_dir("paytoken")) / "profiles.toml", "user config directory"
+    yield user_config_dir() / "profiles.toml", "user config directory"
 
 
 def find_profiles_file(explicit: Path | None = None) -> Path:
@@ -377,6 +376,8 @@ def resolve_profile(
 
     for key, raw in table.items():
         if key not in settings:
+            import difflib
+
             close = difflib.get_close_matches(key.lower(), settings, n=1)
             notes.append(
                 f"unknown key {key!r} in {where} is ignored" + (f" (did you mean {close[0]!r}?)" if close else "")

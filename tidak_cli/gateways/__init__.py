@@ -8,7 +8,6 @@ emulator and mistake search are imported only when the sandbox or `sign --compar
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -97,6 +96,8 @@ PROVIDERS: Mapping[str, Provider] = _Registry()
 def lookup(name: str) -> Provider:
     """Return the provider called name, or fail listing the known ones."""
     if name not in PROVIDERS:
+        import difflib
+
         close = difflib.get_close_matches(name, list(PROVIDERS), n=1)
         raise UsageError(
             f"unknown provider {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
