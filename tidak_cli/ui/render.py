@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..clock import SIGNATURE_WINDOW, humanize_seconds, utc_now
-from ..export import iso_utc, shell_quote
+from ..export import env_lines, iso_utc
 from ..getting import env_assignments
 from ..redact import Redactor
 
@@ -78,8 +78,7 @@ def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_
     if output == "header":
         return f"Authorization: {token.token_type} {token.access_token}\n"
     if output == "env":
-        assignments = env_assignments(result, env_prefix)
-        return "".join(f"export {name}={shell_quote(value)}\n" for name, value in assignments)
+        return env_lines(env_assignments(result, env_prefix))
     if output == "json":
         document = {
             "provider": result.provider,
