@@ -53,7 +53,8 @@ def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:
     """Set each variable in the dotenv file at path, keeping its other lines; the file ends up mode 0600.
 
     Each value is written by quoted(): `NAME='value'` reads the same to python-dotenv and to a shell that
-    sources the file, and a value that could not is refused before anything is written. A symlink's target is updated and the link kept.
+    sources the file, and a value that could not is refused before anything is written. A symlink's target
+    is updated and the link kept.
     The file is replaced whole (temporary file + rename), under a lock on its directory, so that concurrent
     runs writing to one file each add their variables and a reader never sees half a file.
     """
