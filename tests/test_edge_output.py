@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -194,3 +198,90 @@ def test_env_output_evaluated_never_runs_code_and_reads_back_the_same(value: str
     assert source(target, "PAYTOKEN_ACCESS_TOKEN", tmp_path) == value
     assert not (tmp_path / "PWNED").exists()
     assert dotenv_values(target) == {"PAYTOKEN_ACCESS_TOKEN": value}
+
+
+# --- a hostile gateway: answers whatever the test says, to every request ---------------------------------
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def hostile_gateway(answer: Answer) -> Iterator[str]:
+    """A local HTTP server that gives every request the same answer, raw header values included."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response_only(answer.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.send_header("Connection", "close")
+            for name, value in answer.headers.items():
+                self.wfile.write(f"{name}: {value}\r\n".encode("utf-8", "surrogateescape"))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+        do_GET = do_POST
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def token_answer(**fields: object) -> bytes:
+    answer: dict[str, object] = {"responseCode": "2007300", "responseMessage": "Successful"}
+    answer |= {"accessToken": "abcDEF123", "tokenType": "Bearer", "expiresIn": "900"}
+    return json.dumps(answer | fields).encode()
+
+
+def strict_json(text: str) -> object:
+    def refuse(constant: str) -> object:
+        raise AssertionError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+# --- finding 8: every JSON output is strict JSON ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        token_answer().replace(b'"900"', b"1e309"),
+        token_answer().replace(b'"900"', b"NaN"),
+        token_answer().replace(b'"900"', b"-Infinity"),
+        token_answer().replace(b'"Successful"', b'"Successful", "odd": [NaN, {"x": 1e999}]'),
+    ],
+    ids=["1e309", "NaN", "-Infinity", "nested"],
+)
+def test_get_json_is_strict_json_fresh_and_from_the_cache(body: bytes, profiles: Path) -> None:
+    with hostile_gateway(Answer(body=body)) as url:
+        for _ in range(2):  # the second is a cache hit where the lifetime was known
+            run = paytoken("get", "nicepay", "-p", "demo", "--base-url", url, "-o", "json")
+            assert run.exit_code == 0, run.output
+            document = strict_json(run.stdout)
+            assert isinstance(document, dict) and document["access_token"] == "abcDEF123"
+            assert "Infinity" not in run.stdout and "NaN" not in run.stdout
+
+
+def test_sign_and_dry_run_json_are_strict(profiles: Path) -> None:
+    for args in (
+        ["sign", "nicepay", "-p", "demo", "-o", "json"],
+        ["get", "nicepay", "-p", "demo", "--dry-run", "-o", "json"],
+    ):
+        run = paytoken(*args)
+        assert run.exit_code == 0, run.output
+        assert isinstance(strict_json(run.stdout), dict)

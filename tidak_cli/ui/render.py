@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -28,6 +29,7 @@ __all__ = [
     "console",
     "curl_command",
     "expires_in",
+    "json_text",
     "pretty_sign",
     "pretty_token",
     "sign_json",
@@ -90,7 +92,7 @@ def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_
             "cached": result.cached,
             "response": token.response,
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json_text(document)
     raise ValueError(f"not a plain output format: {output}")
 
 
@@ -172,7 +174,26 @@ def sign_json(request: SignedRequest, comparison: Comparison | None = None, repl
             "findings": list(comparison.findings),
             "fix": comparison.hint,
         }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document)
+
+
+def json_text(document: object) -> str:
+    """Every JSON output paytoken writes: strict JSON (RFC 8259), so that any parser reads it.
+
+    A gateway's answer may hold numbers Python reads as infinity or NaN (`1e309`, `NaN`); json.dumps would
+    write them as `Infinity` and `NaN`, which JSON has not. They are written as null.
+    """
+    return json.dumps(_finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def curl_command(request: SignedRequest) -> str:
