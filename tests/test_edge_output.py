@@ -12,6 +12,7 @@ import contextlib
 import http.server
 import json
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -222,7 +223,8 @@ def hostile_gateway(answer: Answer) -> Iterator[str]:
             self.send_header("Content-Length", str(len(answer.body)))
             self.send_header("Connection", "close")
             for name, value in answer.headers.items():
-                self.wfile.write(f"{name}: {value}\r\n".encode("utf-8", "surrogateescape"))
+                # Raw, past http.server's own checks: a hostile gateway sends what it likes.
+                self._headers_buffer.append(f"{name}: {value}\r\n".encode("utf-8", "surrogateescape"))
             self.end_headers()
             self.wfile.write(answer.body)
 
@@ -285,3 +287,142 @@ def test_sign_and_dry_run_json_are_strict(profiles: Path) -> None:
         run = paytoken(*args)
         assert run.exit_code == 0, run.output
         assert isinstance(strict_json(run.stdout), dict)
+
+
+# --- finding 3: outside text reaches the terminal only through shown() -----------------------------------
+
+# Each kind of byte that acts on a terminal instead of showing: CSI (clear screen), OSC (window title), an 8-bit
+# CSI (C1), a bidi override, and a bare CR that would overwrite the line.
+ACTING_TEXTS = {
+    "csi": "\x1b[2J\x1b[31mred",
+    "osc": "\x1b]0;pwned\x07title",
+    "c1": "\x9b31mc1",
+    "bidi": "evil\u202eexe.txt",
+    "cr": "fine\rfake",
+}
+ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def assert_nothing_acts(output: str) -> None:
+    found = ACTING.findall(output)
+    assert not found, f"raw terminal-acting characters printed: {found!r}"
+    assert_clean(output)
+
+
+@pytest.mark.parametrize("text", ACTING_TEXTS.values(), ids=ACTING_TEXTS.keys())
+def test_a_rejection_message_an_html_page_and_a_v_header_are_shown_escaped(text: str, profiles: Path) -> None:
+    rejection = {"responseCode": "4017300", "responseMessage": f"Unauthorized {text}"}
+    with hostile_gateway(Answer(401, json.dumps(rejection).encode(), {"X-Note": text})) as url:
+        run = paytoken("get", "nicepay", "-p", "demo", "--base-url", url, "-v")
+    assert run.exit_code == 4, run.output
+    assert_nothing_acts(run.output)
+    assert "Unauthorized" in run.stderr and "X-Note: " in run.stderr
+    html = f"<html><title>{text}</title><body>{text}</body></html>".encode()
+    with hostile_gateway(Answer(200, html, {"Content-Type": "text/html"})) as url:
+        page = paytoken("get", "nicepay", "-p", "demo", "--base-url", url, "-v")
+    assert page.exit_code == 6, page.output
+    assert_nothing_acts(page.output)
+
+
+@pytest.mark.parametrize("text", ACTING_TEXTS.values(), ids=ACTING_TEXTS.keys())
+def test_doctor_lines_show_a_gateway_s_text_escaped(text: str, profiles: Path) -> None:
+    rejection = {"responseCode": "4017300", "responseMessage": f"Unauthorized {text}"}
+    with hostile_gateway(Answer(401, json.dumps(rejection).encode())) as url:
+        run = paytoken("doctor", "nicepay", "-p", "demo", "--base-url", url)
+    assert run.exit_code == 4, run.output
+    assert "Unauthorized" in run.output
+    assert_nothing_acts(run.output)
+
+
+def add_table(profiles: Path, name: str, **values: str) -> None:
+    """A copy of [nicepay.demo] under a (TOML-escaped) name, with values changed."""
+    table = {**profile_table(profiles), **values}
+    lines = "".join(f"{key} = {json.dumps(value)}\n" for key, value in table.items())
+    profiles.write_text(profiles.read_text() + f"\n[nicepay.{json.dumps(name)}]\n{lines}")
+
+
+@pytest.mark.parametrize(
+    "text", [*ACTING_TEXTS.values(), "x[/]y", "[bold]b[/bold]"], ids=[*ACTING_TEXTS, "markup", "tag"]
+)
+def test_pretty_views_and_profile_tables_show_a_profile_s_text_escaped(
+    text: str, profiles: Path, sandbox: Sandbox
+) -> None:
+    add_table(profiles, f"p{text}")
+    name = f"p{text}"
+    runs = [
+        paytoken("get", "nicepay", "-p", name, "-o", "pretty"),
+        paytoken("profiles", "list"),
+        paytoken("profiles", "show", f"nicepay.{name}"),
+        paytoken("sign", "nicepay", "-p", name),
+        paytoken("cache", "list"),
+    ]
+    for run in runs:
+        assert run.exit_code == 0, run.output
+        assert_nothing_acts(run.output)
+    if text.isprintable():  # markup is printed as it is, never interpreted (and never a crash)
+        assert text in runs[0].stdout and text in runs[1].stdout
+
+
+def test_pretty_sign_shows_every_outside_field_escaped() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from tidak_cli.providers.base import Comparison, SignedRequest
+    from tidak_cli.ui.render import doctor_line, pretty_sign
+
+    odd = "".join(ACTING_TEXTS.values()) + "[/]"
+    request = SignedRequest(
+        provider="nicepay",
+        method="POST",
+        url=f"http://127.0.0.1/{odd}",
+        headers={f"X-{odd}": odd},
+        body=odd.encode(),
+        string_to_sign=odd,
+        signature=odd,
+        algorithm="HMAC",
+        derivation=((odd, odd),),
+    )
+    buffer = StringIO()
+    console = Console(file=buffer, width=200, color_system=None)
+    pretty_sign(request, console, comparison=Comparison(False, (odd,), odd), hex_dump=True)
+    from tidak_cli.doctor import Check
+
+    doctor_line(Check(odd, "failure", odd, odd), console)
+    assert_nothing_acts(buffer.getvalue())
+    assert "\\x1b" in buffer.getvalue() and "[/]" in buffer.getvalue()
+
+
+# --- finding 9: cache list/clear cope with Redis keys and entries that are not ours -------------------------
+
+
+def test_cache_list_and_clear_a_redis_key_that_is_not_utf8_or_holds_control_bytes(
+    profiles: Path, sandbox: Sandbox, shared: RedisServer
+) -> None:
+    client = shared.client()
+    client.set(TOKEN_PREFIX.encode() + b"\xff\xfe-not-utf8", b"{}")
+    client.set(TOKEN_PREFIX.encode() + b"\x1b]0;pwned\x07", b"{}")
+    now = datetime.now(UTC)
+    entry = CacheEntry(
+        provider="nicepay\x1b[2J",
+        profile="demo\u202e",
+        base_url="http://x/\x9b31m",
+        client_id="[/]",
+        access_token="abc",
+        token_type="Bearer",
+        expires_at=now + timedelta(minutes=15),
+        stored_at=now,
+    )
+    client.set(TOKEN_PREFIX + "a" * 40, entry.to_json())
+    listing = paytoken("cache", "list")
+    assert listing.exit_code == 0, listing.output
+    assert_nothing_acts(listing.output)
+    assert listing.output.count("damaged") == 2 and "\\xff" in listing.output.replace("\\udcff", "\\xff")
+    cleared = paytoken("cache", "clear", "nicepay")
+    assert cleared.exit_code == 0, cleared.output
+    assert "removed 2 cached tokens" in cleared.stderr  # the two damaged ones; the third is not nicepay's
+    assert_nothing_acts(cleared.output)
+    assert sorted(client.scan_iter(match=TOKEN_PREFIX + "*")) == [(TOKEN_PREFIX + "a" * 40).encode()]
+    everything = paytoken("cache", "clear")
+    assert everything.exit_code == 0 and "removed 1 cached token " in everything.stderr
+    assert list(client.scan_iter(match=TOKEN_PREFIX + "*")) == []

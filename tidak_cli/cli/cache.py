@@ -10,6 +10,7 @@ import typer
 
 from ..errors import PaytokenError
 from ..providers import lookup
+from ..ui.output import shown
 from ..ui.session import current
 from .base import guarded, out
 from .params import CacheUrlOption
@@ -55,7 +56,7 @@ def cache_list(cache_url: CacheUrlOption = None) -> None:
             )
         )
     if not rows:
-        print(f"no cached tokens in {store.location}", file=sys.stderr)
+        print(f"no cached tokens in {shown(store.location)}", file=sys.stderr)
         return
     table(
         f"cached tokens in {store.location}",
@@ -90,7 +91,7 @@ def cache_clear(
                 keys.add(cache_key(*cache_identity(gateway, resolved)))
     store = _open_store(cache_url)
     removed = clear_entries(store, provider, profile, keys)
-    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {store.location}", file=sys.stderr)
+    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {shown(store.location)}", file=sys.stderr)
 
 
 def command() -> Any:
