@@ -426,3 +426,18 @@ def test_cache_list_and_clear_a_redis_key_that_is_not_utf8_or_holds_control_byte
     everything = paytoken("cache", "clear")
     assert everything.exit_code == 0 and "removed 1 cached token " in everything.stderr
     assert list(client.scan_iter(match=TOKEN_PREFIX + "*")) == []
+
+
+# --- finding 9: a --min-ttl beyond any token's lifetime still prints the token the gateway issued ----------
+
+
+@pytest.mark.parametrize("min_ttl", ["1e12", "1e300"])
+@pytest.mark.parametrize("output", ["pretty", "token", "json", "env"])
+def test_a_huge_min_ttl_still_prints_the_issued_token(
+    min_ttl: str, output: str, profiles: Path, sandbox: Sandbox
+) -> None:
+    for _ in range(2):
+        run = paytoken("get", "nicepay", "-p", "demo", "--min-ttl", min_ttl, "-o", output)
+        assert run.exit_code == 0, run.output
+        assert run.stdout.strip() and "internal error" not in run.output
+        assert_nothing_acts(run.output)
