@@ -26,6 +26,7 @@ from support import assert_clean, paytoken, requests_to
 from test_redis import TOKEN_PREFIX, RedisServer, key_of, profile_table, start_redis
 
 from tidak_cli.cache import CacheEntry
+from tidak_cli.demo import Workspace
 from tidak_cli.errors import GatewayError
 from tidak_cli.export import env_lines, write_dotenv
 from tidak_cli.providers import PROVIDERS
@@ -441,3 +442,48 @@ def test_a_huge_min_ttl_still_prints_the_issued_token(
         assert run.exit_code == 0, run.output
         assert run.stdout.strip() and "internal error" not in run.output
         assert_nothing_acts(run.output)
+
+
+def test_the_sandbox_log_shows_a_client_s_request_path_escaped(workspace: Workspace, tmp_path: Path) -> None:
+    import socket
+    import sys
+    import time
+
+    from test_redis import free_port
+
+    port = free_port()
+    log = tmp_path / "sandbox.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tidak_cli",
+                "sandbox",
+                "--port",
+                str(port),
+                "--config",
+                str(workspace.sandbox_config),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while "listening" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            client.sendall(
+                b"POST /nicepay/v1.0/access-token/b2b?x\x1b]0;pwned\x07[/]\x9b31m\xe2\x80\xae HTTP/1.1\r\n"
+                b"Host: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            while client.recv(65536):
+                pass
+        time.sleep(0.3)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    text = log.read_text()
+    assert "b2b?x" in text and "[/]" in text, text
+    assert_nothing_acts(text)
