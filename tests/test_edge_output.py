@@ -28,8 +28,8 @@ from test_redis import TOKEN_PREFIX, RedisServer, key_of, profile_table, start_r
 from tidak_cli.cache import CacheEntry
 from tidak_cli.demo import Workspace
 from tidak_cli.errors import GatewayError
-from tidak_cli.export import env_lines, write_dotenv
-from tidak_cli.providers import PROVIDERS
+from tidak_cli.export import shell_lines, write_dotenv
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 # Tokens a poisoned cache entry may hold: each would break out of a header line, an eval or a sourced file.
@@ -162,13 +162,12 @@ def source(file: Path, name: str, tmp_path: Path) -> str:
     done = subprocess.run(
         ["sh", "-c", f'. "$1" && printf %s "${name}"', "sh", str(file)],
         capture_output=True,
-        text=True,
         cwd=tmp_path,
         timeout=10,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    return done.stdout.decode()  # as bytes: text mode would turn a CR LF into LF
 
 
 @pytest.mark.parametrize("value", WRITTEN_VALUES)
@@ -189,17 +188,19 @@ def test_a_dotenv_file_sourced_never_runs_code_and_reads_back_the_same(value: st
     assert dotenv_values(target) == {"KEEP": "me", "PAYTOKEN_ACCESS_TOKEN": value}
 
 
+@pytest.mark.parametrize("shell", ["env", "env-no-export"])
 @pytest.mark.parametrize("value", WRITTEN_VALUES)
-def test_env_output_evaluated_never_runs_code_and_reads_back_the_same(value: str, tmp_path: Path) -> None:
+def test_env_output_evaluated_never_runs_code_and_reads_back_the_same(value: str, shell: str, tmp_path: Path) -> None:
     target = tmp_path / "env.sh"
-    try:
-        target.write_text(env_lines([("PAYTOKEN_ACCESS_TOKEN", value)]))
-    except GatewayError as refused:
-        assert "cannot be written" in refused.message
-        return
+    target.write_text(shell_lines([("PAYTOKEN_ACCESS_TOKEN", value)], shell))
     assert source(target, "PAYTOKEN_ACCESS_TOKEN", tmp_path) == value
     assert not (tmp_path / "PWNED").exists()
-    assert dotenv_values(target) == {"PAYTOKEN_ACCESS_TOKEN": value}
+
+
+def test_powershell_doubles_its_typographic_quotes_too() -> None:
+    # PowerShell reads ‘ ’ ‚ ‛ as quotes: a value holding one must not end the string.
+    written = shell_lines([("A", "a\u2019;calc;\u2018'")], "powershell")
+    assert written == "$Env:A = 'a\u2019\u2019;calc;\u2018\u2018'''\n"
 
 
 # --- a hostile gateway: answers whatever the test says, to every request ---------------------------------
@@ -369,7 +370,8 @@ def test_pretty_sign_shows_every_outside_field_escaped() -> None:
 
     from rich.console import Console
 
-    from tidak_cli.providers.base import Comparison, SignedRequest
+    from tidak_cli.forensics import Comparison
+    from tidak_cli.gateways.base import SignedRequest
     from tidak_cli.ui.render import doctor_line, pretty_sign
 
     odd = "".join(ACTING_TEXTS.values()) + "[/]"

@@ -6,14 +6,13 @@ import contextlib
 import io
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ConfigError, GatewayError
 
-__all__ = ["SHELL_NAME", "env_lines", "iso_utc", "quoted", "write_dotenv"]
+__all__ = ["SHELL_FORMATS", "SHELL_NAME", "iso_utc", "quoted", "shell_lines", "shell_quote", "write_dotenv"]
 
 # What a variable prefix (--env-prefix) must be to start a shell variable name.
 SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -44,9 +43,33 @@ def quoted(name: str, value: str) -> str:
     )
 
 
-def env_lines(assignments: Sequence[tuple[str, str]]) -> str:
-    """`export NAME='value'` lines, for `eval "$(paytoken get … -o env)"` and for python-dotenv alike."""
-    return "".join(f"export {name}={quoted(name, value)}\n" for name, value in assignments)
+def shell_quote(value: str) -> str:
+    """Single-quote value for a POSIX shell: any value, a quote in it included, reads back as it is."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+_POWERSHELL_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")
+
+# The -o formats that set variables, each in its shell's own syntax (as `aws configure export-credentials`).
+SHELL_FORMATS = ("env", "env-no-export", "fish", "powershell")
+
+
+def shell_lines(assignments: Sequence[tuple[str, str]], shell: str) -> str:
+    """Lines that set each variable in shell (one of SHELL_FORMATS), every value quoted for that shell."""
+    if shell == "env":
+        return "".join(f"export {name}={shell_quote(value)}\n" for name, value in assignments)
+    if shell == "env-no-export":
+        return "".join(f"{name}={shell_quote(value)}\n" for name, value in assignments)
+    if shell == "fish":
+        # fish's single quotes take two escapes: \\ and \'.
+        escaped = [(name, value.replace("\\", "\\\\").replace("'", "\\'")) for name, value in assignments]
+        return "".join(f"set -gx {name} '{value}'\n" for name, value in escaped)
+    if shell == "powershell":
+        # PowerShell's single-quoted strings take one escape: a quote doubled; and it takes the typographic
+        # quotes (‘ ’ ‚ ‛) for quotes too, so each of them is doubled as well.
+        doubled = [(name, _POWERSHELL_QUOTES.sub(r"\g<0>\g<0>", value)) for name, value in assignments]
+        return "".join(f"$Env:{name} = '{value}'\n" for name, value in doubled)
+    raise ValueError(f"not a shell format: {shell}")
 
 
 def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:
@@ -101,6 +124,8 @@ def _updated(existing: str, assignments: Sequence[tuple[str, str]]) -> str:
 
 
 def _replace(target: Path, shown: Path, text: str) -> None:
+    import tempfile
+
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
