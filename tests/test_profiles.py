@@ -874,7 +874,7 @@ def problem_with(key: str, value: object, keys: Keys, directory: Path) -> str | 
     """Resolve a nicepay table with `key = value` and sign with it; say what went wrong, if anything.
 
     Right outcomes: a profile with sane values, or a ConfigError (exit 3). Anything else would reach the user
-    as "internal error" (exit 1).
+    as "internal error" (exit 70).
     """
     key_path = directory / "prop-private.pem"
     if not key_path.exists():
