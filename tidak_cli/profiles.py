@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import tomllib
+from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,12 @@ __all__ = [
     "default_profile_name",
     "expand_variables",
     "find_profiles_file",
-    "load_dotenv_file",
     "load_profile",
     "profile_names",
+    "profile_variables",
     "profiles_overview",
     "profiles_search_path",
+    "read_dotenv_file",
     "read_profiles_file",
     "resolve_profile",
     "secret_keys",
@@ -199,8 +201,9 @@ def find_profiles_file(explicit: Path | None = None) -> Path:
 
 
 def _is_file(path: Path) -> bool:
+    # Anything there but a directory counts as found: a device or a pipe is then refused by name when read.
     try:
-        return path.is_file()
+        return path.exists() and not path.is_dir()
     except OSError:  # e.g. a name too long for the file system: no such file either
         return False
 
@@ -212,26 +215,49 @@ def _is_directory(path: Path) -> bool:
         return False
 
 
-def load_dotenv_file(directory: Path | None = None, *, held: list[LogRecord] | None = None) -> Path | None:
-    """Load `.env` from the current directory into the environment without overriding anything set.
+def read_dotenv_file(directory: Path | None = None, *, held: list[LogRecord] | None = None) -> dict[str, str]:
+    """Read `.env` from the current directory: the values it gives `${VAR}` in profiles, and nothing else.
 
-    python-dotenv logs what it cannot parse; with held, those records are kept there instead of printed.
+    It never enters the process environment: a checkout's .env must not set a proxy, a CA bundle, a shared
+    cache or paytoken's own switches. python-dotenv logs what it cannot parse; with held, those records are
+    kept there instead of printed. A file read before (same inode, size and time) is not read or logged again.
     """
     path = (directory or Path.cwd()) / ".env"
-    if not path.is_file():
-        return None
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror
+        status = path.stat()
+    except OSError:
+        return {}
+    if stat.S_ISDIR(status.st_mode):
+        return {}
+    signature = (str(path.absolute()), status.st_ino, status.st_size, status.st_mtime_ns)
+    if _DOTENV_READ.get(signature[0], (None, {}))[0] == signature:
+        return dict(_DOTENV_READ[signature[0]][1])
+    from .files import CONFIG_LIMIT, FileProblem, read_bounded
+
+    try:
+        text = read_bounded(path, CONFIG_LIMIT).decode("utf-8")
+    except (FileProblem, UnicodeDecodeError) as error:
+        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else f"it {error}"
         raise ConfigError(
             f"cannot read {path}: {reason}", hint="fix or remove it: paytoken reads .env from the current directory"
         ) from None
-    from dotenv import load_dotenv
+    from dotenv import dotenv_values
 
     with contextlib.nullcontext() if held is None else _log_held("dotenv", held):
-        load_dotenv(stream=io.StringIO(text), override=False)
-    return path
+        values = {name: value for name, value in dotenv_values(stream=io.StringIO(text)).items() if value is not None}
+    _DOTENV_READ[signature[0]] = (signature, values)
+    return dict(values)
+
+
+_DOTENV_READ: dict[str, tuple[tuple[str, int, int, int], dict[str, str]]] = {}
+
+
+def profile_variables(directory: Path | None = None) -> Mapping[str, str]:
+    """What `${VAR}` in a profile is taken from: the process environment first, then the current directory's .env.
+
+    The one place that decides it (SPEC 2: a .env never overrides a variable already set).
+    """
+    return ChainMap(os.environ, read_dotenv_file(directory))
 
 
 @contextlib.contextmanager
@@ -256,10 +282,11 @@ def _log_held(name: str, records: list[LogRecord]) -> Iterator[None]:
 
 def read_profiles_file(path: Path) -> tuple[dict[str, object], tuple[str, ...]]:
     """Parse a profiles file; return its tables and any warnings about the file itself."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(f"cannot read profiles file {path}: {error.strerror}") from None
+    from .files import CONFIG_LIMIT, read_local
+
+    data = read_local(
+        path, CONFIG_LIMIT, "profiles file", hint="point --profiles-file or $PAYTOKEN_PROFILES at a TOML file"
+    )
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -349,7 +376,7 @@ def resolve_profile(
     environ: Mapping[str, str] | None = None,
 ) -> Profile:
     """Turn one raw table into a Profile: substitute variables, check types, apply defaults, read files."""
-    environ = os.environ if environ is None else environ
+    environ = profile_variables() if environ is None else environ
     settings = {setting.name: setting for setting in (*COMMON_SETTINGS, *provider.settings)}
     where = f"[{provider.name}.{name}]" + (f" of {path}" if path else "")
     notes = list(warnings)
@@ -493,7 +520,7 @@ def _substitute(raw: object, key: str, where: str, environ: Mapping[str, str]) -
 
 def expand_variables(value: object, environ: Mapping[str, str] | None = None) -> str:
     """Substitute the ${VAR}s that are set, leaving the others as written (for listings, which must not fail)."""
-    environ = os.environ if environ is None else environ
+    environ = profile_variables() if environ is None else environ
     return _VARIABLE.sub(lambda match: environ.get(match.group(1), match.group(0)), str(value))
 
 
@@ -602,17 +629,17 @@ def _resolve_path(key: str, value: str, base: Path, where: str) -> Path:
 
 
 def _read_setting_file(key: str, path: Path, where: str) -> bytes:
+    from .files import CONFIG_LIMIT, FileProblem, read_bounded
+
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{key} {path} does not exist (set in {where})",
-            hint="fix the path; relative paths are taken from the profiles file's directory",
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(f"{key} {path} is a directory, not a file (set in {where})") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read {key} {path} (set in {where}): {error.strerror}") from None
+        return read_bounded(path, CONFIG_LIMIT)
+    except FileProblem as problem:
+        hint = (
+            "fix the path; relative paths are taken from the profiles file's directory"
+            if problem.missing
+            else f"point {key} at the key file itself (PEM or DER, a few kilobytes)"
+        )
+        raise ConfigError(f"{key} {path} {problem.reason} (set in {where})", hint=hint) from None
 
 
 class ProfileRow(NamedTuple):

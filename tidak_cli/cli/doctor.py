@@ -26,12 +26,12 @@ def doctor(
     """Check a profile end to end: keys, key pair, environment, clock, and one real token request."""
     from ..clock import utc_now
     from ..doctor import Check, diagnose, exit_code
-    from ..profiles import default_profile_name, load_dotenv_file, load_profile
+    from ..profiles import default_profile_name, load_profile, read_dotenv_file
     from ..transport import Transport
     from ..ui.render import doctor_line
 
     provider = lookup(provider_name)
-    load_dotenv_file()
+    read_dotenv_file()
     console = out()
     try:
         resolved = load_profile(

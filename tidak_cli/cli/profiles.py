@@ -25,10 +25,10 @@ profiles_app = typer.Typer(
 @guarded
 def profiles_list(profiles_file: ProfilesFileOption = None) -> None:
     """List every [PROVIDER.PROFILE] table in the profiles file."""
-    from ..profiles import find_profiles_file, load_dotenv_file, profiles_overview, read_profiles_file
+    from ..profiles import find_profiles_file, profiles_overview, read_dotenv_file, read_profiles_file
     from ..ui.render import table
 
-    load_dotenv_file()
+    read_dotenv_file()
     path = find_profiles_file(profiles_file)
     document, notes = read_profiles_file(path)
     for note in notes:

@@ -21,9 +21,9 @@ def discover_config(config: Path | None, profiles_file: Path | None, notes: list
     elif Path("sandbox.toml").is_file():
         settings = load_config(Path("sandbox.toml"))
     else:
-        from ..profiles import find_profiles_file, load_dotenv_file
+        from ..profiles import find_profiles_file, read_dotenv_file
 
-        load_dotenv_file()
+        read_dotenv_file()
         try:
             source = find_profiles_file(profiles_file)
         except ConfigError as error:
