@@ -329,6 +329,60 @@ def test_3_dotenv_into_a_file_that_is_not_a_dotenv_file_leaves_it_alone(
     assert target.read_text() == text and target.stat().st_mode & 0o777 == 0o755
 
 
+# --- a base URL's password is never shown ----------------------------------------------------------
+
+PASSWORDS = ["password", "Xq7Zr9Kp2LwT"]
+
+
+def with_password(profiles: Path, password: str) -> str:
+    url = next(line for line in profiles.read_text().splitlines() if line.startswith("base_url")).split('"')[1]
+    profiles.write_text(profiles.read_text().replace(url, url.replace("http://", f"http://merchant:{password}@")))
+    return url
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sign", "nicepay", "-p", "demo"),
+        ("sign", "nicepay", "-p", "demo", "--hex"),
+        ("sign", "doku", "-p", "demo", "--hex"),
+        ("get", "nicepay", "-p", "demo", "--dry-run"),
+        ("get", "finpay-widget", "-p", "demo", "--dry-run", "-o", "pretty"),
+        ("profiles", "show", "nicepay.demo"),
+        ("profiles", "list"),
+        ("doctor", "nicepay", "-p", "demo"),
+        ("doctor", "doku", "-p", "demo"),
+    ],
+    ids=lambda value: "-".join(value) if isinstance(value, tuple) else value,
+)
+def test_a_base_url_password_is_never_shown(
+    args: tuple[str, ...], password: str, profiles: Path, sandbox: Sandbox
+) -> None:
+    with_password(profiles, password)
+    run = paytoken(*args)
+    assert "Traceback" not in run.output
+    assert password not in run.output
+    assert "merchant:••••@" in run.output
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+@pytest.mark.parametrize("command", [("sign", "nicepay"), ("get", "nicepay", "--dry-run"), ("doctor", "nicepay")])
+def test_a_base_url_option_password_is_never_shown(
+    command: tuple[str, ...], password: str, profiles: Path, sandbox: Sandbox
+) -> None:
+    url = sandbox.url.replace("http://", f"http://merchant:{password}@")
+    run = paytoken(*command[:2], "-p", "demo", "--base-url", url, *command[2:])
+    assert "Traceback" not in run.output and password not in run.output
+    assert "merchant:••••@" in run.output
+
+
+def test_an_unusable_base_url_with_a_password_is_masked_in_the_error(profiles: Path) -> None:
+    run = paytoken("sign", "nicepay", "-p", "demo", "--base-url", "ftp://merchant:Zx9Qw7Er5Ty@gw.example")
+    assert run.exit_code == 2
+    assert "Zx9Qw7Er5Ty" not in run.output and "merchant:••••@" in run.stderr
+
+
 # --- a temporary cache file left by a killed writer is swept ------------------------------------------
 
 

@@ -26,6 +26,7 @@ profiles_app = typer.Typer(
 def profiles_list(profiles_file: ProfilesFileOption = None) -> None:
     """List every [PROVIDER.PROFILE] table in the profiles file."""
     from ..profiles import find_profiles_file, profiles_overview, read_dotenv_file, read_profiles_file
+    from ..redact import mask_url_passwords
     from ..ui.render import table
 
     read_dotenv_file()
@@ -39,7 +40,7 @@ def profiles_list(profiles_file: ProfilesFileOption = None) -> None:
             row.name,
             row.identity,
             row.environment,
-            row.base_url,
+            mask_url_passwords(row.base_url),  # raw tables, no profile loaded: no redactor knows this password
         )
         for row in profiles_overview(document, PROVIDERS)
     ]
@@ -63,7 +64,8 @@ def profiles_show(
 
     provider_name, _, profile_name = name.partition(".")
     provider = lookup(provider_name)
-    resolved = load(provider, profile_name or None, profiles_file, {}, current())
+    run = current()
+    resolved = load(provider, profile_name or None, profiles_file, {}, run)
     hidden = set(secret_keys(provider))
     rows = []
     for key, value in resolved.values.items():
@@ -72,7 +74,7 @@ def profiles_show(
         elif isinstance(value, bool):
             shown = "true" if value else "false"  # as TOML writes it
         else:
-            shown = str(value)
+            shown = run.redactor.text(str(value))  # e.g. a base_url written with user:password@
         rows.append((key, shown, resolved.origins.get(key, "")))
     table(f"{resolved.where}", ("key", "value", "from"), rows, out())
 

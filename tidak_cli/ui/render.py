@@ -202,7 +202,7 @@ def pretty_sign(
     redactor = redactor or Redactor()
     data = request.string_to_sign.encode("utf-8")
     out.print(Rule(f"[bold]{request.provider}[/] · signed request ({note})", align="left"))
-    out.print(f"[bold]{request.method}[/] {escape(request.url)}")
+    out.print(f"[bold]{request.method}[/] {escape(redactor.text(request.url))}")
     out.print()
     out.print(f"[bold]String to sign[/] ({len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()})")
     out.print(_indented(escape(redactor.text(visible(request.string_to_sign)))), style="cyan")
@@ -267,9 +267,14 @@ def _indented(text: str, prefix: str = "  ") -> str:
 # --- errors and notes --------------------------------------------------------------------------------
 
 
-def doctor_line(check: Check, out: Console) -> None:
-    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok."""
+def doctor_line(check: Check, out: Console, redactor: Redactor | None = None) -> None:
+    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok; secrets masked."""
+    from dataclasses import replace
+
     from rich.markup import escape
+
+    redactor = redactor or Redactor()
+    check = replace(check, detail=redactor.text(check.detail), fix=redactor.text(check.fix) if check.fix else None)
 
     mark = {"ok": "[green]✓ ok[/]     ", "warning": "[yellow]! warning[/]", "failure": "[red]✗ failure[/]"}
     out.print(f"{mark[check.status]}  [bold]{escape(check.name)}[/]: {escape(check.detail)}")
