@@ -383,6 +383,40 @@ def test_an_unusable_base_url_with_a_password_is_masked_in_the_error(profiles: P
     assert "Zx9Qw7Er5Ty" not in run.output and "merchant:••••@" in run.stderr
 
 
+# --- [snap.x.headers]: HTTP headers or a config error ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ('"X-Note" = "ñ😀"', "'😀' (U+1F600)"),
+        ('"X-Note" = "a\\r\\nInjected: yes"', "a line break"),
+        ('"X-Note" = "a\\u0000b"', "U+0000"),
+        ('"X-Note" = " leading"', "starting with a space"),
+        ('"X-Note" = 1', "an integer"),
+        ('"X-Note" = { a = 1 }', "a table"),
+        ('"X Note" = "x"', "header name"),
+    ],
+    ids=["not-latin-1", "crlf", "nul", "leading-space", "a-number", "a-table", "bad-name"],
+)
+@pytest.mark.parametrize("command", ["get", "sign"])
+def test_3_a_snap_header_http_cannot_carry_names_the_key(
+    entry: str, says: str, command: str, profiles: Path, sandbox: Sandbox
+) -> None:
+    profiles.write_text(profiles.read_text() + f"\n[snap.demo.headers]\n{entry}\n")
+    args = (command, "snap", "-p", "demo") + (("--no-cache",) if command == "get" else ())
+    run = paytoken(*args)
+    assert run.exit_code == 3, run.output
+    one_error(run.stderr, "headers in [snap.demo]", "X", says)
+    assert requests_to(sandbox, "snap") == 0
+
+
+def test_a_latin_1_snap_header_is_sent(profiles: Path, sandbox: Sandbox) -> None:
+    profiles.write_text(profiles.read_text() + '\n[snap.demo.headers]\n"X-Note" = "café\tau lait"\n')
+    run = paytoken("get", "snap", "-p", "demo", "-o", "token")
+    assert run.exit_code == 0, run.output
+
+
 # --- a temporary cache file left by a killed writer is swept ------------------------------------------
 
 

@@ -46,7 +46,7 @@ __all__ = [
     "secret_keys",
 ]
 
-SettingKind = Literal["text", "secret", "choice", "number", "integer", "bool", "table", "file", "path"]
+SettingKind = Literal["text", "secret", "choice", "number", "integer", "bool", "table", "headers", "file", "path"]
 
 
 class Setting(NamedTuple):
@@ -539,6 +539,32 @@ def _as_table(_setting: Setting, value: object) -> dict[str, object]:
     return value
 
 
+# RFC 9110 field names are tokens; a value is visible Latin-1 with inner spaces and tabs (what requests can send).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]")
+
+
+def _as_headers(_setting: Setting, value: object) -> dict[str, str]:
+    """A table of extra HTTP headers: every name a token, every value a string HTTP can carry."""
+    if not isinstance(value, dict):
+        raise TypeError(f"must be a table, not {_toml_type(value)}")
+    for name, item in value.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"has a header name {name!r} that HTTP does not allow (letters, digits, - and _)")
+        if not isinstance(item, str):
+            raise TypeError(f"sets {name} to {_toml_type(item)}; a header value must be a string: write it in quotes")
+        if item[:1].isspace():
+            raise ValueError(f"sets {name} to a value starting with a space, which HTTP does not allow")
+        bad = _HEADER_VALUE_FORBIDDEN.search(item)
+        if bad is not None:
+            # The character, never the value: a header may carry a secret.
+            what = "a line break (CR or LF)" if bad.group() in "\r\n" else f"{bad.group()!r} (U+{ord(bad.group()):04X})"
+            raise ValueError(
+                f"sets {name} to a value holding {what}, which an HTTP header cannot carry (Latin-1 text, one line)"
+            )
+    return value
+
+
 def _json_only(value: object) -> None:
     # Tables become JSON bodies and headers: TOML dates and times, NaN and infinity have no JSON spelling.
     if isinstance(value, dict):
@@ -614,6 +640,7 @@ _CONVERTERS: dict[str, Callable[[Setting, object], object]] = {
     "integer": _as_integer,
     "bool": _as_bool,
     "table": _as_table,
+    "headers": _as_headers,
 }
 
 
