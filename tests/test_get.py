@@ -12,7 +12,7 @@ import pytest
 from support import assert_clean, key_secrets, paytoken, requests_to
 
 from tidak_cli.demo import Workspace
-from tidak_cli.providers import PROVIDERS
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 SNAP = ["nicepay", "finpay-snap", "doku-snap", "snap"]

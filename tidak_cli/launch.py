@@ -41,7 +41,7 @@ def run_plain(argv: list[str]) -> int | None:
     if len(argv) < 2 or argv[0] != "get":
         return None
     from .cli.options import plain_get
-    from .providers import PROVIDERS
+    from .gateways import PROVIDERS
 
     if argv[1] not in PROVIDERS:
         return None

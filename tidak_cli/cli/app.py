@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from .. import __version__
 from ..ui.output import write_output
 from ..ui.session import start
+from ..version import __version__
 from .base import guarded
 
 __all__ = ["app", "main"]

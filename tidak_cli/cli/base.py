@@ -12,8 +12,8 @@ import typer.main
 from typer.core import TyperGroup
 
 from ..errors import UsageError
-from ..providers import PROVIDERS, lookup
-from ..providers.base import Provider
+from ..gateways import PROVIDERS, lookup
+from ..gateways.base import Provider
 from ..ui.session import current, guarded_call
 from .options import Option, provider_options
 from .params import parameters

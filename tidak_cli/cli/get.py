@@ -6,8 +6,8 @@ from typing import Any
 
 import typer
 
+from ..gateways.base import Provider
 from ..getting import GetRequest
-from ..providers.base import Provider
 from ..ui.session import current
 from .base import provider_group
 from .options import GET

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from ..getting import GET_FORMATS, GetRequest, option_name
 
 if TYPE_CHECKING:
-    from ..providers.base import Provider
+    from ..gateways.base import Provider
 
 __all__ = ["COMMON", "GET", "SIGN", "SIGN_FORMATS", "Option", "plain_get", "provider_options"]
 
@@ -71,7 +71,8 @@ GET: tuple[Option, ...] = (
         "output",
         ("--output", "-o"),
         "choice",
-        "pretty (default on a terminal), token (default otherwise), json, env, header.",
+        "pretty (terminal default), token (default otherwise), json, header; shell variables: "
+        "env, env-no-export, fish, powershell.",
         choices=GET_FORMATS,
     ),
     Option("dry_run", ("--dry-run",), "switch", "Build and sign the request, print it, send nothing.", default=False),

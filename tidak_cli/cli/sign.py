@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
+from ..gateways.base import Provider
 from ..getting import check_timestamp, provider_values
 from ..inspection import inspect_request, mismatch
-from ..providers.base import Provider
 from ..ui.output import write_output
 from ..ui.session import current, load
 from .base import err, out, provider_group
