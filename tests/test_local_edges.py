@@ -30,7 +30,9 @@ sys.argv = ["paytoken", *sys.argv[1:]]
 try:
     runpy.run_module("tidak_cli", run_name="__main__")
 finally:
-    sys.stderr.write(f"\\nPEAK-RSS-KIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
+    # VmHWM, not ru_maxrss: getrusage keeps the parent's peak across exec (a pytest worker's, not ours).
+    peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    sys.stderr.write(f"\\nPEAK-RSS-KIB {peak}\\n")
 """
 _SMALL_KIB = 100 * 1024
 
