@@ -355,6 +355,9 @@ def with_password(profiles: Path, password: str) -> str:
         ("profiles", "list"),
         ("doctor", "nicepay", "-p", "demo"),
         ("doctor", "doku", "-p", "demo"),
+        ("profiles", "list", "-o", "json"),
+        ("profiles", "show", "nicepay.demo", "-o", "json"),
+        ("doctor", "nicepay", "-p", "demo", "-o", "json"),
     ],
     ids=lambda value: "-".join(value) if isinstance(value, tuple) else value,
 )
@@ -365,7 +368,7 @@ def test_a_base_url_password_is_never_shown(
     run = paytoken(*args)
     assert "Traceback" not in run.output
     assert password not in run.output
-    assert "merchant:••••@" in run.output
+    assert "merchant:••••@" in run.output or "merchant:\\u2022\\u2022\\u2022\\u2022@" in run.output
 
 
 @pytest.mark.parametrize("password", PASSWORDS)

@@ -94,7 +94,9 @@ PROVIDERS: Mapping[str, Provider] = _Registry()
 
 
 def lookup(name: str) -> Provider:
-    """Return the provider called name, or fail listing the known ones."""
+    """Return the provider called name (in any letter case), or fail listing the known ones."""
+    if name.lower() in PROVIDERS:
+        return PROVIDERS[name.lower()]
     if name not in PROVIDERS:
         import difflib
 

@@ -282,11 +282,20 @@ def doctor_line(check: Check, out: Console, redactor: Redactor | None = None) ->
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], out: Console) -> None:
+    # Plain text, never markup: values such as "[nicepay.dev]" must print as they are. Off a terminal, no box:
+    # columns that `cut`, `awk` and `column -t` can read.
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    # Plain text, never markup: values such as "[nicepay.dev]" must print as they are.
-    view = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
+    view = Table(
+        title=Text(title) if title else None,
+        title_justify="left",
+        header_style="bold",
+        box=box.HEAVY_HEAD if out.is_terminal else None,
+        show_edge=out.is_terminal,
+        pad_edge=out.is_terminal,
+    )
     for column in columns:
         view.add_column(Text(column), overflow="fold")
     for row in rows:
