@@ -20,9 +20,9 @@ def discover_config(config: Path | None, profiles_file: Path | None) -> tuple[Pa
         return config, False
     if Path("sandbox.toml").is_file():
         return Path("sandbox.toml"), False
-    from ..profiles import find_profiles_file, load_dotenv_file
+    from ..profiles import find_profiles_file, read_dotenv_file
 
-    load_dotenv_file()
+    read_dotenv_file()
     try:
         return find_profiles_file(profiles_file), True
     except ConfigError as error:
