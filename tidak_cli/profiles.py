@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import os
 import re
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMMON_SETTINGS",
+    "EXAMPLE",
     "Profile",
     "ProfileRow",
     "ProfileSchema",
@@ -35,6 +37,7 @@ __all__ = [
     "find_profiles_file",
     "load_profile",
     "profile_names",
+    "profile_template",
     "profile_variables",
     "profiles_overview",
     "profiles_search_path",
@@ -92,6 +95,9 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
     Setting("verify_tls", "verify the gateway's TLS certificate", "bool", default=True),
     Setting("cache_url", "a redis:// or rediss:// URL: share the token cache between machines", "secret"),
 )
+
+# Every provider's tables, commented: shipped inside the package, so an installed paytoken can point at it.
+EXAMPLE = Path(__file__).parent / "examples" / "profiles.example.toml"
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TRUE = {"true", "1", "yes", "on"}
@@ -213,7 +219,8 @@ def find_profiles_file(explicit: Path | None = None) -> Path:
     raise ConfigError(
         "no profiles file found",
         details=["looked in: " + "; ".join(tried)],
-        hint="copy profiles.example.toml to ./profiles.toml and fill in your credentials, or pass --profiles-file PATH",
+        hint="write one with `paytoken profiles init PROVIDER --profile NAME` (every provider's keys are in "
+        f"{EXAMPLE}), or pass --profiles-file PATH",
     )
 
 
@@ -712,3 +719,38 @@ def profiles_overview(document: Mapping[str, object], providers: Mapping[str, Pr
         identity = expand_variables(raw.get(provider.identity_key, "")) if provider is not None else ""
         rows.append(ProfileRow(provider_name, provider is not None, name, identity, environment, where))
     return rows
+
+
+def profile_template(provider: ProfileSchema, name: str, values: Mapping[str, str] | None = None) -> str:
+    """A [PROVIDER.NAME] table for a profiles file: every key the provider reads, each with what it means.
+
+    Keys in values are written with those values. Other required keys get a ${VARIABLE} placeholder (so that
+    no secret need be typed into the file); of each group of alternatives the file setting is written (what
+    `paytoken keygen` makes) and the others commented; optional keys are commented out.
+    """
+    values = values or {}
+    groups = {key: group for group in provider.one_of for key in group}
+    settings = (*provider.settings, *COMMON_SETTINGS)
+    kinds = {setting.name: setting.kind for setting in settings}
+    prefix = re.sub(r"[^A-Z0-9]+", "_", provider.name.upper())
+    files = {"private_key_file": "private.pem", "public_key_file": "public.pem"}
+
+    def preferred(group: tuple[str, ...]) -> str:
+        return next((key for key in group if kinds.get(key) == "file"), group[0])
+
+    lines = [f"[{provider.name}.{name}]"]
+    for setting in settings:
+        group = groups.get(setting.name)
+        chosen = setting.name in values or setting.required or (group is not None and preferred(group) == setting.name)
+        if setting.name in values:
+            value = json.dumps(values[setting.name], ensure_ascii=False)
+        elif setting.kind in ("file", "path"):
+            value = f'"keys/{provider.name}/{files.get(setting.name, setting.name + ".pem")}"'
+        elif setting.default is not None:
+            value = str(setting.default).lower() if isinstance(setting.default, bool) else json.dumps(setting.default)
+        else:
+            value = f'"${{{prefix}_{setting.name.upper()}}}"'
+        need = "required" if setting.required else (f"one of {', '.join(group)}" if group else "optional")
+        lines.append(f"# {setting.help} ({need})")
+        lines.append(f"{'' if chosen else '# '}{setting.name} = {value}")
+    return "\n".join(lines) + "\n"
