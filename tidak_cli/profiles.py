@@ -166,6 +166,16 @@ def profiles_search_path(explicit: Path | None = None) -> list[tuple[Path, str]]
     return list(_search_path(explicit))
 
 
+# The places named by the user, each with the fix for a name that leads nowhere.
+_CHOSEN = {
+    "--profiles-file": ("", "check the path given to --profiles-file"),
+    "$PAYTOKEN_PROFILES": (
+        " (named by $PAYTOKEN_PROFILES)",
+        "fix the path in PAYTOKEN_PROFILES, or unset it to use ./profiles.toml",
+    ),
+}
+
+
 def _search_path(explicit: Path | None) -> Iterator[tuple[Path, str]]:
     # A generator, so that the user config directory (platformdirs) is only worked out when needed.
     if explicit is not None:
@@ -185,12 +195,12 @@ def find_profiles_file(explicit: Path | None = None) -> Path:
         if _is_file(path.expanduser()):
             return path.expanduser()
         tried.append(f"{path} ({why})")
-        if explicit is not None:
-            # An explicit file that does not exist is a mistake, not a reason to look elsewhere.
-            break
-    if explicit is not None:
-        what = "is a directory, not a file" if _is_directory(explicit.expanduser()) else "does not exist"
-        raise ConfigError(f"profiles file {explicit} {what}", hint="check the path given to --profiles-file")
+        if why in _CHOSEN:
+            # A file chosen by name (flag or variable) that does not exist is a mistake, not a reason to look
+            # elsewhere: a typo in CI must not pick up ./profiles.toml, maybe another environment's.
+            what = "is a directory, not a file" if _is_directory(path.expanduser()) else "does not exist"
+            named_by, hint = _CHOSEN[why]
+            raise ConfigError(f"profiles file {path}{named_by} {what}", hint=hint)
     raise ConfigError(
         "no profiles file found",
         details=["looked in: " + "; ".join(tried)],
@@ -309,9 +319,6 @@ def load_profile(
     """Find, read and resolve `[provider.name]`, applying overrides (from flags) on top."""
     path = find_profiles_file(profiles_file)
     document, file_warnings = read_profiles_file(path)
-    named = os.environ.get("PAYTOKEN_PROFILES")
-    if named and profiles_file is None and not _is_file(Path(named).expanduser()):
-        file_warnings = (f"$PAYTOKEN_PROFILES names {named}, which does not exist; using {path}", *file_warnings)
     tables = document.get(provider.name)
     table = tables.get(name) if isinstance(tables, dict) else None
     if not isinstance(table, dict):
