@@ -281,6 +281,7 @@ class DokuProvider:
         from ..forensics import CaptureCheck
 
         check = CaptureCheck(captured)
+        check.body_shown(self.title)
         check.require("Client-Id", "Request-Id", "Request-Timestamp", "Signature")
         check.json_content()
         check.path(self.token_path)

@@ -226,6 +226,7 @@ class FinpayWidgetProvider:
         from ..forensics import CaptureCheck
 
         check = CaptureCheck(captured)
+        check.body_shown(self.title)
         check.require("Authorization")
         check.json_content()
         check.path(self.token_path)
