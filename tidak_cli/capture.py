@@ -79,7 +79,9 @@ def _checked_target(target: str, source: str) -> str:
     try:
         urlsplit(target)
     except ValueError as error:
-        raise UsageError(f"{source} requests a malformed URL: {target[:80]!r} ({error})") from None
+        raise UsageError(
+            f"{source} requests a malformed URL: {target[:80]!r} ({error})", quoted=[repr(target[:80]), str(error)]
+        ) from None
     return target
 
 
@@ -178,6 +180,7 @@ def _parse_raw(text: str, source: str) -> Captured:
         raise UsageError(
             f"{source} is neither raw HTTP nor a curl command",
             details=[f"first line: {lines[0][:80]!r}" if lines else "no lines"],
+            quoted=[repr(lines[0][:80])] if lines else [],
             hint="raw HTTP starts with a request line such as `POST /path HTTP/1.1`; a curl command with `curl`",
         )
     headers: dict[str, str] = {}
@@ -188,6 +191,7 @@ def _parse_raw(text: str, source: str) -> Captured:
             raise UsageError(
                 f"line {index + 1} of {source} is not a header",
                 details=[f"line: {lines[index][:80]!r}"],
+                quoted=[repr(lines[index][:80])],
                 hint="headers are `Name: value` lines; a blank line separates them from the body",
             )
         headers[header.group(1).lower()] = header.group(2)
@@ -202,7 +206,9 @@ def _parse_curl(text: str, source: str) -> Captured:
     try:
         words = shlex.split(text.replace("\\\n", " "))
     except ValueError as error:
-        raise UsageError(f"{source} is a curl command that cannot be split: {error}", hint="check its quotes") from None
+        raise UsageError(
+            f"{source} is a curl command that cannot be split: {error}", hint="check its quotes", quoted=[str(error)]
+        ) from None
     method: str | None = None
     url: str | None = None
     headers: dict[str, str] = {}

@@ -440,11 +440,14 @@ def _resolve_base_url(provider: Provider, values: dict[str, object], origins: di
         if not _is_http_url(url):
             if origins.get("base_url") == "--base-url":
                 raise UsageError(
-                    f"--base-url {url!r} is not an http(s) URL", hint="write it like http://127.0.0.1:8787"
+                    f"--base-url {url!r} is not an http(s) URL",
+                    hint="write it like http://127.0.0.1:8787",
+                    quoted=[repr(url)],
                 )
             raise ConfigError(
                 f"base_url {url!r} in {where} is not an http(s) URL",
                 hint="write it like https://dev.nicepay.co.id (scheme and host, no path)",
+                quoted=[repr(url)],
             )
         return
     environment = str(values.get("environment", "sandbox"))
@@ -509,7 +512,9 @@ def _typed(setting: Setting, value: object, where: str, error: type[ConfigError 
     try:
         return convert(setting, value)
     except (TypeError, ValueError) as problem:
-        raise error(f"{setting.name} in {where} {problem}", hint=f"{setting.name}: {setting.help}") from None
+        raise error(
+            f"{setting.name} in {where} {problem}", hint=f"{setting.name}: {setting.help}", quoted=[repr(value)]
+        ) from None
 
 
 def _as_table(_setting: Setting, value: object) -> dict[str, object]:

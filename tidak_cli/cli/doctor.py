@@ -38,13 +38,14 @@ def doctor(
             provider, profile or default_profile_name(), profiles_file=profiles_file, overrides={"base_url": base_url}
         )
     except PaytokenError as error:
-        doctor_line(Check("profile", "failure", error.message, error.hint, error.exit_code), console)
+        failed = Check("profile", "failure", error.message, error.hint, error.exit_code, error.quoted)
+        doctor_line(failed, console, current().redactor)
         raise typer.Exit(int(error.exit_code)) from None
     run = current()
     run.redactor = Redactor.for_profile(resolved, provider)
     checks = []
     for check in diagnose(provider, resolved, open_transport=lambda: Transport(redactor=run.redactor), clock=utc_now):
-        doctor_line(check, console)
+        doctor_line(check, console, run.redactor)
         checks.append(check)
     code = exit_code(checks)
     if code:

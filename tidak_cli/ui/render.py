@@ -267,14 +267,16 @@ def _indented(text: str, prefix: str = "  ") -> str:
 # --- errors and notes --------------------------------------------------------------------------------
 
 
-def doctor_line(check: Check, out: Console) -> None:
-    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok."""
+def doctor_line(check: Check, out: Console, redactor: Redactor | None = None) -> None:
+    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok; secrets masked."""
     from rich.markup import escape
 
+    redactor = redactor or Redactor()
     mark = {"ok": "[green]✓ ok[/]     ", "warning": "[yellow]! warning[/]", "failure": "[red]✗ failure[/]"}
-    out.print(f"{mark[check.status]}  [bold]{escape(check.name)}[/]: {escape(check.detail)}")
+    detail = redactor.sentence(check.detail, check.quoted)
+    out.print(f"{mark[check.status]}  [bold]{escape(check.name)}[/]: {escape(detail)}")
     if check.fix and check.status != "ok":
-        out.print(f"             [bold]fix:[/] {escape(check.fix)}")
+        out.print(f"             [bold]fix:[/] {escape(redactor.sentence(check.fix, check.quoted))}")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], out: Console) -> None:
