@@ -6,7 +6,7 @@ from pathlib import Path
 
 from support import paytoken_process
 
-from tidak_cli.providers import PROVIDERS
+from tidak_cli.gateways import PROVIDERS
 
 
 def test_demo_gets_a_token_from_every_provider_and_cleans_up(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from support import Run, assert_clean, paytoken
 
 from tidak_cli.errors import ConfigError
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.profiles import (
     COMMON_SETTINGS,
     default_profile_name,
@@ -30,7 +31,6 @@ from tidak_cli.profiles import (
     profiles_search_path,
     resolve_profile,
 )
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 PASSPHRASE = "correct-horse-battery-9x7Q"  # 26 characters: `profiles show` may show its last 4
@@ -919,8 +919,6 @@ _toml_values = st.recursive(
 
 
 @settings(
-    max_examples=500,
-    deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],

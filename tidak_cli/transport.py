@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from requests.adapters import HTTPAdapter
     from urllib3.util import Retry
 
-    from .providers.base import SignedRequest
+    from .gateways.base import SignedRequest
 
 __all__ = ["CONNECT_TIMEOUT", "MAX_BODY", "Response", "Trace", "Transport"]
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import PaytokenError
-from ..providers import lookup
+from ..gateways import lookup
 from ..ui.session import current
 from .base import guarded, out
 from .params import CacheUrlOption
@@ -24,7 +24,8 @@ cache_app = typer.Typer(
 
 
 def _open_store(cache_url: str | None) -> Any:
-    from ..cache import cache_directory, configured_url, open_cache
+    from ..cache import cache_directory, configured_url
+    from ..tokens import open_cache
 
     # Asked about the shared cache, list and clear say when it is down rather than work on the files instead.
     return open_cache(configured_url(explicit=cache_url), cache_directory(), warn=current().warn, fall_back=False)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import PaytokenError
-from ..providers import lookup
+from ..gateways import lookup
 from ..redact import Redactor
 from ..ui.session import current
 from .base import guarded, out, single

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import ConfigError
-from ..providers import PROVIDERS, lookup
+from ..gateways import PROVIDERS, lookup
 from ..ui.session import current, load
 from .base import guarded, out
 from .params import ProfilesFileOption

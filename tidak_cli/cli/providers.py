@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..providers import PROVIDERS, lookup
+from ..gateways import PROVIDERS, lookup
 from .base import guarded, out
 
 __all__ = ["command"]
