@@ -181,3 +181,31 @@ def test_a_wrong_passphrase_named_wrong_keeps_the_message_whole(isolated: Path) 
         assert_clean(run.output, ["the-right-passphrase"])
     doctor = paytoken("doctor", "nicepay", "--profile", "words")
     assert "wrong passphrase for private_key_file" in doctor.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # Where a short secret stands as a value: masked.
+        ('{"secret_key":"sandbox"}', '{"secret_key":"••••"}'),
+        ("https://merchant:sandbox@gateway.example/x", "https://merchant:••••@gateway.example/x"),
+        ("client=abc&key=sandbox&x=1", "client=abc&key=••••&x=1"),
+        ("Invalid key: sandbox.", "Invalid key: ••••."),
+        ("Client-Id:DEMO|sandbox|2024", "Client-Id:DEMO|••••|2024"),
+        # Where it is part of something else: a word, a path, a host, a JSON key. Not the value; shown.
+        ("POST /sandbox/v1.0/token", "POST /sandbox/v1.0/token"),
+        ("http://sandbox.local:8787", "http://sandbox.local:8787"),
+        ("paytoken-sandbox sandboxes sandbox_id", "paytoken-sandbox sandboxes sandbox_id"),
+        ('{"sandbox": "on"}', '{"sandbox": "on"}'),
+        # A long secret is masked anywhere, inside a word too.
+        ("prefix-Zx81LongSecretValue-suffix", "prefix-••••alue-suffix"),
+    ],
+)
+def test_the_redactor_masks_a_secret_where_it_stands_as_a_value(text: str, shown: str) -> None:
+    from tidak_cli.redact import Redactor
+
+    redactor = Redactor(["sandbox", "Zx81LongSecretValue"])
+    assert redactor.text(text) == shown
+    # In paytoken's own sentence only the outside values it quotes are masked (and long secrets anywhere).
+    sentence = f"is `paytoken sandbox` running? the gateway said: {text}"
+    assert redactor.sentence(sentence, [text]) == f"is `paytoken sandbox` running? the gateway said: {shown}"
