@@ -129,6 +129,11 @@ def test_doctor_keeps_its_words_and_masks_the_gateways_quote(word: str, gateway:
     assert f"fix: {DOKU_HINT}" in " ".join(run.stdout.split())
     no_bare(word, run.output)
     assert_clean(run.output)
+    as_json = paytoken("doctor", "doku", "--profile", "words", "-o", "json")
+    assert as_json.exit_code == 4, as_json.output
+    token_check = next(check for check in json.loads(as_json.stdout)["checks"] if check["name"] == "token request")
+    assert "no signature made with ••••" in token_check["detail"] and token_check["fix"] == DOKU_HINT
+    no_bare(word, as_json.output)
 
 
 def test_sign_and_profiles_show_keep_their_words(word: str, gateway: Gateway, isolated: Path) -> None:
@@ -140,9 +145,11 @@ def test_sign_and_profiles_show_keep_their_words(word: str, gateway: Gateway, is
     assert "Client-Id:BRN-0001-WORDS" in signed.stdout and "••••" not in signed.stdout
     shown = paytoken("profiles", "show", "doku.words")
     assert shown.exit_code == 0, shown.output
-    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in shown.stdout.splitlines() if "│" in line}
+    rows = dict(line.split()[:2] for line in shown.stdout.splitlines()[2:])
     assert rows["secret_key"] == "••••" and rows["client_id"] == "BRN-0001-WORDS"
-    assert shown.stdout.startswith("[doku.words] in profiles.toml\n")
+    assert shown.stdout.startswith("[doku.words] in profiles.toml\nkey ")
+    as_json = json.loads(paytoken("profiles", "show", "doku.words", "-o", "json").stdout)
+    assert as_json["where"] == "[doku.words] in profiles.toml" and as_json["values"]["secret_key"]["value"] == "••••"
 
 
 def test_a_refused_connection_keeps_its_hint_whole(word: str, isolated: Path) -> None:

@@ -145,12 +145,12 @@ def config_error(run: Run, keys: Keys, *needles: str) -> None:
 
 
 def table_rows(text: str) -> list[list[str]]:
-    """The body rows of a Rich table (header rows use ┃, body rows │)."""
-    return [
-        [cell.strip() for cell in line.strip().strip("│").split("│")]
-        for line in text.splitlines()
-        if line.startswith("│")
-    ]
+    """The body rows of a table printed into a pipe: columns start where the header's names start."""
+    lines = text.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith(("key ", "provider ")))
+    starts = [found.start() for found in re.finditer(r"\S+(?: \S+)*", lines[header])]
+    ends = [*starts[1:], None]
+    return [[line[start:end].strip() for start, end in zip(starts, ends, strict=True)] for line in lines[header + 1 :]]
 
 
 @pytest.fixture
@@ -880,7 +880,7 @@ def problem_with(key: str, value: object, keys: Keys, directory: Path) -> str | 
     """Resolve a nicepay table with `key = value` and sign with it; say what went wrong, if anything.
 
     Right outcomes: a profile with sane values, or a ConfigError (exit 3). Anything else would reach the user
-    as "internal error" (exit 1).
+    as "internal error" (exit 70).
     """
     key_path = directory / "prop-private.pem"
     if not key_path.exists():

@@ -10,9 +10,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, GatewayError
 
-__all__ = ["SHELL_FORMATS", "SHELL_NAME", "iso_utc", "shell_lines", "shell_quote", "write_dotenv"]
+__all__ = ["SHELL_FORMATS", "SHELL_NAME", "iso_utc", "quoted", "shell_lines", "shell_quote", "write_dotenv"]
 
 # What a variable prefix (--env-prefix) must be to start a shell variable name.
 SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -23,10 +23,32 @@ def iso_utc(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+# Inside single quotes a POSIX shell takes every character as it is; python-dotenv too, except that it reads
+# `\\` and `\'` as escapes, `${NAME}` as a variable, and a CR as a line break. A value without those (and
+# without other control characters) reads the same to both; any other is refused, never written.
+_QUOTABLE = re.compile(r"[^'\\\x00-\x1f\x7f-\x9f]*")
+
+
+def quoted(name: str, value: str) -> str:
+    """value single-quoted, read back the same by sh, bash and python-dotenv; GatewayError if it cannot be."""
+    if _QUOTABLE.fullmatch(value) and "${" not in value:
+        return f"'{value}'"
+    odd = sorted({character for character in value if not _QUOTABLE.fullmatch(character)})
+    odd += ["${"] if "${" in value else []
+    raise GatewayError(
+        f"{name} cannot be written for a shell or a dotenv file: its value has "
+        + " ".join(repr(character) for character in odd[:10]),
+        hint="a value from outside (the gateway, a cache entry) holds characters that could run as code; "
+        "nothing was written",
+    )
+
+
 def shell_quote(value: str) -> str:
-    """Single-quote value for a POSIX shell."""
+    """Single-quote value for a POSIX shell: any value, a quote in it included, reads back as it is."""
     return "'" + value.replace("'", "'\"'\"'") + "'"
 
+
+_POWERSHELL_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")
 
 # The -o formats that set variables, each in its shell's own syntax (as `aws configure export-credentials`).
 SHELL_FORMATS = ("env", "env-no-export", "fish", "powershell")
@@ -40,19 +62,22 @@ def shell_lines(assignments: Sequence[tuple[str, str]], shell: str) -> str:
         return "".join(f"{name}={shell_quote(value)}\n" for name, value in assignments)
     if shell == "fish":
         # fish's single quotes take two escapes: \\ and \'.
-        quoted = [(name, value.replace("\\", "\\\\").replace("'", "\\'")) for name, value in assignments]
-        return "".join(f"set -gx {name} '{value}'\n" for name, value in quoted)
+        escaped = [(name, value.replace("\\", "\\\\").replace("'", "\\'")) for name, value in assignments]
+        return "".join(f"set -gx {name} '{value}'\n" for name, value in escaped)
     if shell == "powershell":
-        # PowerShell's single-quoted strings take one escape: '' for '.
-        return "".join(f"$Env:{name} = '{value.replace(chr(39), chr(39) * 2)}'\n" for name, value in assignments)
+        # PowerShell's single-quoted strings take one escape: a quote doubled; and it takes the typographic
+        # quotes (‘ ’ ‚ ‛) for quotes too, so each of them is doubled as well.
+        doubled = [(name, _POWERSHELL_QUOTES.sub(r"\g<0>\g<0>", value)) for name, value in assignments]
+        return "".join(f"$Env:{name} = '{value}'\n" for name, value in doubled)
     raise ValueError(f"not a shell format: {shell}")
 
 
 def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:
     """Set each variable in the dotenv file at path, keeping its other lines; the file ends up mode 0600.
 
-    The values are shell-safe (tokens.fetch refuses any other token), so `NAME='value'` reads the same to
-    python-dotenv and to a shell that sources the file. A symlink's target is updated and the link kept.
+    Each value is written by quoted(): `NAME='value'` reads the same to python-dotenv and to a shell that
+    sources the file, and a value that could not is refused before anything is written. A symlink's target
+    is updated and the link kept.
     The file is replaced whole (temporary file + rename), under a lock on its directory, so that concurrent
     runs writing to one file each add their variables and a reader never sees half a file.
     """
@@ -81,20 +106,20 @@ def _updated(existing: str, assignments: Sequence[tuple[str, str]]) -> str:
     """existing with each NAME set (where it was, keeping an `export`), the new ones appended."""
     from dotenv.parser import parse_stream
 
-    values = dict(assignments)
+    values = {name: quoted(name, value) for name, value in assignments}
     lines: list[str] = []
     seen: set[str] = set()
     for binding in parse_stream(io.StringIO(existing)):
         original = binding.original.string
         if binding.key in values and not binding.error:
             export = "export " if original.lstrip().startswith("export ") else ""
-            lines.append(f"{export}{binding.key}='{values[binding.key]}'\n")
+            lines.append(f"{export}{binding.key}={values[binding.key]}\n")
             seen.add(binding.key)
         else:
             lines.append(original)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    lines += [f"{name}='{value}'\n" for name, value in assignments if name not in seen]
+    lines += [f"{name}={values[name]}\n" for name, _ in assignments if name not in seen]
     return "".join(lines)
 
 

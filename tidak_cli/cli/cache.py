@@ -10,9 +10,10 @@ import typer
 
 from ..errors import PaytokenError
 from ..gateways import lookup
+from ..ui.output import shown, write_json
 from ..ui.session import current
 from .base import guarded, out
-from .params import CacheUrlOption
+from .params import CacheUrlOption, ListingFormat, ListingOption
 
 __all__ = ["command"]
 
@@ -31,15 +32,36 @@ def _open_store(cache_url: str | None) -> Any:
     return open_cache(configured_url(explicit=cache_url), cache_directory(), warn=current().warn, fall_back=False)
 
 
-@cache_app.command("list", epilog="Example: paytoken cache list")
+@cache_app.command(
+    "list", epilog="Examples:  paytoken cache list;  paytoken cache list -o json | jq '.[] | select(.expires_in < 120)'"
+)
 @guarded
-def cache_list(cache_url: CacheUrlOption = None) -> None:
+def cache_list(cache_url: CacheUrlOption = None, output: ListingOption = ListingFormat.table) -> None:
     """List cached tokens: provider, profile, client id, base URL, time left."""
     from ..clock import humanize_seconds, utc_now
+    from ..export import iso_utc
     from ..ui.render import table
 
     store = _open_store(cache_url)
     now = utc_now()
+    if output == "json":
+        write_json(
+            [
+                {"key": key, "damaged": True, "where": store.where(key)}
+                if entry is None
+                else {
+                    "key": key,
+                    "provider": entry.provider,
+                    "profile": entry.profile,
+                    "client_id": entry.client_id,
+                    "base_url": entry.base_url,
+                    "expires_at": iso_utc(entry.expires_at),
+                    "expires_in": max(0, int(entry.seconds_left(now))),
+                }
+                for key, entry in store.entries()
+            ]
+        )
+        return
     rows = []
     for key, entry in store.entries():
         if entry is None:
@@ -58,7 +80,7 @@ def cache_list(cache_url: CacheUrlOption = None) -> None:
             )
         )
     if not rows:
-        print(f"no cached tokens in {store.location}", file=sys.stderr)
+        print(f"no cached tokens in {shown(store.location)}", file=sys.stderr)
         return
     table(
         f"cached tokens in {store.location}",
@@ -93,7 +115,7 @@ def cache_clear(
                 keys.add(cache_key(*cache_identity(gateway, resolved)))
     store = _open_store(cache_url)
     removed = clear_entries(store, provider, profile, keys)
-    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {store.location}", file=sys.stderr)
+    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {shown(store.location)}", file=sys.stderr)
 
 
 def command() -> Any:

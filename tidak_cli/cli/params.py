@@ -16,6 +16,8 @@ __all__ = [
     "BaseUrlOption",
     "CacheUrlOption",
     "GetFormat",
+    "ListingFormat",
+    "ListingOption",
     "ProfileOption",
     "ProfilesFileOption",
     "SignFormat",
@@ -38,6 +40,11 @@ ProfilesFileOption = Annotated[
 ]
 BaseUrlOption = Annotated[
     str | None, typer.Option("--base-url", metavar="URL", show_default=False, help="Check this base URL instead.")
+]
+ListingFormat = StrEnum("ListingFormat", {"table": "table", "json": "json"})
+ListingOption = Annotated[
+    ListingFormat,
+    typer.Option("--output", "-o", metavar="FORMAT", help="table (for people) or json (for jq and scripts)."),
 ]
 CacheUrlOption = Annotated[
     str | None,

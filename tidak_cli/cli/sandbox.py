@@ -44,6 +44,7 @@ def sandbox(
     """Run the local gateway emulator for every provider on one port."""
     from ..sandbox import Sandbox
     from ..sandbox.setup import discover_config, require_clients, tls_context
+    from ..ui.render import markup_text
 
     notes: list[str] = []
     settings = discover_config(config, profiles_file, notes)
@@ -52,7 +53,10 @@ def sandbox(
     require_clients(settings)
     tls = tls_context(tls_cert, tls_key)
     console = err()
-    server = Sandbox(settings, log=lambda line: console.print(f"[dim]{time.strftime('%H:%M:%S')} {line}[/]"))
+    # A logged line holds a client's request path: outside text, shown escaped and never read as markup.
+    server = Sandbox(
+        settings, log=lambda line: console.print(f"[dim]{time.strftime('%H:%M:%S')} {markup_text(line)}[/]")
+    )
     server.start(host, port, tls=tls)
     console.print(f"paytoken sandbox listening on [bold]{server.url}[/] (clients from {settings.source})")
     for provider_name, clients in settings.clients.items():

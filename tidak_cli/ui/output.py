@@ -7,6 +7,8 @@ thing in the same bytes; Rich is imported only by the pretty views.
 from __future__ import annotations
 
 import io
+import json
+import math
 import os
 import re
 import sys
@@ -22,10 +24,12 @@ __all__ = [
     "ClosedStdout",
     "error",
     "interrupted",
+    "json_text",
     "reader_gone",
     "shown",
     "trace_line",
     "warning",
+    "write_json",
     "write_output",
 ]
 
@@ -41,8 +45,9 @@ class ClosedStdout(io.TextIOBase):
 
 
 # Characters that would act on a terminal rather than show: C0 controls but tab and newline, DEL, C1 controls,
-# and the bidirectional overrides that reorder what is shown.
-_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# and the bidirectional overrides that reorder what is shown; and lone surrogates (bytes that were not UTF-8,
+# in a file name or a Redis key), which no terminal encoding can write.
+_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def shown(text: str) -> str:
@@ -77,6 +82,30 @@ def error(failure: PaytokenError, redactor: Redactor) -> None:
     if failure.hint:
         lines.append(f"  {_coloured('1', 'hint:')} {masked(failure.hint)}")
     print("\n".join(lines), file=sys.stderr)
+
+
+def json_text(document: object) -> str:
+    """Every JSON output paytoken writes: strict JSON (RFC 8259), so that any parser reads it.
+
+    A gateway's answer may hold numbers Python reads as infinity or NaN (`1e309`, `NaN`); json.dumps would
+    write them as `Infinity` and `NaN`, which JSON has not. They are written as null.
+    """
+    return json.dumps(_finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def write_json(value: object) -> None:
+    """Write value on stdout as json_text writes it."""
+    write_output(json_text(value))
 
 
 def trace_line(line: str) -> None:
