@@ -84,22 +84,56 @@ def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:
     target = path.resolve()
     if target.is_dir():
         raise ConfigError(f"--dotenv {path} is a directory", hint="give a file path, e.g. --dotenv .env")
+    if path.is_symlink() and not target.exists():
+        # Writing through a dangling link creates a file wherever it points: not what "update my .env" means.
+        raise ConfigError(
+            f"--dotenv {path} is a symbolic link to {target}, which does not exist",
+            hint="give the file itself, or create the file the link points to first",
+        )
     with _directory_lock(target.parent, path):
-        try:
-            existing = target.read_text(encoding="utf-8") if target.exists() else ""
-        except UnicodeDecodeError:
-            raise ConfigError(
-                f"--dotenv {path} is not UTF-8 text", hint="give a dotenv file, or a path that does not exist yet"
-            ) from None
-        except OSError as error:
-            raise ConfigError(
-                f"cannot read {path}: {error.strerror}", hint="choose a readable path for --dotenv"
-            ) from None
+        existing = _existing_text(target, path)
         if target.exists() and not os.access(target, os.W_OK):
             raise ConfigError(
                 f"--dotenv {path} is read-only", hint="make it writable (chmod u+w), or choose another path"
             )
         _replace(target, path, _updated(existing, assignments))
+
+
+def _existing_text(target: Path, shown: Path) -> str:
+    """The dotenv file being updated, read through the local-file edge; refuse one that is not a dotenv file."""
+    from dotenv.parser import parse_stream
+
+    from .files import CONFIG_LIMIT, FileProblem, read_bounded
+
+    try:
+        text = read_bounded(target, CONFIG_LIMIT).decode("utf-8")
+    except FileProblem as problem:
+        if problem.missing:
+            return ""
+        raise ConfigError(
+            f"--dotenv {shown} {problem.reason}", hint="give a dotenv file, or a path that does not exist yet"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"--dotenv {shown} is not UTF-8 text", hint="give a dotenv file, or a path that does not exist yet"
+        ) from None
+    broken = next(
+        (
+            binding
+            for binding in parse_stream(io.StringIO(text))
+            if binding.error or (binding.key is not None and not SHELL_NAME.fullmatch(binding.key))
+        ),
+        None,
+    )
+    if broken is not None:
+        # A script, a TOML file, a shell rc: rewriting it as NAME='value' lines (and chmod 600) would damage it.
+        original = broken.original.string  # may start with the blank lines before it
+        line = broken.original.line + len(original) - len(original.lstrip("\n"))
+        raise ConfigError(
+            f"--dotenv {shown} is not a dotenv file (line {line} is not NAME=value)",
+            hint="give a dotenv file (NAME=value lines and # comments), or a path that does not exist yet",
+        )
+    return text
 
 
 def _updated(existing: str, assignments: Sequence[tuple[str, str]]) -> str:

@@ -12,7 +12,7 @@ from .profiles import ProfileSchema, secret_keys
 if TYPE_CHECKING:
     from .profiles import Profile
 
-__all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "SecretSource", "mask"]
+__all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "SecretSource", "mask", "mask_url_passwords"]
 
 SECRET_HEADERS = frozenset({"authorization", "faspay-authorization"})
 # Where gateways put the token in their answers.
@@ -22,6 +22,15 @@ _BULLETS = "••••"
 _SHOW_TAIL_FROM = 12
 # From this length a secret is masked even inside a longer word (see Redactor).
 _MASK_INSIDE_WORDS_FROM = 12
+
+
+# scheme://user:password@ in any text; the password runs to the authority's last @ (it may hold an unescaped @).
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:)([^\s/]*)@")
+
+
+def mask_url_passwords(text: str) -> str:
+    """Mask the password of every URL written with credentials (https://user:password@host), whatever its length."""
+    return _URL_PASSWORD.sub(lambda match: match.group(1) + _BULLETS + "@", text) if "://" in text else text
 
 
 class SecretSource(ProfileSchema, Protocol):
@@ -88,7 +97,7 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """Text from outside: every secret masked where it stands as a value (see the class)."""
-        text = self._mask_long(text)
+        text = self._mask_long(mask_url_passwords(text))
         for pattern in self._short:
             text = pattern.sub(_masked_field, text)
         return text
@@ -99,7 +108,8 @@ class Redactor:
             masked = self.text(value)
             if masked != value:
                 text = text.replace(value, masked)
-        return self._mask_long(text)
+        # A URL's password has a shape of its own: masked wherever a URL with credentials stands.
+        return self._mask_long(mask_url_passwords(text))
 
     def _mask_long(self, text: str) -> str:
         for secret in self._long:

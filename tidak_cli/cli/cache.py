@@ -101,7 +101,7 @@ def cache_clear(
 ) -> None:
     """Remove cached tokens: all of them, one provider's, or one profile's."""
     from ..cache import cache_key, clear_entries
-    from ..profiles import load_dotenv_file, load_profile
+    from ..profiles import load_profile, read_dotenv_file
     from ..tokens import cache_identity
 
     keys: set[str] = set()
@@ -110,7 +110,7 @@ def cache_clear(
         if profile is not None:
             # The entry this profile would be served, whoever stored it (provider, URL, client id, credential).
             with contextlib.suppress(PaytokenError):
-                load_dotenv_file()
+                read_dotenv_file()
                 resolved = load_profile(gateway, profile)
                 keys.add(cache_key(*cache_identity(gateway, resolved)))
     store = _open_store(cache_url)

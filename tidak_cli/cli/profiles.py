@@ -28,15 +28,19 @@ profiles_app = typer.Typer(
 @guarded
 def profiles_list(profiles_file: ProfilesFileOption = None, output: ListingOption = ListingFormat.table) -> None:
     """List every [PROVIDER.PROFILE] table in the profiles file."""
-    from ..profiles import find_profiles_file, load_dotenv_file, profiles_overview, read_profiles_file
+    from ..profiles import find_profiles_file, profiles_overview, read_dotenv_file, read_profiles_file
+    from ..redact import mask_url_passwords
     from ..ui.render import table
 
-    load_dotenv_file()
+    read_dotenv_file()
     path = find_profiles_file(profiles_file)
     document, notes = read_profiles_file(path)
     for note in notes:
         current().warn(note)
-    overview = profiles_overview(document, PROVIDERS)
+    # Raw tables, no profile loaded: no redactor knows a base URL's password, so mask it here for every format.
+    overview = [
+        row._replace(base_url=mask_url_passwords(row.base_url)) for row in profiles_overview(document, PROVIDERS)
+    ]
     if not overview:
         raise ConfigError(
             f"{path} has no [PROVIDER.PROFILE] tables", hint="profiles.example.toml shows one table per provider"
@@ -79,7 +83,8 @@ def profiles_show(
             f"{name} and --profile {profile} name two profiles", hint="give the profile once: nicepay.dev or -p dev"
         )
     provider = lookup(provider_name)
-    resolved = load(provider, profile_name or profile, profiles_file, {}, current())
+    run = current()
+    resolved = load(provider, profile_name or profile, profiles_file, {}, run)
     hidden = set(secret_keys(provider))
     rows = []
     for key, value in resolved.values.items():
@@ -88,7 +93,7 @@ def profiles_show(
         elif isinstance(value, bool):
             shown = "true" if value else "false"  # as TOML writes it
         else:
-            shown = str(value)
+            shown = run.redactor.text(str(value))  # e.g. a base_url written with user:password@
         rows.append((key, shown, resolved.origins.get(key, "")))
     if output == "json":
         values = {key: {"value": shown, "from": origin} for key, shown, origin in rows}

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClosedStdout",
+    "Spinner",
     "error",
     "interrupted",
     "json_text",
@@ -106,6 +107,48 @@ def _finite(value: object) -> object:
 def write_json(value: object) -> None:
     """Write value on stdout as json_text writes it."""
     write_output(json_text(value))
+
+
+class Spinner:
+    """A line on a terminal's stderr that moves while paytoken waits for a gateway, from `after` seconds on.
+
+    Nothing is printed off a terminal (a script's stderr stays clean), nor before `after`: a cache hit or a quick
+    gateway never shows it. The line is erased when the wait ends.
+    """
+
+    _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, text: str, *, after: float = 1.0) -> None:
+        import threading
+
+        self._text = shown(text)
+        self._after = after
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        if sys.stderr is not None and sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+            self._thread = threading.Thread(target=self._run, name="paytoken-spinner", daemon=True)
+
+    def __enter__(self) -> Spinner:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        if self._done.wait(self._after):
+            return
+        frame = 0
+        while not self._done.is_set():
+            sys.stderr.write(f"\r{self._FRAMES[frame % len(self._FRAMES)]} {self._text}")
+            sys.stderr.flush()
+            frame += 1
+            self._done.wait(0.1)
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
 
 
 def trace_line(line: str) -> None:

@@ -205,7 +205,7 @@ def pretty_sign(
     redactor = redactor or Redactor()
     data = request.string_to_sign.encode("utf-8")
     out.print(Rule(f"[bold]{markup_text(request.provider)}[/] · signed request ({markup_text(note)})", align="left"))
-    out.print(f"[bold]{markup_text(request.method)}[/] {markup_text(request.url)}")
+    out.print(f"[bold]{markup_text(request.method)}[/] {markup_text(redactor.text(request.url))}")
     out.print()
     out.print(f"[bold]String to sign[/] ({len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()})")
     out.print(_indented(markup_text(redactor.text(visible(request.string_to_sign)))), style="cyan")
@@ -277,8 +277,14 @@ def _indented(text: str, prefix: str = "  ") -> str:
 # --- errors and notes --------------------------------------------------------------------------------
 
 
-def doctor_line(check: Check, out: Console) -> None:
-    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok."""
+def doctor_line(check: Check, out: Console, redactor: Redactor | None = None) -> None:
+    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok; secrets masked."""
+    from dataclasses import replace
+
+    redactor = redactor or Redactor()
+    # paytoken's sentences: secrets masked in the outside values they quote, never in doctor's own words.
+    fix = redactor.sentence(check.fix, check.quoted) if check.fix else None
+    check = replace(check, detail=redactor.sentence(check.detail, check.quoted), fix=fix)
     mark = {"ok": "[green]✓ ok[/]     ", "warning": "[yellow]! warning[/]", "failure": "[red]✗ failure[/]"}
     out.print(f"{mark[check.status]}  [bold]{markup_text(check.name)}[/]: {markup_text(check.detail)}")
     if check.fix and check.status != "ok":

@@ -97,9 +97,9 @@ def load(
     run: Run,
 ) -> Profile:
     """Load a command's profile (with the current directory's .env), mask its secrets, print its warnings."""
-    from ..profiles import default_profile_name, load_dotenv_file, load_profile
+    from ..profiles import default_profile_name, load_profile, read_dotenv_file
 
-    load_dotenv_file()
+    read_dotenv_file()
     resolved = load_profile(
         provider, profile or default_profile_name(), profiles_file=profiles_file, overrides=overrides
     )
