@@ -125,7 +125,8 @@ def test_every_documented_command_parses(where: str, command: str) -> None:
     try:
         check(command)
     except Exception as failure:  # Click's usage errors are not importable here without click (the rule)
-        message = getattr(failure, "format_message", lambda: repr(failure))()
+        format_message = getattr(failure, "format_message", None)
+        message = format_message() if format_message else repr(failure)
         pytest.fail(f"{where}: `{command}` does not parse: {message}")
 
 

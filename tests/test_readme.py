@@ -21,4 +21,3 @@ def test_readme_opens_with_the_demo_and_test_commands() -> None:
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert readme_commands()[1] in ci
-
