@@ -30,7 +30,9 @@ from tidak_cli.demo import Workspace
 from tidak_cli.errors import GatewayError
 from tidak_cli.export import shell_lines, write_dotenv
 from tidak_cli.gateways import PROVIDERS
+from tidak_cli.profiles import load_profile
 from tidak_cli.sandbox import Sandbox
+from tidak_cli.tokens import cache_identity
 
 # Tokens a poisoned cache entry may hold: each would break out of a header line, an eval or a sourced file.
 HOSTILE_TOKENS = {
@@ -122,6 +124,7 @@ def test_a_poisoned_redis_entry_is_refused_by_every_output_and_removed(
         profile="demo",
         base_url=str(profile_table(profiles)["base_url"]),
         client_id=str(profile_table(profiles)[PROVIDERS["nicepay"].identity_key]),
+        credential=cache_identity(PROVIDERS["nicepay"], load_profile(PROVIDERS["nicepay"], "demo"))[3],
         access_token=hostile,
         token_type="Bearer",
         expires_at=now + timedelta(minutes=15),
@@ -411,6 +414,7 @@ def test_cache_list_and_clear_a_redis_key_that_is_not_utf8_or_holds_control_byte
         profile="demo\u202e",
         base_url="http://x/\x9b31m",
         client_id="[/]",
+        credential="0123456789abcdef0123456789abcdef",
         access_token="abc",
         token_type="Bearer",
         expires_at=now + timedelta(minutes=15),
