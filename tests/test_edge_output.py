@@ -14,7 +14,6 @@ import json
 import os
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
-from support import assert_clean, paytoken, requests_to
+from support import assert_clean, paytoken, requests_to, serving
 from test_redis import TOKEN_PREFIX, RedisServer, key_of, profile_table, start_redis
 
 from tidak_cli.cache import CacheEntry
@@ -238,14 +237,8 @@ def hostile_gateway(answer: Answer) -> Iterator[str]:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def token_answer(**fields: object) -> bytes:
