@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import os
 import re
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMMON_SETTINGS",
+    "EXAMPLE",
     "Profile",
     "ProfileRow",
     "ProfileSchema",
@@ -35,6 +37,7 @@ __all__ = [
     "find_profiles_file",
     "load_profile",
     "profile_names",
+    "profile_template",
     "profile_variables",
     "profiles_overview",
     "profiles_search_path",
@@ -92,6 +95,9 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
     Setting("verify_tls", "verify the gateway's TLS certificate", "bool", default=True),
     Setting("cache_url", "a redis:// or rediss:// URL: share the token cache between machines", "secret"),
 )
+
+# Every provider's tables, commented: shipped inside the package, so an installed paytoken can point at it.
+EXAMPLE = Path(__file__).parent / "examples" / "profiles.example.toml"
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TRUE = {"true", "1", "yes", "on"}
@@ -185,6 +191,16 @@ def profiles_search_path(explicit: Path | None = None) -> list[tuple[Path, str]]
     return list(_search_path(explicit))
 
 
+# The places named by the user, each with the fix for a name that leads nowhere.
+_CHOSEN = {
+    "--profiles-file": ("", "check the path given to --profiles-file"),
+    "$PAYTOKEN_PROFILES": (
+        " (named by $PAYTOKEN_PROFILES)",
+        "fix the path in PAYTOKEN_PROFILES, or unset it to use ./profiles.toml",
+    ),
+}
+
+
 def _search_path(explicit: Path | None) -> Iterator[tuple[Path, str]]:
     # A generator, so that the user config directory is only worked out when needed.
     if explicit is not None:
@@ -204,16 +220,17 @@ def find_profiles_file(explicit: Path | None = None) -> Path:
         if _is_file(path.expanduser()):
             return path.expanduser()
         tried.append(f"{path} ({why})")
-        if explicit is not None:
-            # An explicit file that does not exist is a mistake, not a reason to look elsewhere.
-            break
-    if explicit is not None:
-        what = "is a directory, not a file" if _is_directory(explicit.expanduser()) else "does not exist"
-        raise ConfigError(f"profiles file {explicit} {what}", hint="check the path given to --profiles-file")
+        if why in _CHOSEN:
+            # A file chosen by name (flag or variable) that does not exist is a mistake, not a reason to look
+            # elsewhere: a typo in CI must not pick up ./profiles.toml, maybe another environment's.
+            what = "is a directory, not a file" if _is_directory(path.expanduser()) else "does not exist"
+            named_by, hint = _CHOSEN[why]
+            raise ConfigError(f"profiles file {path}{named_by} {what}", hint=hint)
     raise ConfigError(
         "no profiles file found",
         details=["looked in: " + "; ".join(tried)],
-        hint="copy profiles.example.toml to ./profiles.toml and fill in your credentials, or pass --profiles-file PATH",
+        hint="write one with `paytoken profiles init PROVIDER --profile NAME` (every provider's keys are in "
+        f"{EXAMPLE}), or pass --profiles-file PATH",
     )
 
 
@@ -353,9 +370,6 @@ def load_profile(
     """Find, read and resolve `[provider.name]`, applying overrides (from flags) on top."""
     path = find_profiles_file(profiles_file)
     document, file_warnings = read_profiles_file(path)
-    named = os.environ.get("PAYTOKEN_PROFILES")
-    if named and profiles_file is None and not _is_file(Path(named).expanduser()):
-        file_warnings = (f"$PAYTOKEN_PROFILES names {named}, which does not exist; using {path}", *file_warnings)
     tables = document.get(provider.name)
     table = tables.get(name) if isinstance(tables, dict) else None
     if not isinstance(table, dict):
@@ -488,11 +502,14 @@ def _resolve_base_url(provider: ProfileSchema, values: dict[str, object], origin
         if not _is_http_url(url):
             if origins.get("base_url") == "--base-url":
                 raise UsageError(
-                    f"--base-url {url!r} is not an http(s) URL", hint="write it like http://127.0.0.1:8787"
+                    f"--base-url {url!r} is not an http(s) URL",
+                    hint="write it like http://127.0.0.1:8787",
+                    quoted=[repr(url)],
                 )
             raise ConfigError(
                 f"base_url {url!r} in {where} is not an http(s) URL",
                 hint="write it like https://dev.nicepay.co.id (scheme and host, no path)",
+                quoted=[repr(url)],
             )
         return
     environment = str(values.get("environment", "sandbox"))
@@ -558,7 +575,9 @@ def _typed(setting: Setting, value: object, where: str, error: type[ConfigError 
     try:
         return convert(setting, value)
     except (TypeError, ValueError) as problem:
-        raise error(f"{setting.name} in {where} {problem}", hint=f"{setting.name}: {setting.help}") from None
+        raise error(
+            f"{setting.name} in {where} {problem}", hint=f"{setting.name}: {setting.help}", quoted=[repr(value)]
+        ) from None
 
 
 def _as_table(_setting: Setting, value: object) -> dict[str, object]:
@@ -722,3 +741,38 @@ def profiles_overview(document: Mapping[str, object], providers: Mapping[str, Pr
         identity = expand_variables(raw.get(provider.identity_key, "")) if provider is not None else ""
         rows.append(ProfileRow(provider_name, provider is not None, name, identity, environment, where))
     return rows
+
+
+def profile_template(provider: ProfileSchema, name: str, values: Mapping[str, str] | None = None) -> str:
+    """A [PROVIDER.NAME] table for a profiles file: every key the provider reads, each with what it means.
+
+    Keys in values are written with those values. Other required keys get a ${VARIABLE} placeholder (so that
+    no secret need be typed into the file); of each group of alternatives the file setting is written (what
+    `paytoken keygen` makes) and the others commented; optional keys are commented out.
+    """
+    values = values or {}
+    groups = {key: group for group in provider.one_of for key in group}
+    settings = (*provider.settings, *COMMON_SETTINGS)
+    kinds = {setting.name: setting.kind for setting in settings}
+    prefix = re.sub(r"[^A-Z0-9]+", "_", provider.name.upper())
+    files = {"private_key_file": "private.pem", "public_key_file": "public.pem"}
+
+    def preferred(group: tuple[str, ...]) -> str:
+        return next((key for key in group if kinds.get(key) == "file"), group[0])
+
+    lines = [f"[{provider.name}.{name}]"]
+    for setting in settings:
+        group = groups.get(setting.name)
+        chosen = setting.name in values or setting.required or (group is not None and preferred(group) == setting.name)
+        if setting.name in values:
+            value = json.dumps(values[setting.name], ensure_ascii=False)
+        elif setting.kind in ("file", "path"):
+            value = f'"keys/{provider.name}/{files.get(setting.name, setting.name + ".pem")}"'
+        elif setting.default is not None:
+            value = str(setting.default).lower() if isinstance(setting.default, bool) else json.dumps(setting.default)
+        else:
+            value = f'"${{{prefix}_{setting.name.upper()}}}"'
+        need = "required" if setting.required else (f"one of {', '.join(group)}" if group else "optional")
+        lines.append(f"# {setting.help} ({need})")
+        lines.append(f"{'' if chosen else '# '}{setting.name} = {value}")
+    return "\n".join(lines) + "\n"
