@@ -187,6 +187,25 @@ def test_min_ttl_longer_than_the_lifetime_always_misses(profiles: Path, sandbox:
     assert requests_to(sandbox, "nicepay") == 2
 
 
+@pytest.mark.parametrize("min_ttl", ["900", "1000"])
+def test_a_min_ttl_at_or_above_the_lifetime_warns_once_naming_both(
+    min_ttl: str, profiles: Path, sandbox: Sandbox
+) -> None:
+    """The sandbox issues 900 s tokens: --min-ttl 900 never serves one from the cache either, so it warns too."""
+    for _ in range(2):
+        run = paytoken("get", "nicepay", "-p", "demo", "--min-ttl", min_ttl, "-o", "token")
+        assert run.exit_code == 0, run.output
+        assert run.stdout.strip() and "Traceback" not in run.output
+        warnings = [line for line in run.stderr.splitlines() if line.startswith("warning:")]
+        assert warnings == [
+            f"warning: nicepay issued a token for 900 s and --min-ttl is {min_ttl}: it will never be served from "
+            "the cache, so every call asks the gateway; use a --min-ttl below 900"
+        ], run.stderr
+    assert requests_to(sandbox, "nicepay") == 2
+    below = paytoken("get", "nicepay", "-p", "demo", "--min-ttl", "899", "-o", "token")
+    assert below.exit_code == 0 and "warning" not in below.stderr, below.stderr
+
+
 def test_a_token_with_less_than_min_ttl_left_is_not_served(profiles: Path, sandbox: Sandbox) -> None:
     first = get_json()
     path = entry_path(profiles)

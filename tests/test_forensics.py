@@ -723,7 +723,8 @@ def test_right_signature_made_now_exits_0_without_timestamp(
 
 
 def test_right_recipe_at_an_earlier_second_says_so(keys: Keys) -> None:
-    earlier = (datetime.now(UTC) - timedelta(seconds=40)).astimezone(JAKARTA).isoformat(timespec="seconds")
+    # Seven minutes ago: searched (ten minutes back), but outside the 5 minutes a gateway accepts: not a match.
+    earlier = (datetime.now(UTC) - timedelta(minutes=7)).astimezone(JAKARTA).isoformat(timespec="seconds")
     outcome = compare(("snap",), rsa_b64(keys.right, snap_text(earlier)))
     assert outcome.json_run.exit_code == outcome.pretty_run.exit_code == 1
     assert outcome.compare["mistake"] is None
@@ -731,6 +732,98 @@ def test_right_recipe_at_an_earlier_second_says_so(keys: Keys) -> None:
     assert "the recipe is right, but for other inputs" in shown
     assert earlier in shown
     assert "--timestamp" in shown
+
+
+# --- a signature made a moment ago by the right recipe is a match, not a mistake --------------------------------
+
+
+def two_minutes_ago() -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=120)
+
+
+@pytest.mark.parametrize("tool", ["cryptography", "openssl"])
+def test_snap_signature_from_two_minutes_ago_matches_and_says_when(tool: str, keys: Keys) -> None:
+    """Signed 120 s ago, outside paytoken: the gateway still takes it, so --compare says so and exits 0."""
+    stamp = two_minutes_ago().astimezone(JAKARTA).isoformat(timespec="seconds")
+    if tool == "openssl":
+        import shutil
+        import subprocess
+
+        if shutil.which("openssl") is None:
+            pytest.skip("no openssl")
+        signed = subprocess.run(
+            ["openssl", "dgst", "-sha256", "-sign", "snap-private.pem"],
+            input=snap_text(stamp).encode(),
+            capture_output=True,
+            check=True,
+        ).stdout
+        signature = b64(signed)
+    else:
+        signature = rsa_b64(keys.right, snap_text(stamp))
+    outcome = compare(("snap",), signature)
+    assert outcome.json_run.exit_code == outcome.pretty_run.exit_code == 0, outcome.pretty_run.output
+    assert outcome.compare["matches"] is True and outcome.compare["mistake"] is None
+    said = f"matches X-TIMESTAMP {stamp}, 2 minutes ago"
+    assert said in outcome.compare["findings"]  # type: ignore[operator]
+    assert f"the given signature {said}" in outcome.pretty_run.stderr, outcome.pretty_run.stderr
+    assert "differs" not in outcome.pretty_run.output and "error:" not in outcome.pretty_run.stderr
+
+
+@pytest.mark.parametrize("provider", ["doku", "faspay"])
+def test_hmac_signature_from_two_minutes_ago_matches_and_says_when(provider: str) -> None:
+    moment = two_minutes_ago()
+    if provider == "doku":
+        stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        args: tuple[str, ...] = ("doku", "--request-id", REQUEST_ID)
+        signature, header = doku_sig(stamp=stamp, body=DOKU_BODY), "Request-Timestamp"
+    else:
+        stamp = moment.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M:%S")
+        args, signature, header = ("faspay-sendme",), faspay_aes(faspay_text(stamp)), "faspay-timestamp"
+    outcome = compare(args, signature)
+    assert outcome.json_run.exit_code == outcome.pretty_run.exit_code == 0, outcome.pretty_run.output
+    assert f"the given signature matches {header} {stamp}, 2 minutes ago" in outcome.pretty_run.stderr
+
+
+def test_a_mistake_two_minutes_ago_is_still_a_mismatch(keys: Keys) -> None:
+    """Only the right recipe is a match: the same moment written in UTC with a Z is the mistake it is."""
+    moment = two_minutes_ago()
+    outcome = compare(("snap",), rsa_b64(keys.right, snap_text(moment.strftime("%Y-%m-%dT%H:%M:%SZ"))))
+    assert_named(outcome, "snap.utc-z", ("UTC with a Z",))
+    assert "matches" not in outcome.pretty_run.stderr
+
+
+# --- a fix is said once, with the user's own timestamp as its example ----------------------------------------
+
+
+def test_the_fix_is_said_once_not_again_as_the_hint(keys: Keys) -> None:
+    outcome = compare(SNAP_ARGS, rsa_b64(keys.right, snap_text(separator=":")))
+    fix = str(outcome.compare["fix"])
+    run = outcome.pretty_run
+    assert run.exit_code == 1
+    assert flat(run.output).count(flat(fix)) == 1, run.output
+    assert f"fix: {fix}" in flat(run.stdout)
+    assert run.stderr.strip() == "error: the given signature differs from the one paytoken computes", run.stderr
+    assert outcome.json_run.stderr.count(fix) == 0 and "hint:" not in outcome.json_run.stderr
+    # With -o curl the findings are not on stdout: the error carries them, and the fix once, as its hint.
+    curl = paytoken("sign", *SNAP_ARGS, f"--compare={rsa_b64(keys.right, snap_text(separator=':'))}", "-o", "curl")
+    assert curl.exit_code == 1 and flat(curl.stderr).count(flat(fix)) == 1 and "hint:" in curl.stderr
+
+
+def test_a_fix_s_example_timestamp_is_the_user_s_own(keys: Keys) -> None:
+    # Searched: the UTC moment they signed, written as SNAP wants it.
+    moment = (datetime.now(UTC) - timedelta(minutes=3)).replace(microsecond=0)
+    searched = compare(("snap",), rsa_b64(keys.right, snap_text(moment.strftime("%Y-%m-%dT%H:%M:%SZ"))))
+    assert searched.compare["mistake"] == "snap.utc-z"
+    right = moment.astimezone(JAKARTA).isoformat(timespec="seconds")
+    assert searched.compare["fix"] == f"send Jakarta time with its offset: {right}"
+    assert f"fix: send Jakarta time with its offset: {right}" in flat(searched.pretty_run.stdout)
+    # Given: DOKU signed in Jakarta time; the fix is their --timestamp in UTC, not the documentation's example.
+    given = "2026-03-04T05:06:07Z"
+    jakarta = "2026-03-04T12:06:07+07:00"
+    doku = compare(("doku", "--timestamp", given, "--request-id", REQUEST_ID), doku_sig(stamp=jakarta, body=DOKU_BODY))
+    assert doku.compare["mistake"] == "doku.timestamp-offset", doku.compare
+    assert doku.compare["fix"] == f"send UTC: {given}"
+    assert f"fix: send UTC: {given}" in flat(doku.pretty_run.stdout)
 
 
 # --- RSA: another key is said as such, never as a variant --------------------------------------------------

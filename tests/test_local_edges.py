@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -274,6 +275,7 @@ def test_a_hostile_dotenv_points_at_no_foreign_cache_or_profiles(
         f"PAYTOKEN_PROFILES={isolated / 'other.toml'}\n"
         f"PAYTOKEN_CACHE_DIR={isolated / 'elsewhere'}\n"
     )
+    Path(".env").chmod(0o600)  # private, so that stderr stays empty (a readable one is warned about)
     done = paytoken_process("get", "nicepay", "-p", "demo", "-o", "token")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() and done.stderr == ""
@@ -294,6 +296,34 @@ def test_the_process_environment_wins_over_dotenv_for_variables(
     assert run.exit_code == 0, run.output
     shown = paytoken("profiles", "show", "nicepay.demo")
     assert "DEMO-NICEPAY-001" in shown.stdout and "WRONG" not in shown.stdout
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+@pytest.mark.parametrize("command", ["get", "sign"])
+def test_a_dotenv_feeding_a_profile_readable_by_others_gets_one_warning(
+    mode: int, command: str, profiles: Path, sandbox: Sandbox
+) -> None:
+    """As for profiles.toml: the .env that gives a profile its secret gets ssh's chmod 600 warning, once a run."""
+    secret = tomllib.loads(profiles.read_text())["doku"]["demo"]["secret_key"]
+    set_key(profiles, "doku.demo", "secret_key", "${DOKU_SECRET_KEY}")
+    dotenv = Path(".env")
+    dotenv.write_text(f"DOKU_SECRET_KEY={secret}\n")
+    dotenv.chmod(mode)
+    run = paytoken(command, "doku", "-p", "demo", *(["-o", "token"] if command == "get" else []))
+    assert run.exit_code == 0, run.output
+    expected = f"warning: .env is readable by other users (mode {mode:04o}); run: chmod 600 .env"
+    assert run.stderr.splitlines().count(expected) == 1, run.stderr
+    assert "Traceback" not in run.output and secret not in run.output
+    dotenv.chmod(0o600)
+    quiet = paytoken(command, "doku", "-p", "demo", *(["-o", "token"] if command == "get" else []))
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr, quiet.stderr
+
+
+def test_a_dotenv_that_feeds_no_profile_gets_no_warning(profiles: Path, sandbox: Sandbox) -> None:
+    Path(".env").write_text("UNRELATED=1\n")
+    Path(".env").chmod(0o644)
+    run = paytoken("get", "doku", "-p", "demo", "-o", "token")
+    assert run.exit_code == 0 and "warning" not in run.stderr, run.stderr
 
 
 def test_dotenv_never_enters_the_process_environment(profiles: Path) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "Mistake",
     "SearchContext",
     "decode_signature",
+    "describe_ago",
     "describe_offset",
     "keyed_search",
     "local_zones",
@@ -42,11 +43,22 @@ SEARCH_AFTER = timedelta(minutes=1)
 
 
 class Mistake(NamedTuple):
-    """A way of getting a recipe wrong: a stable key (for scripts and tests), what was done, how to fix it."""
+    """A way of getting a recipe wrong: a stable key (for scripts and tests), what was done, how to fix it.
+
+    A fix that shows a timestamp writes `{example}` and gives example, the gateway's way of writing a moment:
+    the example is then the user's own timestamp (or now), never a fixed one from the documentation.
+    """
 
     key: str
     says: str
     fix: str
+    example: Callable[[datetime], str] | None = None
+
+    def fix_at(self, moment: datetime | None) -> str:
+        """The fix, with the example timestamp written for moment."""
+        if self.example is None or moment is None:
+            return self.fix
+        return self.fix.replace("{example}", self.example(moment))
 
 
 class Comparison(NamedTuple):
@@ -57,6 +69,8 @@ class Comparison(NamedTuple):
     hint: str | None = None
     # The key of the known mistake that reproduces the signature, when one does.
     mistake: str | None = None
+    # A match without --timestamp: the timestamp it was made for, and how long ago (`X-TIMESTAMP …, 2 minutes ago`).
+    matched: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,10 +85,18 @@ class Candidate:
     # When given, the candidate stands for string_to_sign + each ending (its note gets the ending too), so that
     # a family such as a second's thousand milliseconds costs one hash of the shared start (RSA only).
     endings: tuple[str, ...] = ()
+    moment: datetime | None = None  # the moment the candidate's timestamp stands for, when it has one
 
     def with_ending(self, ending: str) -> Candidate:
         """The one member of a family that ends with ending."""
-        return Candidate(self.mistake, self.string_to_sign + ending, self.signature, self.note + ending, self.exact)
+        return Candidate(
+            self.mistake,
+            self.string_to_sign + ending,
+            self.signature,
+            self.note + ending,
+            self.exact,
+            moment=self.moment,
+        )
 
 
 LETTER_CASE = Mistake(
@@ -93,6 +115,21 @@ class SearchContext:
     nonce: str | None = None  # the request id, when given or captured
     body: bytes | None = None  # the body as captured (replay)
     zones: tuple[tuple[str, tzinfo], ...] = ()
+    now: datetime | None = None  # when the search ran
+
+    def example_moment(self, found: Candidate) -> datetime | None:
+        """The moment a fix's example timestamp is written for: the user's own, else now."""
+        if found.moment is not None:
+            return found.moment
+        if self.timestamp is not None and len(self.moments) == 1:
+            return self.moments[0]
+        return self.now
+
+    def within_window(self, found: Candidate) -> bool:
+        """Whether found is the right recipe at a moment the gateway still accepts, searched for without --timestamp."""
+        if self.timestamp is not None or found.moment is None or self.now is None:
+            return False
+        return abs(found.moment - self.now) <= SIGNATURE_WINDOW
 
     @classmethod
     def around(
@@ -106,15 +143,23 @@ class SearchContext:
     ) -> SearchContext:
         """Search the given moment when the timestamp is known, else the last minutes around now."""
         moments = (signed_at,) if timestamp is not None and signed_at is not None else moments_around(now)
-        return cls(moments, timestamp, nonce, body, local_zones())
+        return cls(moments, timestamp, nonce, body, local_zones(), now)
 
     def stamps(self, write: Callable[[datetime], str]) -> list[str]:
         """The timestamp strings to try: the exact one given or captured, then each moment written by write.
 
         With a known timestamp the one moment is that timestamp: written again, it is not tried twice.
         """
-        given = [self.timestamp] if self.timestamp is not None else []
-        return list(dict.fromkeys([*given, *(write(moment) for moment in self.moments)]))
+        return [stamp for stamp, _moment in self.stamped(write)]
+
+    def stamped(self, write: Callable[[datetime], str]) -> list[tuple[str, datetime | None]]:
+        """stamps(write), each with the moment it stands for (None: a given timestamp paytoken could not read)."""
+        pairs: dict[str, datetime | None] = {}
+        if self.timestamp is not None:
+            pairs[self.timestamp] = self.moments[0] if len(self.moments) == 1 else None
+        for moment in self.moments:
+            pairs.setdefault(write(moment), moment)
+        return list(pairs.items())
 
 
 def moments_around(now: datetime) -> tuple[datetime, ...]:
@@ -154,10 +199,24 @@ def decode_signature(text: str) -> tuple[bytes | None, str | None]:
     return decoded, ("base64 with line breaks or spaces" if compact != text.strip() else None)
 
 
-def _report(found: Candidate, extra: Iterable[str] = ()) -> Comparison:
+def describe_ago(seconds: float) -> str:
+    """Say `2 minutes ago` (whole minutes, as people count them), `40 seconds from now`, `this second`."""
+    total = round(abs(seconds))
+    if total == 0:
+        return "this second"
+    amount, unit = (total, "second") if total < 60 else (total // 60, "minute")
+    return f"{amount} {unit}{'s' if amount != 1 else ''} " + ("ago" if seconds > 0 else "from now")
+
+
+def _report(found: Candidate, context: SearchContext, extra: Iterable[str] = ()) -> Comparison:
     lines = list(extra)
     if found.mistake is None and found.exact:
         return Comparison(True, (*lines, "right for the request exactly as given"))
+    if found.mistake is None and context.within_window(found):
+        # Made a moment ago by the right recipe: the gateway accepts it still, so it is no mistake.
+        assert found.moment is not None and context.now is not None
+        matched = f"{found.note}, {describe_ago((context.now - found.moment).total_seconds())}"
+        return Comparison(True, (*lines, f"matches {matched}"), matched=matched)
     if found.mistake is None:
         lines.append("the recipe is right, but for other inputs than the ones paytoken used")
         lines.append(f"it matches: {found.note or found.string_to_sign!r}")
@@ -171,7 +230,8 @@ def _report(found: Candidate, extra: Iterable[str] = ()) -> Comparison:
     lines.append(f"signed string: {found.string_to_sign!r}")
     if found.note:
         lines.append(found.note)
-    return Comparison(False, tuple(lines), hint=found.mistake.fix, mistake=found.mistake.key)
+    fix = found.mistake.fix_at(context.example_moment(found))
+    return Comparison(False, tuple(lines), hint=fix, mistake=found.mistake.key)
 
 
 def _none_found(tried: int, context: SearchContext, what: str) -> Comparison:
@@ -232,13 +292,13 @@ def rsa_search(
         if not candidate.endings:
             tried += 1
             if start.digest() == digest:
-                return _report(candidate, notes)
+                return _report(candidate, context, notes)
         for ending in candidate.endings:
             tried += 1
             whole = start.copy()
             whole.update(ending.encode("utf-8"))
             if whole.digest() == digest:
-                return _report(candidate.with_ending(ending), notes)
+                return _report(candidate.with_ending(ending), context, notes)
     found = _none_found(tried, context, "the given signature was made with this profile's key, but over other bytes")
     return Comparison(
         False,
@@ -273,11 +333,13 @@ def symmetric_search(
             continue
         assert not candidate.endings, "a family of candidates needs an RSA signature to open"
         if normalize(candidate.signature) == given:
-            return _report(candidate)
+            return _report(candidate, context)
         if other_case is None and candidate.mistake is None and candidate.signature.lower() == given.lower():
             other_case = candidate
     if other_case is not None:
-        return _report(Candidate(LETTER_CASE, other_case.string_to_sign, note=other_case.note))
+        return _report(
+            Candidate(LETTER_CASE, other_case.string_to_sign, note=other_case.note, moment=other_case.moment), context
+        )
     return _none_found(tried, context, "the signatures differ")
 
 

@@ -78,7 +78,8 @@ def mismatch(inspection: Inspection, *, findings_shown: bool) -> SignatureMismat
             if inspection.replay
             else "the given signature differs from the one paytoken computes",
             details=problems if findings_shown else (*problems, *comparison.findings),
-            hint=comparison.hint,
+            # Shown, the findings end with their fix (`fix:`, json's "fix"): said once, not again as the hint.
+            hint=None if findings_shown else comparison.hint,
         )
     if problems:
         return SignatureMismatch(

@@ -407,10 +407,14 @@ def resolve_profile(
     environ: Mapping[str, str] | None = None,
 ) -> Profile:
     """Turn one raw table into a Profile: substitute variables, check types, apply defaults, read files."""
-    environ = profile_variables() if environ is None else environ
+    dotenv: Mapping[str, str] = {}
+    if environ is None:
+        dotenv = read_dotenv_file()
+        environ = ChainMap(os.environ, dotenv)  # as profile_variables(), keeping what came from .env
     settings = {setting.name: setting for setting in (*COMMON_SETTINGS, *provider.settings)}
     where = f"[{provider.name}.{name}]" + (f" of {path}" if path else "")
     notes = list(warnings)
+    from_dotenv = False
     values: dict[str, object] = {}
     origins: dict[str, str] = {}
     files: dict[str, bytes] = {}
@@ -424,7 +428,9 @@ def resolve_profile(
                 f"unknown key {key!r} in {where} is ignored" + (f" (did you mean {close[0]!r}?)" if close else "")
             )
             continue
-        value, origin = _substitute(raw, key, where, environ)
+        value, used = _substitute(raw, key, where, environ)
+        origin = "$" + ", $".join(used) if used else None
+        from_dotenv = from_dotenv or any(variable in dotenv and variable not in os.environ for variable in used)
         typed = values[key] = _typed(settings[key], value, where)
         origins[key] = origin or (str(path) if path else "profile")
         if settings[key].kind == "text" and isinstance(typed, str) and typed != typed.strip():
@@ -479,6 +485,9 @@ def resolve_profile(
             elif not resolved.exists():
                 raise ConfigError(f"{key} {resolved} in {where} does not exist", hint=f"fix the path in {key}")
 
+    if from_dotenv:
+        # The .env that fed a secret is as much a secrets file as profiles.toml: the same warning, as ssh gives.
+        notes.extend(file_permission_warnings(Path(".env")))
     if values.get("verify_tls") is False:
         notes.append(
             f"TLS verification is off for {where} (verify_tls = false): anyone on the network path "
@@ -528,7 +537,8 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not re.search(r"\s", url)
 
 
-def _substitute(raw: object, key: str, where: str, environ: Mapping[str, str]) -> tuple[object, str | None]:
+def _substitute(raw: object, key: str, where: str, environ: Mapping[str, str]) -> tuple[object, list[str]]:
+    """raw with its ${VAR}s substituted from environ, and the variables used."""
     used: list[str] = []
 
     def replace_in(value: object) -> object:
@@ -551,7 +561,7 @@ def _substitute(raw: object, key: str, where: str, environ: Mapping[str, str]) -
         return environ[variable]
 
     value = replace_in(raw)
-    return value, ("$" + ", $".join(dict.fromkeys(used)) if used else None)
+    return value, list(dict.fromkeys(used))
 
 
 def expand_variables(value: object, environ: Mapping[str, str] | None = None) -> str:

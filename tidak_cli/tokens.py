@@ -132,10 +132,12 @@ def get_token(
         with open_transport() as transport:
             result = fetch(provider, profile, transport=transport, timestamp=timestamp, nonce=nonce, clock=clock)
         lifetime = result.token.expires_in
-        if lifetime is not None and lifetime < min_ttl:
+        if lifetime is not None and lifetime <= min_ttl:
+            # A token is served while it has at least --min-ttl left: one that starts with no more never is.
             cache.warn(
-                f"{provider.name} issued a token for {lifetime} s, less than --min-ttl {min_ttl:g}: "
-                "every call will ask the gateway"
+                f"{provider.name} issued a token for {lifetime} s and --min-ttl is {min_ttl:g}: it will never be "
+                "served from the cache, so every call asks the gateway"
+                + (f"; use a --min-ttl below {lifetime}" if lifetime > 0 else "")
             )
         expires_at = result.token.expires_at
         if expires_at is not None:  # a token of unknown lifetime is never cached

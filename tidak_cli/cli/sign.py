@@ -57,9 +57,11 @@ def _sign(
     if failure is not None:
         raise failure
     if found.comparison is not None:
-        err().print(
-            "[green]the captured signature is right[/]" if found.replay else "[green]the given signature matches[/]"
-        )
+        from ..ui.render import markup_text
+
+        verdict = "the captured signature is right" if found.replay else "the given signature matches"
+        matched = f" {markup_text(found.comparison.matched)}" if found.comparison.matched else ""
+        err().print(f"[green]{verdict}[/]{matched}")
 
 
 _SUMMARY = (

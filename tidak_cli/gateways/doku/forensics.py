@@ -52,7 +52,8 @@ DOKU_TARGET_URL = Mistake(
 DOKU_JAKARTA_TIME = Mistake(
     "doku.timestamp-offset",
     "Request-Timestamp in Jakarta time with +07:00, where DOKU wants UTC with a Z",
-    "send UTC: 2020-08-11T08:45:42Z",
+    "send UTC: {example}",
+    utc_z,
 )
 DOKU_SECRET_NEWLINE = Mistake(
     "doku.secret-newline",
@@ -123,12 +124,13 @@ class DokuForensics:
         valid_time = fields.get("valid_time")
         if isinstance(valid_time, str) and valid_time.isascii() and valid_time.isdigit():
             bodies.append((DOKU_VALID_TIME_NUMBER, compact_json({**fields, "valid_time": int(valid_time)})))
-        stamps = context.stamps(utc_z)
+        stamped = context.stamped(utc_z)
+        stamps = [stamp for stamp, _moment in stamped]
         sent = context.body if context.body is not None else ours
-        for stamp in stamps:
+        for stamp, at in stamped:
             text, signed = sign(stamp, sent)
             exact = stamp == context.timestamp and context.nonce is not None
-            yield Candidate(None, text, signed, note=f"Request-Timestamp {stamp}", exact=exact)
+            yield Candidate(None, text, signed, note=f"Request-Timestamp {stamp}", exact=exact, moment=at)
         for stamp in stamps:
             for mistake, body in bodies:
                 if body != sent:
@@ -146,7 +148,9 @@ class DokuForensics:
             moment = iso_moment(stamp)
             if moment is not None:
                 jakarta = jakarta_iso(moment)
-                yield Candidate(DOKU_JAKARTA_TIME, *sign(jakarta, sent), note=f"Request-Timestamp {jakarta}")
+                yield Candidate(
+                    DOKU_JAKARTA_TIME, *sign(jakarta, sent), note=f"Request-Timestamp {jakarta}", moment=moment
+                )
         for stamp in stamps:
             text, _ = sign(stamp, sent)
             raw = hmac_sha256(secret.encode("utf-8"), text.encode("utf-8"))

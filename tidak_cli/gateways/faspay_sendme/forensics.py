@@ -34,7 +34,8 @@ FASPAY_POST_SIGNED = Mistake(
 FASPAY_TIMESTAMP_FORMAT = Mistake(
     "faspay.timestamp-format",
     "the timestamp in the string to sign was in another format or zone than Jakarta 2018-10-09 14:24:00",
-    "use Jakarta time written as YYYY-MM-DD HH:MM:SS, the same value as the faspay-timestamp header",
+    "use Jakarta time written as YYYY-MM-DD HH:MM:SS ({example}), the same value as the faspay-timestamp header",
+    jakarta_spaced,
 )
 
 
@@ -82,10 +83,12 @@ class FaspayForensics:
             return hmac_sha256(faspay_secret.encode("utf-8"), text.encode("utf-8")).hex()
 
         right, other = (hmac_hex, aes) if hmac_form else (aes, hmac_hex)
-        stamps = context.stamps(jakarta_spaced)
-        for stamp in stamps:
+        stamped = context.stamped(jakarta_spaced)
+        stamps = [stamp for stamp, _moment in stamped]
+        for stamp, at in stamped:
             text = faspay_string_to_sign(self.provider.token_path, stamp, client_key, client_secret)
-            yield Candidate(None, text, right(text), note=f"faspay-timestamp {stamp}", exact=stamp == context.timestamp)
+            exact = stamp == context.timestamp
+            yield Candidate(None, text, right(text), note=f"faspay-timestamp {stamp}", exact=exact, moment=at)
         for stamp in stamps:
             text = faspay_string_to_sign(self.provider.token_path, stamp, client_key, client_secret)
             yield Candidate(FASPAY_OTHER_METHOD, text, other(text))
@@ -100,4 +103,6 @@ class FaspayForensics:
                 moment.astimezone(JAKARTA).strftime("%Y%m%d%H%M%S"),
             ):
                 text = faspay_string_to_sign(self.provider.token_path, other_stamp, client_key, client_secret)
-                yield Candidate(FASPAY_TIMESTAMP_FORMAT, text, right(text), note=f"timestamp {other_stamp!r}")
+                yield Candidate(
+                    FASPAY_TIMESTAMP_FORMAT, text, right(text), note=f"timestamp {other_stamp!r}", moment=moment
+                )

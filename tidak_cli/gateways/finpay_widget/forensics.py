@@ -94,7 +94,8 @@ class FinpayForensics:
         """The right recipe at each moment, then Finpay's known mistakes."""
         secret = profile.require_text("secret_key")
         trans_number = context.nonce or ""
-        stamps = context.stamps(jakarta_compact)
+        stamped = context.stamped(jakarta_compact)
+        stamps = [stamp for stamp, _moment in stamped]
 
         def hmac_hex(key: bytes, text: str) -> str:
             return hmac_sha256(key, text.encode("utf-8")).hex().upper()
@@ -103,11 +104,11 @@ class FinpayForensics:
         keys = [(FINPAY_RAW_SECRET, secret.encode("utf-8")), (FINPAY_UPPER_KEY, key_text(secret).upper().encode())]
         if re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", secret):
             keys.append((FINPAY_DECODED_KEY, bytes.fromhex(secret)))
-        for stamp in stamps:
+        for stamp, at in stamped:
             fields = {"reqDtime": stamp, "requestType": "getToken", "transNumber": trans_number}
             joined, signed = finpay_signature(fields, secret)
             exact = stamp == context.timestamp and context.nonce is not None
-            yield Candidate(None, joined, signed, note=f"reqDtime {stamp}", exact=exact)
+            yield Candidate(None, joined, signed, note=f"reqDtime {stamp}", exact=exact, moment=at)
         for stamp in stamps:
             fields = {"reqDtime": stamp, "requestType": "getToken", "transNumber": trans_number}
             joined, signed = finpay_signature(fields, secret)

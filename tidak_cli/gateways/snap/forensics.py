@@ -28,26 +28,30 @@ __all__ = ["SnapForensics"]
 SNAP_UTC_Z = Mistake(
     "snap.utc-z",
     "X-TIMESTAMP in UTC with a Z (2024-12-31T03:11:40Z) instead of Jakarta time with +07:00",
-    "send Jakarta time with its offset: 2024-12-31T10:11:40+07:00",
+    "send Jakarta time with its offset: {example}",
+    jakarta_iso,
 )
 SNAP_LOCAL_LITERAL = Mistake(
     "snap.local-time-literal-offset",
     "X-TIMESTAMP was this machine's local time ({zone}) with a literal +07:00 appended, {off} Jakarta time "
     "(the official NICEPAY SDK's bug on a server not set to Jakarta)",
-    "compute X-TIMESTAMP from an aware clock in Asia/Jakarta, e.g. "
+    "compute X-TIMESTAMP from an aware clock in Asia/Jakarta ({example} for this one), e.g. "
     "datetime.now(ZoneInfo('Asia/Jakarta')).isoformat(timespec='seconds'); never append +07:00 to local time",
+    jakarta_iso,
 )
 SNAP_MILLIS = Mistake(
     "snap.milliseconds",
     "X-TIMESTAMP with milliseconds (2024-12-31T10:11:40.123+07:00)",
-    "send the timestamp to the second, unless your bank asks for milliseconds (snap: timestamp_format)",
+    "send the timestamp to the second ({example}), unless your bank asks for milliseconds (snap: timestamp_format)",
+    jakarta_iso,
 )
 SNAP_TO_ISO_STRING = Mistake(
     "snap.utc-milliseconds-z",
     "X-TIMESTAMP as JavaScript's new Date().toISOString() writes it: UTC with milliseconds and a Z "
     "(2024-12-31T03:11:40.123Z), the usual Postman pre-request script slip",
-    "send Jakarta time to the second with its offset: 2024-12-31T10:11:40+07:00 (in JavaScript, format the "
+    "send Jakarta time to the second with its offset: {example} (in JavaScript, format the "
     "Asia/Jakarta wall time yourself; toISOString() is UTC)",
+    jakarta_iso,
 )
 # The thousand endings of a second: .000 to .999, before the zone.
 _MILLISECONDS = tuple(f".{millisecond:03d}" for millisecond in range(1000))
@@ -56,7 +60,8 @@ _UTC_MILLIS = tuple(f"{fraction}Z" for fraction in _MILLISECONDS)
 SNAP_NO_OFFSET = Mistake(
     "snap.no-offset",
     "X-TIMESTAMP without its +07:00 offset in the string to sign",
-    "sign the X-TIMESTAMP header value exactly, offset included",
+    "sign the X-TIMESTAMP header value exactly, offset included ({example})",
+    jakarta_iso,
 )
 SNAP_SEPARATOR = Mistake(
     "snap.separator",
@@ -125,36 +130,46 @@ class SnapForensics:
             )
         for moment in context.moments:
             stamp = jakarta_iso(moment)
-            yield Candidate(None, f"{client_id}|{stamp}", note=f"X-TIMESTAMP {stamp}")
+            yield Candidate(None, f"{client_id}|{stamp}", note=f"X-TIMESTAMP {stamp}", moment=moment)
         for moment in context.moments:
             yield from self._mistakes_at(client_id, moment, context)
         # Milliseconds multiply the search by a thousand: last, as families that share one hash per second.
         for moment in context.moments:
             second = jakarta_iso(moment)[:19]
-            yield Candidate(SNAP_MILLIS, f"{client_id}|{second}", note=f"X-TIMESTAMP {second}", endings=_JAKARTA_MILLIS)
+            yield Candidate(
+                SNAP_MILLIS,
+                f"{client_id}|{second}",
+                note=f"X-TIMESTAMP {second}",
+                endings=_JAKARTA_MILLIS,
+                moment=moment,
+            )
         for moment in context.moments:
             second = utc_z(moment)[:19]
             yield Candidate(
-                SNAP_TO_ISO_STRING, f"{client_id}|{second}", note=f"X-TIMESTAMP {second}", endings=_UTC_MILLIS
+                SNAP_TO_ISO_STRING,
+                f"{client_id}|{second}",
+                note=f"X-TIMESTAMP {second}",
+                endings=_UTC_MILLIS,
+                moment=moment,
             )
 
     def _mistakes_at(self, client_id: str, moment: datetime, context: SearchContext) -> Iterator[Candidate]:
         stamp = jakarta_iso(moment)
-        yield Candidate(SNAP_UTC_Z, f"{client_id}|{utc_z(moment)}")
+        yield Candidate(SNAP_UTC_Z, f"{client_id}|{utc_z(moment)}", moment=moment)
         for zone_name, zone in context.zones:
             offset = moment.astimezone(zone).utcoffset() or timedelta(0)
             if offset != timedelta(hours=7):
                 literal = moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S") + "+07:00"
-                mistake = Mistake(
-                    SNAP_LOCAL_LITERAL.key,
-                    SNAP_LOCAL_LITERAL.says.format(zone=zone_name, off=describe_offset(offset)),
-                    SNAP_LOCAL_LITERAL.fix,
+                mistake = SNAP_LOCAL_LITERAL._replace(
+                    says=SNAP_LOCAL_LITERAL.says.format(zone=zone_name, off=describe_offset(offset))
                 )
-                yield Candidate(mistake, f"{client_id}|{literal}", note=f"X-TIMESTAMP {literal}")
-        yield Candidate(SNAP_NO_OFFSET, f"{client_id}|{stamp[:19]}")
+                yield Candidate(mistake, f"{client_id}|{literal}", note=f"X-TIMESTAMP {literal}", moment=moment)
+        yield Candidate(SNAP_NO_OFFSET, f"{client_id}|{stamp[:19]}", moment=moment)
         for separator in (":", "", " ", ",", ";", "|\n"):
-            yield Candidate(SNAP_SEPARATOR, f"{client_id}{separator}{stamp}", note=f"separator {separator!r}")
-        yield Candidate(SNAP_REVERSED, f"{stamp}|{client_id}")
+            yield Candidate(
+                SNAP_SEPARATOR, f"{client_id}{separator}{stamp}", note=f"separator {separator!r}", moment=moment
+            )
+        yield Candidate(SNAP_REVERSED, f"{stamp}|{client_id}", moment=moment)
         for padded in (f" {client_id}", f"{client_id} ", f"{client_id}\n", f" {client_id} ", client_id.strip()):
             if padded != client_id:
-                yield Candidate(SNAP_WHITESPACE, f"{padded}|{stamp}", note=f"client id as {padded!r}")
+                yield Candidate(SNAP_WHITESPACE, f"{padded}|{stamp}", note=f"client id as {padded!r}", moment=moment)
