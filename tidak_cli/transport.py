@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import __version__
-from .clock import http_date
+from .clock import http_date, retry_after, utc_now
 from .errors import ConfigError, GatewayError, NetworkError
 from .redact import Redactor
 
@@ -73,7 +73,7 @@ class Transport:
         import requests
         from requests.adapters import HTTPAdapter
 
-        self._session = requests.Session()
+        self._session = _session_that_never_follows(requests.Session)()
         self._session.headers["User-Agent"] = f"paytoken/{__version__}"
         adapter = _deadline_adapter(HTTPAdapter)(max_retries=_retry_policy(trace))
         self._session.mount("http://", adapter)
@@ -130,6 +130,8 @@ class Transport:
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as error:
             if out_of_time := _caused_by(error, OutOfTime):
                 raise _trickled(host, timeout, out_of_time) from error
+            if _caused_by(error, urllib3.exceptions.DecodeError):
+                raise _undecodable(host, answer.headers.get("Content-Encoding", "")) from error
             if isinstance(error, requests.exceptions.RequestException):
                 raise _network_error(error, host, timeout) from error
             # Raised while the body is read (read1 is urllib3's): the answer stopped halfway.
@@ -185,7 +187,8 @@ def _retry_policy(trace: Trace | None) -> Retry:
             return super()._is_connection_error(err) or isinstance(err, ProtocolError)
 
         def get_retry_after(self, response: Any) -> float | None:
-            value = super().get_retry_after(response)
+            # Read at the clock edge; one that is neither seconds nor a date is ignored (the usual backoff).
+            value = retry_after(response.headers.get("Retry-After"), utc_now())
             return None if value is None else min(value, RETRY_AFTER_CAP)
 
         def get_backoff_time(self) -> float:
@@ -202,7 +205,8 @@ def _retry_policy(trace: Trace | None) -> Retry:
             if sink is not None and self.history:
                 last = self.history[-1]
                 why = f"HTTP {last.status}" if last.status else _retry_reason(last.error)
-                source = " (its Retry-After)" if response is not None and response.headers.get("Retry-After") else ""
+                used = response is not None and self.get_retry_after(response) is not None
+                source = " (its Retry-After)" if used else ""
                 sink(f"* retry {len(self.history)} of {MAX_TRIES - 1} after {why}; waiting {wait:.1f} s{source}")
             time.sleep(wait)
 
@@ -234,6 +238,21 @@ def _retry_reason(error: Exception | None) -> str:
     return _first_line(error) if error is not None else "an error"
 
 
+def _session_that_never_follows(base: type[requests.Session]) -> type[requests.Session]:
+    """requests' Session, told that no answer is a redirect.
+
+    Even with allow_redirects=False, requests looks for the next request of a 3xx answer (Response.next) and
+    reads its whole body first, with no cap and no deadline: a 307 with a 1 GiB body, or a gzip bomb, took
+    GBs. With no redirect target, requests never touches a body; the capped reader reads every answer.
+    """
+
+    class NeverFollows(base):  # type: ignore[valid-type,misc]
+        def get_redirect_target(self, resp: Any) -> None:
+            return None
+
+    return NeverFollows
+
+
 def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
     """requests' adapter with connections whose every read is held to the try's deadline (see _TRY_BUDGET)."""
     import http.client
@@ -241,6 +260,7 @@ def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
     import urllib3.poolmanager
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.response import HTTPResponse
 
     class DeadlineReader(io.RawIOBase):
         """The socket reader of one answer: each read waits at most until the deadline."""
@@ -282,6 +302,20 @@ def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
                 raw = self.fp.detach()
                 self.fp = io.BufferedReader(DeadlineReader(raw, sock, time.monotonic() + budget))
 
+    class DrainCapped(HTTPResponse):
+        """An answer that is retried (429, 5xx): its body is skipped up to MAX_BODY raw bytes, else dropped."""
+
+        def drain_conn(self) -> None:
+            skipped = 0
+            try:
+                while skipped <= MAX_BODY and (chunk := self._raw_read(65536)):
+                    skipped += len(chunk)
+            except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError):
+                skipped = MAX_BODY + 1
+            if skipped > MAX_BODY:
+                self._decoder = None
+                self.close()  # and its connection: never reused with an answer half unread
+
     class DeadlineHTTPConnection(HTTPConnection):
         response_class = DeadlineResponse
 
@@ -290,9 +324,11 @@ def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
 
     class DeadlineHTTPPool(HTTPConnectionPool):
         ConnectionCls = DeadlineHTTPConnection
+        ResponseCls = DrainCapped
 
     class DeadlineHTTPSPool(HTTPSConnectionPool):
         ConnectionCls = DeadlineHTTPSConnection
+        ResponseCls = DrainCapped
 
     pools = {"http": DeadlineHTTPPool, "https": DeadlineHTTPSPool}
 
@@ -325,6 +361,14 @@ def _read_capped(answer: requests.Response, host: str) -> bytes:
         if size > MAX_BODY:
             raise _oversized(host)
         chunks.append(chunk)
+
+
+def _undecodable(host: str, encoding: str) -> GatewayError:
+    return GatewayError(
+        f"{host} sent an answer that says it is compressed ({encoding[:40] or 'Content-Encoding'}) "
+        "but does not decompress",
+        hint="the gateway or a proxy in between garbles its answers: check base_url, or retry later",
+    )
 
 
 def _trickled(host: str, timeout: float, out_of_time: BaseException) -> NetworkError:
