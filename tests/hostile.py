@@ -107,8 +107,8 @@ class Hostile:
 
     answers: Sequence[Answer]
     timeout: float = 30.0
-    requests: list[bytes] = field(default_factory=list)
-    sent: list[int] = field(default_factory=list)  # body bytes written, per answer
+    requests: list[bytes] = field(default_factory=list, repr=False)
+    sent: list[int] = field(default_factory=list, repr=False)  # body bytes written, per answer
 
     def __post_init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))

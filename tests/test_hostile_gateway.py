@@ -103,6 +103,16 @@ def test_a_bomb_in_any_answer_is_refused_within_memory_and_deadline(
     assert seconds < DEADLINE * (3 if answer.status == 503 else 1)  # a 503 is tried three times
 
 
+def test_a_retried_answer_s_body_is_skipped_only_up_to_the_cap(profiles: Path) -> None:
+    # urllib3 drains a 503's body before its retry: at most 1 MiB of it is read, then the connection is dropped.
+    busy = Answer(503, "Busy", [("Retry-After", "0")], zeros(1024 * MiB), length=False)
+    with Hostile([busy, json_answer(TOKEN_ANSWER)]) as gateway:
+        run = get(gateway.url, "-o", "token")
+    assert run.exit_code == 0, run.stderr
+    assert len(gateway.requests) == 2
+    assert gateway.sent[0] < 64 * MiB, f"{gateway.sent[0] // MiB} MiB of the 503's body were sent"
+
+
 def test_a_redirect_is_said_as_it_came_and_never_followed(profiles: Path) -> None:
     body = '{"responseCode":"3077300","responseMessage":"moved somewhere else, really"}'
     redirect = json_answer(body, 307, ("Location", "https://gw.example/v2/token"))

@@ -130,8 +130,6 @@ class Transport:
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as error:
             if out_of_time := _caused_by(error, OutOfTime):
                 raise _trickled(host, timeout, out_of_time) from error
-            if _caused_by(error, urllib3.exceptions.DecodeError):
-                raise _undecodable(host, answer.headers.get("Content-Encoding", "")) from error
             if isinstance(error, requests.exceptions.RequestException):
                 raise _network_error(error, host, timeout) from error
             # Raised while the body is read (read1 is urllib3's): the answer stopped halfway.
@@ -182,6 +180,13 @@ def _retry_policy(trace: Trace | None) -> Retry:
             fresh.trace = self.trace  # type: ignore[attr-defined]
             return fresh
 
+        def increment(self, *args: Any, **kwargs: Any) -> VisibleRetry:
+            fresh: VisibleRetry = super().increment(*args, **kwargs)  # raises when no try is left
+            response = kwargs.get("response")
+            if response is not None:
+                _skip_body(response)  # before urllib3 drains it, whole, for the next try
+            return fresh
+
         def _is_connection_error(self, err: Exception) -> bool:
             # A connection closed or reset before any answer is as safe to retry as a refused one.
             return super()._is_connection_error(err) or isinstance(err, ProtocolError)
@@ -228,6 +233,22 @@ def _retry_policy(trace: Trace | None) -> Retry:
     return policy
 
 
+def _skip_body(response: Any) -> None:
+    """Skip the body of an answer that is retried: up to MAX_BODY bytes, never decompressed, else drop it."""
+    import http.client
+
+    from urllib3.exceptions import HTTPError
+
+    skipped = 0
+    try:
+        while skipped <= MAX_BODY and (chunk := response.read(65536, decode_content=False)):
+            skipped += len(chunk)
+    except (OSError, http.client.HTTPException, HTTPError):
+        skipped = MAX_BODY + 1
+    if skipped > MAX_BODY:
+        response.close()  # and its connection: never reused with an answer half unread
+
+
 def _retry_reason(error: Exception | None) -> str:
     from urllib3.exceptions import NewConnectionError, ProtocolError
 
@@ -260,7 +281,6 @@ def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
     import urllib3.poolmanager
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-    from urllib3.response import HTTPResponse
 
     class DeadlineReader(io.RawIOBase):
         """The socket reader of one answer: each read waits at most until the deadline."""
@@ -302,20 +322,6 @@ def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
                 raw = self.fp.detach()
                 self.fp = io.BufferedReader(DeadlineReader(raw, sock, time.monotonic() + budget))
 
-    class DrainCapped(HTTPResponse):
-        """An answer that is retried (429, 5xx): its body is skipped up to MAX_BODY raw bytes, else dropped."""
-
-        def drain_conn(self) -> None:
-            skipped = 0
-            try:
-                while skipped <= MAX_BODY and (chunk := self._raw_read(65536)):
-                    skipped += len(chunk)
-            except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError):
-                skipped = MAX_BODY + 1
-            if skipped > MAX_BODY:
-                self._decoder = None
-                self.close()  # and its connection: never reused with an answer half unread
-
     class DeadlineHTTPConnection(HTTPConnection):
         response_class = DeadlineResponse
 
@@ -324,11 +330,9 @@ def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
 
     class DeadlineHTTPPool(HTTPConnectionPool):
         ConnectionCls = DeadlineHTTPConnection
-        ResponseCls = DrainCapped
 
     class DeadlineHTTPSPool(HTTPSConnectionPool):
         ConnectionCls = DeadlineHTTPSConnection
-        ResponseCls = DrainCapped
 
     pools = {"http": DeadlineHTTPPool, "https": DeadlineHTTPSPool}
 
@@ -347,14 +351,20 @@ def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
 
 
 def _read_capped(answer: requests.Response, host: str) -> bytes:
-    """Read the whole body, refusing one over MAX_BODY."""
+    """Read the whole body of any answer (a 3xx too), refusing one over MAX_BODY once decompressed."""
+    from urllib3.exceptions import DecodeError
+
     declared = answer.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise _oversized(host)
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = answer.raw.read1(65536, decode_content=True)
+        try:
+            # urllib3 decompresses at most about what is asked for per read (no bomb in one chunk).
+            chunk = answer.raw.read1(65536, decode_content=True)
+        except DecodeError as error:
+            raise _undecodable(host, answer.headers.get("Content-Encoding", "")) from error
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
