@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tidak_cli.demo import Workspace
 from tidak_cli.sandbox import Sandbox, load_config
+
+# Property tests take their example count from a profile, loaded here before any test module builds its
+# settings: `ci` draws the full 500 (on Hypothesis's own CI profile: derandomized, no database), `dev` a quick
+# 50 for local runs. Each example writes files or parses whole answers, so no per-example deadline in either.
+# HYPOTHESIS_PROFILE chooses; else CI set (as `.ci/run` has it) means `ci`, as Hypothesis itself decides.
+settings.register_profile("ci", settings.get_profile("ci"), max_examples=500, deadline=None)
+settings.register_profile("dev", max_examples=50, deadline=None)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if "CI" in os.environ else "dev")
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+# A shell without job control starts `python -m pytest &` with SIGINT ignored, and an ignored signal stays
+# ignored across exec: the CLI children of the Ctrl-C tests would never see theirs. Handle SIGINT as a
+# foreground Python does, so every child starts with the default disposition however pytest was started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_report_header() -> str:
+    """Say which Hypothesis profile this run draws from, and how to choose the other."""
+    examples = settings().max_examples
+    return (
+        f"hypothesis profile {HYPOTHESIS_PROFILE!r}: {examples} examples per property test (HYPOTHESIS_PROFILE=ci|dev)"
+    )
+
 
 PAYTOKEN_VARIABLES = ("PAYTOKEN_PROFILES", "PAYTOKEN_PROFILE", "PAYTOKEN_DEBUG", "PAYTOKEN_CACHE_DIR")
 

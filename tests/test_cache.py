@@ -27,9 +27,9 @@ from support import assert_clean, imported_modules, key_secrets, paytoken, payto
 
 from tidak_cli.cache import CacheEntry, TokenCache, cache_key
 from tidak_cli.demo import Workspace
+from tidak_cli.gateways import PROVIDERS
+from tidak_cli.gateways.base import CliOption, SignedRequest, Token
 from tidak_cli.profiles import Profile, Setting, secret_keys
-from tidak_cli.providers import PROVIDERS
-from tidak_cli.providers.base import CliOption, Comparison, SignedRequest, Token
 from tidak_cli.sandbox import Sandbox
 from tidak_cli.tokens import get_token
 from tidak_cli.transport import Response
@@ -242,9 +242,6 @@ class FakeProvider:
         token = f"fake-token-{self.issued}"
         return Token(token, "Bearer", self.expires_in, None, {"accessToken": token})
 
-    def compare(self, profile: Profile, request: SignedRequest, signature: str) -> Comparison:
-        return Comparison(signature == request.signature)
-
 
 class StubTransport:
     """Answers every request with 200 {} and counts them."""
@@ -361,6 +358,7 @@ print(writes)
 """
 
 
+@pytest.mark.realtime
 def test_readers_never_see_a_partly_written_entry(tmp_path: Path) -> None:
     directory = tmp_path / "atomic"
     key = cache_key("nicepay", "http://127.0.0.1:1", "CLIENT")
@@ -401,6 +399,7 @@ def test_readers_never_see_a_partly_written_entry(tmp_path: Path) -> None:
 # --- 7. single flight ----------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_concurrent_processes_make_one_gateway_request(profiles: Path, sandbox: Sandbox) -> None:
     set_fault(sandbox, "nicepay", delay=0.5, times=1)
     command = [sys.executable, "-m", "tidak_cli", "get", "nicepay", "-p", "demo", "-o", "token"]
@@ -515,6 +514,7 @@ def test_read_only_cache_directory_warns_and_still_prints(profiles: Path, sandbo
 # --- 9. lock timeout -----------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_a_lock_held_elsewhere_is_exit_5_not_a_hang(profiles: Path, sandbox: Sandbox) -> None:
     add_profile(profiles, "nicepay", "quick", timeout=1)
     cache_dir().mkdir(mode=0o700)

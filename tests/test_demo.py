@@ -6,7 +6,7 @@ from pathlib import Path
 
 from support import paytoken_process
 
-from tidak_cli.providers import PROVIDERS
+from tidak_cli.gateways import PROVIDERS
 
 
 def test_demo_gets_a_token_from_every_provider_and_cleans_up(tmp_path: Path) -> None:
@@ -14,8 +14,8 @@ def test_demo_gets_a_token_from_every_provider_and_cleans_up(tmp_path: Path) -> 
     scratch.mkdir()
     process = paytoken_process("demo", env={"TMPDIR": str(scratch), "COLUMNS": "200"})
     assert process.returncode == 0, process.stderr
-    for name in PROVIDERS:
-        assert f"│ {name} " in process.stdout
+    rows = {line.split()[0] for line in process.stdout.splitlines() if line.strip()}
+    assert set(PROVIDERS) <= rows, process.stdout
     assert "failed" not in process.stdout
     assert list(scratch.iterdir()) == []
     assert "Traceback" not in process.stderr

@@ -24,8 +24,8 @@ from tidak_cli.clock import utc_now
 from tidak_cli.demo import Workspace
 from tidak_cli.doctor import Check, diagnose, exit_code
 from tidak_cli.errors import ExitCode
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.profiles import resolve_profile
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.sandbox import Sandbox, load_config
 from tidak_cli.transport import Transport
 
@@ -258,6 +258,7 @@ def test_a_skewed_clock_fails_the_shared_secret_providers_without_leaking(
 # --- the sandbox down ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_an_unreachable_gateway_fails_the_clock_check_with_exit_5(workspace: Workspace) -> None:
     write_profile("nicepay", nicepay_table(workspace, f"http://127.0.0.1:{closed_port()}"))
     run = paytoken("doctor", "nicepay", "-p", "demo")

@@ -127,6 +127,7 @@ def test_4_rejection_mentions_a_skewed_clock(profiles: Path, sandbox: Sandbox, s
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_5_connection_refused(profiles: Path, secrets: list[str]) -> None:
     run = paytoken("get", "nicepay", "-p", "demo", "--base-url", "http://127.0.0.1:9")
     assert run.exit_code == 5
@@ -134,6 +135,7 @@ def test_5_connection_refused(profiles: Path, secrets: list[str]) -> None:
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_5_read_timeout(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
     add_profile_keys(profiles, "finpay-snap.demo", "timeout = 0.3")
     set_fault(sandbox, "finpay-snap", delay=1.0, times=1)
@@ -143,6 +145,7 @@ def test_5_read_timeout(profiles: Path, sandbox: Sandbox, secrets: list[str]) ->
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_5_dropped_connection(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
     set_fault(sandbox, "doku-snap", drop=True)
     run = paytoken("get", "doku-snap", "-p", "demo")
@@ -151,6 +154,7 @@ def test_5_dropped_connection(profiles: Path, sandbox: Sandbox, secrets: list[st
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_6_gateway_5xx(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
     set_fault(sandbox, "nicepay", status=503)
     run = paytoken("get", "nicepay", "-p", "demo")
@@ -167,6 +171,7 @@ def test_6_html_answer(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> 
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_130_interrupted(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
     set_fault(sandbox, "nicepay", delay=20.0, times=1)
     process = subprocess.Popen(
@@ -299,6 +304,7 @@ def test_4_an_old_timestamp_given_is_blamed_not_the_clock(profiles: Path, sandbo
     assert "hint: sign the current time instead: leave out --timestamp" in run.stderr
 
 
+@pytest.mark.realtime
 def test_a_password_in_the_base_url_is_never_shown(profiles: Path, sandbox: Sandbox) -> None:
     password = "hunter2-url-password"
     with_credentials = sandbox.url.replace("http://", f"http://admin:{password}@")

@@ -701,6 +701,7 @@ NOW_RIGHT = [
 ]
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize(("args", "header", "make", "stamp"), NOW_RIGHT)
 def test_right_signature_made_now_exits_0_without_timestamp(
     args: tuple[str, ...],

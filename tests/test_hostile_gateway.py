@@ -87,6 +87,7 @@ BOMBS = {  # the compressed ones hold 512 MiB of zeros in about 500 KiB, under t
 }
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("answer", list(BOMBS.values()), ids=list(BOMBS))
 def test_a_bomb_in_any_answer_is_refused_within_memory_and_deadline(
     answer: Answer, short_timeout: Path, isolated: Path
@@ -148,6 +149,7 @@ def test_a_corrupt_compressed_body_is_the_gateway_s_fault(encoding: str, body: b
     assert len(gateway.requests) == 1
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("retry_after", ["soon", "1e309", "-5", "Fri, 31 Dec 9999 23:59:59 GMT", "", "1, 2"])
 def test_an_unreadable_retry_after_is_ignored_not_fatal(retry_after: str, profiles: Path) -> None:
     busy = Answer(503, "Service Unavailable", [("Retry-After", retry_after)], b"busy")

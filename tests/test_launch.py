@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 from tidak_cli.cli.app import app
 from tidak_cli.cli.get import get_app
 from tidak_cli.cli.options import GET, plain_get
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.launch import run_plain
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 # Spellings of a cache hit, for profile `demo` of the profiles.toml in the current directory.
@@ -355,6 +355,7 @@ def test_an_answer_stdout_cannot_encode_is_one_message(profiles: Path, sandbox: 
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr
 
 
+@pytest.mark.realtime
 def test_ctrl_c_while_the_plain_answer_waits_on_a_full_pipe_is_one_line(profiles: Path, sandbox: Sandbox) -> None:
     assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
     read_end, write_end = os.pipe()

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from support import Run, assert_clean, paytoken
 
 from tidak_cli.errors import ConfigError
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.profiles import (
     COMMON_SETTINGS,
     default_profile_name,
@@ -30,7 +31,6 @@ from tidak_cli.profiles import (
     profiles_search_path,
     resolve_profile,
 )
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 PASSPHRASE = "correct-horse-battery-9x7Q"  # 26 characters: `profiles show` may show its last 4
@@ -145,12 +145,12 @@ def config_error(run: Run, keys: Keys, *needles: str) -> None:
 
 
 def table_rows(text: str) -> list[list[str]]:
-    """The body rows of a Rich table (header rows use ┃, body rows │)."""
-    return [
-        [cell.strip() for cell in line.strip().strip("│").split("│")]
-        for line in text.splitlines()
-        if line.startswith("│")
-    ]
+    """The body rows of a table printed into a pipe: columns start where the header's names start."""
+    lines = text.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith(("key ", "provider ")))
+    starts = [found.start() for found in re.finditer(r"\S+(?: \S+)*", lines[header])]
+    ends = [*starts[1:], None]
+    return [[line[start:end].strip() for start, end in zip(starts, ends, strict=True)] for line in lines[header + 1 :]]
 
 
 @pytest.fixture
@@ -913,8 +913,6 @@ _toml_values = st.recursive(
 
 
 @settings(
-    max_examples=500,
-    deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],

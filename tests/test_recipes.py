@@ -16,11 +16,11 @@ import pytest
 from support import assert_clean, paytoken
 
 from tidak_cli.errors import ConfigError, ExitCode
+from tidak_cli.gateways import PROVIDERS
+from tidak_cli.gateways.doku.recipe import component
+from tidak_cli.gateways.faspay_sendme.recipe import faspay_aes, faspay_key_iv, faspay_string_to_sign
+from tidak_cli.gateways.finpay_widget.recipe import finpay_signature, key_text
 from tidak_cli.profiles import Profile, resolve_profile
-from tidak_cli.providers import PROVIDERS
-from tidak_cli.providers.doku import component
-from tidak_cli.providers.faspay_sendme import faspay_aes, faspay_key_iv, faspay_string_to_sign
-from tidak_cli.providers.finpay_widget import finpay_signature, key_text
 from tidak_cli.signing import sha256_b64
 
 BASE_URL = "https://gw.example"

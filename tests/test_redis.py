@@ -28,7 +28,7 @@ import redis
 from support import assert_clean, imported_modules, paytoken, paytoken_process, requests_to, set_fault
 
 from tidak_cli.cache import CacheEntry, cache_key
-from tidak_cli.providers import PROVIDERS
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 TOKEN_PREFIX = "paytoken:token:"
@@ -262,11 +262,12 @@ def hold_lock(tmp_path: Path, server: RedisServer, key: str, seconds: float) -> 
 # --- single flight across machines ---------------------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_32_processes_on_two_machines_make_one_gateway_request(
     profiles: Path, sandbox: Sandbox, shared: RedisServer, tmp_path: Path
 ) -> None:
     machines = [tmp_path / "machine-a" / "cache", tmp_path / "machine-b" / "cache"]
-    set_fault(sandbox, "nicepay", delay=0.5, times=1)
+    set_fault(sandbox, "nicepay", delay=2.0, times=1)
     processes = [
         subprocess.Popen(
             GET_TOKEN,
@@ -304,6 +305,7 @@ def test_32_processes_on_two_machines_make_one_gateway_request(
     assert file_entries(machines[0]) == file_entries(machines[1]) == []
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("backend", ["file", "redis"])
 def test_a_stale_entry_does_not_let_waiters_skip_the_lock(
     backend: str, profiles: Path, sandbox: Sandbox, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
@@ -485,6 +487,7 @@ def test_cache_list_and_clear_cope_with_a_damaged_redis_entry(
 # --- the lock ------------------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_a_crashed_lock_owner_holds_others_up_only_until_the_lock_expires(
     profiles: Path, sandbox: Sandbox, shared: RedisServer, tmp_path: Path
 ) -> None:
@@ -506,6 +509,7 @@ def test_a_crashed_lock_owner_holds_others_up_only_until_the_lock_expires(
     assert requests_to(sandbox, "nicepay") == 1
 
 
+@pytest.mark.realtime
 def test_a_waiter_behind_a_live_renewed_lock_does_not_fetch_until_it_is_released(
     profiles: Path, sandbox: Sandbox, shared: RedisServer, tmp_path: Path
 ) -> None:
@@ -567,6 +571,7 @@ def test_redis_killed_mid_run_falls_back_to_the_file_cache_with_one_warning(
     assert requests_to(sandbox, "nicepay") == 2
 
 
+@pytest.mark.realtime
 def test_redis_killed_while_a_get_waits_for_the_gateway(profiles: Path, sandbox: Sandbox, shared: RedisServer) -> None:
     key = key_of(profiles)
     set_fault(sandbox, "nicepay", delay=1.5, times=1)

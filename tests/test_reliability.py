@@ -37,8 +37,8 @@ from support import Run, assert_clean, key_secrets, paytoken, paytoken_process, 
 from urllib3.response import HTTPResponse
 
 from tidak_cli.demo import Workspace
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.profiles import COMMON_SETTINGS
-from tidak_cli.providers import PROVIDERS
 from tidak_cli.sandbox import Sandbox, load_config
 from tidak_cli.transport import _retry_policy
 
@@ -125,6 +125,7 @@ def slow_sandbox(workspace: Workspace, profiles: Path, sandbox: Sandbox) -> Iter
 # --- retries ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize(("status", "provider"), [(502, "doku"), (503, "nicepay"), (504, "faspay-sendme")])
 def test_5xx_twice_then_success_is_retried(
     status: int, provider: str, profiles: Path, sandbox: Sandbox, secrets: list[str]
@@ -141,6 +142,7 @@ def test_5xx_twice_then_success_is_retried(
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_5xx_forever_gives_up_after_three_tries(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
     set_fault(sandbox, "nicepay", status=503)
     run = get("nicepay", "--no-cache", "-v")
@@ -151,6 +153,7 @@ def test_5xx_forever_gives_up_after_three_tries(profiles: Path, sandbox: Sandbox
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_html_error_page_from_a_proxy_is_retried_then_reported(
     profiles: Path, sandbox: Sandbox, secrets: list[str]
 ) -> None:
@@ -173,6 +176,7 @@ def test_html_page_with_200_is_not_retried(profiles: Path, sandbox: Sandbox, sec
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_429_waits_for_its_retry_after(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
     set_fault(sandbox, "doku-snap", status=429, retry_after=1, times=1)
     started = time.monotonic()
@@ -186,6 +190,7 @@ def test_429_waits_for_its_retry_after(profiles: Path, sandbox: Sandbox, secrets
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_429_forever_is_a_rejection_after_three_tries(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
     set_fault(sandbox, "snap", status=429)
     run = get("snap", "--no-cache", "-v")
@@ -243,6 +248,7 @@ def test_shared_secret_rejections_are_tried_once(
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_dropped_connection_once_is_retried(profiles: Path, sandbox: Sandbox, secrets: list[str]) -> None:
     set_fault(sandbox, "nicepay", drop=True, times=1)
     run = get("nicepay", "--no-cache", "-v")
@@ -253,6 +259,7 @@ def test_dropped_connection_once_is_retried(profiles: Path, sandbox: Sandbox, se
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_dropped_connection_forever_gives_up_after_three_tries(
     profiles: Path, sandbox: Sandbox, secrets: list[str]
 ) -> None:
@@ -265,6 +272,7 @@ def test_dropped_connection_forever_gives_up_after_three_tries(
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_connection_refused_is_retried_then_exit_5(profiles: Path, secrets: list[str]) -> None:
     port = free_port()
     run = get("nicepay", "--no-cache", "-v", "--base-url", f"http://127.0.0.1:{port}")
@@ -279,6 +287,7 @@ def test_connection_refused_is_retried_then_exit_5(profiles: Path, secrets: list
 # --- deadlines and sizes ----------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 def test_delay_beyond_the_timeout_is_exit_5_and_not_retried(
     profiles: Path, slow_sandbox: Sandbox, secrets: list[str]
 ) -> None:
@@ -448,6 +457,7 @@ def test_token_in_an_unreadable_answer_is_not_printed(
     assert_clean(run.output, [*secrets, token])
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("part", ["trickle", "trickle_headers"])
 def test_trickled_answer_hits_the_total_deadline(
     part: str, profiles: Path, slow_sandbox: Sandbox, secrets: list[str]
@@ -467,6 +477,7 @@ def test_trickled_answer_hits_the_total_deadline(
     assert_clean(run.output, secrets)
 
 
+@pytest.mark.realtime
 def test_a_long_retry_after_does_not_eat_the_next_try_s_time(profiles: Path, sandbox: Sandbox) -> None:
     add_profile_keys(profiles, "nicepay.demo", "timeout = 0.5")
     # Each try has its own 10 s + timeout: waiting 11 s as asked must not leave the second try none.
@@ -477,6 +488,7 @@ def test_a_long_retry_after_does_not_eat_the_next_try_s_time(profiles: Path, san
     assert requests_to(sandbox, "nicepay") == 2
 
 
+@pytest.mark.realtime
 def test_answer_that_stalls_mid_body_is_exit_5(profiles: Path, slow_sandbox: Sandbox, secrets: list[str]) -> None:
     add_profile_keys(profiles, "nicepay.demo", "timeout = 1")
     # Headers and the first byte at once, then silence longer than the read timeout.
@@ -659,6 +671,7 @@ def interrupt_when_requested(sandbox: Sandbox, provider: str, *args: str, after:
     return process.returncode, stdout, stderr
 
 
+@pytest.mark.realtime
 def test_interrupt_while_waiting_leaves_no_cache_entry(
     profiles: Path, slow_sandbox: Sandbox, secrets: list[str]
 ) -> None:
@@ -673,6 +686,7 @@ def test_interrupt_while_waiting_leaves_no_cache_entry(
     assert_clean(stdout + stderr, secrets)
 
 
+@pytest.mark.realtime
 def test_interrupt_mid_answer_leaves_no_dotenv_file(
     profiles: Path, slow_sandbox: Sandbox, isolated: Path, secrets: list[str]
 ) -> None:

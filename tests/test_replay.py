@@ -58,7 +58,7 @@ FASPAY_PATH = "/account/api/tokens"
 DOKU_FIELDS = {"grant_type": "client_credentials", "valid_time": "360"}
 PROFILE_DOKU_BODY = b'{"grant_type":"client_credentials"}'  # what the workspace's profile (no valid_time) sends
 FORMS = ("raw-crlf", "raw-lf", "curl-v", "curl", "curl-json")
-PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 # --- the recipes, independently, pinned to SPEC's vectors -------------------------------------------------

@@ -438,6 +438,7 @@ def test_reset_zeroes_the_stats_and_clears_faults(sandbox: Sandbox, workspace: W
 # --- faults --------------------------------------------------------------------------------------
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("provider", SNAP)
 def test_a_delay_fault_delays_a_normal_answer(provider: str, sandbox: Sandbox, workspace: Workspace) -> None:
     set_fault(sandbox, provider, delay=0.3)

@@ -389,6 +389,7 @@ def test_faspay_a_wrong_secret_is_status_9(key: str, profiles: Path, sandbox: Sa
 # --- faults: exit 6 for a 5xx or an HTML page, 5 for a dropped connection ---------------------------
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_5xx_is_exit_6(provider: str, profiles: Path, sandbox: Sandbox, workspace: Workspace) -> None:
     set_fault(sandbox, provider, status=503)
@@ -409,6 +410,7 @@ def test_an_html_page_is_exit_6(provider: str, profiles: Path, sandbox: Sandbox,
     assert requests_to(sandbox, provider) == 1
 
 
+@pytest.mark.realtime
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_dropped_connection_is_exit_5(provider: str, profiles: Path, sandbox: Sandbox, workspace: Workspace) -> None:
     set_fault(sandbox, provider, drop=True)

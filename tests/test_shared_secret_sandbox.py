@@ -29,9 +29,9 @@ from support import requests_to, set_fault, stats
 from tidak_cli.clock import oracle_moment
 from tidak_cli.demo import Workspace
 from tidak_cli.errors import PaytokenError
+from tidak_cli.gateways import PROVIDERS, Token
+from tidak_cli.gateways.doku.recipe import jwt_expiry
 from tidak_cli.profiles import Profile, resolve_profile
-from tidak_cli.providers import PROVIDERS, Token
-from tidak_cli.providers.doku import jwt_expiry
 from tidak_cli.sandbox import Sandbox
 
 DOKU_PATH = "/adv-core-api/partner/v1.0/token"
@@ -41,7 +41,7 @@ DOKU_BODY = b'{"grant_type":"client_credentials"}'
 TOKEN_TTL = 900  # the sandbox's default token lifetime: the workspace's config does not set token_ttl
 TIMEOUT = 10
 JAKARTA_OFFSET = timedelta(hours=7)
-PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 RECEIVED_AT = datetime(2024, 8, 24, 9, 0, 0, tzinfo=UTC)
 
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from support import assert_clean, key_secrets, paytoken, requests_to
 
 from tidak_cli.demo import Workspace
-from tidak_cli.providers import PROVIDERS
+from tidak_cli.gateways import PROVIDERS
 from tidak_cli.sandbox import Sandbox
 
 STAMP = "2024-12-31T10:11:40+07:00"

@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tidak_cli.errors import ExitCode, GatewayError, PaytokenError, RejectedError
-from tidak_cli.providers import PROVIDERS, Token
+from tidak_cli.gateways import PROVIDERS, Token
 
 PROVIDER = PROVIDERS["nicepay"]
 RECEIVED_AT = datetime(2024, 12, 31, 3, 11, 40, tzinfo=UTC)
 # The autouse `isolated` fixture only moves the test into an empty directory: safe to share across examples.
-PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def answer(**fields: object) -> bytes:

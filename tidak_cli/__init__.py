@@ -12,18 +12,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .providers.base import SignedRequest, Token
+from .version import __version__
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from .gateways.base import SignedRequest, Token
+
 __all__ = ["__version__", "build_request", "get_token"]
 
 
 def get_token(provider: str, profile: str = "default", *, profiles_file: Path | None = None) -> Token:
     """Load a profile, sign, request and return the gateway's token."""
     from . import tokens
+    from .gateways import lookup
     from .profiles import load_profile
-    from .providers import lookup
     from .transport import Transport
 
     gateway = lookup(provider)
@@ -37,8 +38,8 @@ def build_request(
 ) -> SignedRequest:
     """Load a profile and return the signed token request without sending it."""
     from . import tokens
+    from .gateways import lookup
     from .profiles import load_profile
-    from .providers import lookup
 
     gateway = lookup(provider)
     return tokens.build(gateway, load_profile(gateway, profile, profiles_file=profiles_file), timestamp=timestamp)

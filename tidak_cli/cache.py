@@ -34,7 +34,6 @@ __all__ = [
     "clear_entries",
     "configured_url",
     "identity_url",
-    "open_cache",
 ]
 
 CACHE_VERSION = 1
@@ -48,9 +47,9 @@ def cache_directory() -> Path:
     configured = os.environ.get("PAYTOKEN_CACHE_DIR")
     if configured:
         return Path(configured).expanduser()
-    from platformdirs import user_cache_dir
+    from .userdirs import user_cache_dir
 
-    return Path(user_cache_dir("paytoken"))
+    return user_cache_dir()
 
 
 def configured_url(profile: Profile | None = None, explicit: str | None = None) -> str | None:
@@ -324,13 +323,10 @@ class TokenCache(WarnOnce):
         if not self._ready():
             yield
             return
-        from filelock import FileLock, Timeout
-
         path = self.directory / f"{key}.lock"
         try:
-            lock = FileLock(path, timeout=timeout, mode=0o600)
-            lock.acquire()
-        except Timeout:
+            release = _acquire(path, timeout)
+        except TimeoutError:
             raise NetworkError(
                 f"another paytoken process held the token lock for {timeout:g} s",
                 details=[f"lock file: {path}"],
@@ -343,7 +339,7 @@ class TokenCache(WarnOnce):
         try:
             yield
         finally:
-            lock.release()
+            release()
 
     def entries(self) -> list[tuple[str, CacheEntry | None]]:
         if not self.directory.is_dir():
@@ -365,25 +361,6 @@ class TokenCache(WarnOnce):
             self._path(key).unlink()
 
 
-def open_cache(url: str | None, directory: Path, *, warn: Warn, fall_back: bool = True) -> CacheBackend:
-    """The file cache, or with a redis:// or rediss:// URL the shared one (falling back to files if it is down).
-
-    fall_back=False: the shared cache or a NetworkError, never the files in its place.
-    """
-    files = TokenCache(directory, warn=warn)
-    if not url:
-        return files
-    from .cache_redis import CacheUnavailable, FallbackCache, RedisCache, printable_url, unavailable
-
-    try:
-        return FallbackCache(RedisCache(url), files, fall_back=fall_back)
-    except CacheUnavailable as error:
-        if not fall_back:
-            raise unavailable(printable_url(url), error) from None
-        files.warn(f"{error}; using the file cache in {files.location} instead")
-        return files
-
-
 def clear_entries(store: CacheBackend, provider: str | None, profile: str | None, also: set[str]) -> int:
     """Remove the entries `cache clear` asks for; return how many.
 
@@ -399,3 +376,38 @@ def clear_entries(store: CacheBackend, provider: str | None, profile: str | None
             store.remove(key)
             removed += 1
     return removed
+
+
+def _acquire(path: Path, timeout: float) -> Callable[[], None]:
+    """Lock path (created 0600) for this process and return the release; TimeoutError if another holds it.
+
+    On POSIX this is flock(2), as filelock itself does there (so it also excludes older paytoken runs), without
+    importing filelock, which costs a miss more than its lock does. Elsewhere filelock.
+    """
+    if os.name != "posix":
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(path, timeout=timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise TimeoutError from None
+        return lock.release
+    import fcntl
+    import time
+
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(descriptor)
+                raise TimeoutError from None
+            time.sleep(0.05)
+        except OSError:
+            os.close(descriptor)
+            raise
+        else:
+            return lambda: os.close(descriptor)  # closing the descriptor releases its flock

@@ -11,10 +11,9 @@ from pathlib import Path
 
 from . import tokens
 from .errors import PaytokenError
+from .gateways import PROVIDERS, family_of
+from .gateways.base import Provider
 from .profiles import load_profile
-from .providers import PROVIDERS
-from .providers.base import Provider
-from .providers.snap import SnapProvider
 from .sandbox import Sandbox, load_config
 from .transport import Transport
 
@@ -43,26 +42,26 @@ class Workspace:
         self._profiles: list[str] = []
         sandbox: list[str] = []
         for index, provider in enumerate(PROVIDERS.values(), start=1):
-            make = self._snap if isinstance(provider, SnapProvider) else self._shared_secrets
+            make = self._key_pair if family_of(provider.name).private_key else self._shared_secrets
             profile_table, sandbox_table = make(provider, index)
             self._profiles.append(profile_table)
             sandbox.append(sandbox_table)
         self.sandbox_config = directory / "sandbox.toml"
         self.sandbox_config.write_text("\n".join(sandbox), encoding="utf-8")
 
-    def _snap(self, provider: Provider, index: int) -> tuple[str, str]:
+    def _key_pair(self, provider: Provider, index: int) -> tuple[str, str]:
         from .keys import generate, write_key_pair
 
         client_id = f"DEMO-{provider.name.upper()}-{index:03d}"
         pair = write_key_pair(generate(2048), self.directory / provider.name)
         profile = (
             f"[{provider.name}.demo]\n"
-            f"client_id = {_toml_string(client_id)}\n"
+            f"{provider.identity_key} = {_toml_string(client_id)}\n"
             f"private_key_file = {_toml_string(str(pair.private_path))}\n"
         )
         sandbox = (
             f"[{provider.name}]\n"
-            f"client_id = {_toml_string(client_id)}\n"
+            f"{provider.identity_key} = {_toml_string(client_id)}\n"
             f"public_key_file = {_toml_string(str(pair.public_path))}\n"
         )
         return profile, sandbox

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 
 from .clock import SKEW_WORTH_SAYING, clock_skew, describe_skew, humanize_seconds
 from .errors import ExitCode, PaytokenError
+from .gateways import family_of
+from .gateways.base import Provider
 from .profiles import Profile
-from .providers.base import Provider
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -59,14 +60,13 @@ def diagnose(
 
 
 def _key_checks(provider: Provider, profile: Profile) -> Iterator[Check]:
-    from .providers.snap import SnapProvider
-
-    if not isinstance(provider, SnapProvider):
+    load_private_key = family_of(provider.name).private_key
+    if load_private_key is None:
         return
     from .keys import describe, fingerprint, load_public_key
 
     try:
-        key = provider.private_key(profile)
+        key = load_private_key(provider, profile)
     except PaytokenError as error:
         yield Check("private key", "failure", error.message, error.hint, error.exit_code)
         return

@@ -6,14 +6,13 @@ import contextlib
 import io
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["SHELL_NAME", "iso_utc", "shell_quote", "write_dotenv"]
+__all__ = ["SHELL_FORMATS", "SHELL_NAME", "iso_utc", "shell_lines", "shell_quote", "write_dotenv"]
 
 # What a variable prefix (--env-prefix) must be to start a shell variable name.
 SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -27,6 +26,26 @@ def iso_utc(moment: datetime | None) -> str | None:
 def shell_quote(value: str) -> str:
     """Single-quote value for a POSIX shell."""
     return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+# The -o formats that set variables, each in its shell's own syntax (as `aws configure export-credentials`).
+SHELL_FORMATS = ("env", "env-no-export", "fish", "powershell")
+
+
+def shell_lines(assignments: Sequence[tuple[str, str]], shell: str) -> str:
+    """Lines that set each variable in shell (one of SHELL_FORMATS), every value quoted for that shell."""
+    if shell == "env":
+        return "".join(f"export {name}={shell_quote(value)}\n" for name, value in assignments)
+    if shell == "env-no-export":
+        return "".join(f"{name}={shell_quote(value)}\n" for name, value in assignments)
+    if shell == "fish":
+        # fish's single quotes take two escapes: \\ and \'.
+        quoted = [(name, value.replace("\\", "\\\\").replace("'", "\\'")) for name, value in assignments]
+        return "".join(f"set -gx {name} '{value}'\n" for name, value in quoted)
+    if shell == "powershell":
+        # PowerShell's single-quoted strings take one escape: '' for '.
+        return "".join(f"$Env:{name} = '{value.replace(chr(39), chr(39) * 2)}'\n" for name, value in assignments)
+    raise ValueError(f"not a shell format: {shell}")
 
 
 def write_dotenv(path: Path, assignments: Sequence[tuple[str, str]]) -> None:
@@ -80,6 +99,8 @@ def _updated(existing: str, assignments: Sequence[tuple[str, str]]) -> str:
 
 
 def _replace(target: Path, shown: Path, text: str) -> None:
+    import tempfile
+
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:

@@ -16,13 +16,14 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 from .capture import Captured
 from .clock import SIGNATURE_WINDOW, describe_skew
-from .providers.base import Comparison, Mistake
 
 __all__ = [
     "Candidate",
+    "Comparison",
     "Mistake",
     "SearchContext",
     "decode_signature",
@@ -37,6 +38,24 @@ __all__ = [
 # When the signing time is unknown: this far back and ahead of now, every second.
 SEARCH_BEFORE = timedelta(minutes=10)
 SEARCH_AFTER = timedelta(minutes=1)
+
+
+class Mistake(NamedTuple):
+    """A way of getting a recipe wrong: a stable key (for scripts and tests), what was done, how to fix it."""
+
+    key: str
+    says: str
+    fix: str
+
+
+class Comparison(NamedTuple):
+    """The outcome of `sign --compare`: whether it matched, and what paytoken can tell about why not."""
+
+    matches: bool
+    findings: tuple[str, ...] = ()
+    hint: str | None = None
+    # The key of the known mistake that reproduces the signature, when one does.
+    mistake: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from .clock import EARLIEST, LATEST
 from .errors import UsageError
-from .export import SHELL_NAME
-from .providers.base import NONCE
+from .export import SHELL_FORMATS, SHELL_NAME
+from .gateways.base import NONCE
 
 if TYPE_CHECKING:
+    from .gateways.base import Provider, SignedRequest
     from .profiles import Profile
-    from .providers.base import Provider, SignedRequest
     from .tokens import TokenResult
     from .transport import Transport
 
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # get's -o formats; without -o, pretty on a terminal and token elsewhere.
-GET_FORMATS = ("pretty", "token", "json", "env", "header")
+GET_FORMATS = ("pretty", "token", "json", "header", *SHELL_FORMATS)
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def check_get(request: GetRequest) -> None:
         raise UsageError(f"--min-ttl {request.min_ttl} is not a number of seconds", hint="e.g. --min-ttl 60")
     if request.dry_run and (request.output not in (None, "pretty", "json") or request.dotenv is not None):
         raise UsageError(
-            "--dry-run prints the signed request, not a token: -o token, env, header and --dotenv have nothing to give",
+            "--dry-run prints the signed request, not a token: -o token, header, env (and the other shells) "
+            "and --dotenv have nothing to give",
             hint="use --dry-run with -o pretty or -o json (or `paytoken sign`), or leave out --dry-run",
         )
 
@@ -124,7 +125,8 @@ def obtain(
 ) -> TokenResult:
     """The token request asks for: from the cache while it is fresh enough, else from the gateway."""
     from . import tokens
-    from .cache import cache_directory, configured_url, open_cache
+    from .cache import cache_directory, configured_url
+    from .tokens import open_cache
 
     result = tokens.get_token(
         provider,

@@ -11,9 +11,9 @@ from .errors import SignatureMismatch, UsageError
 
 if TYPE_CHECKING:
     from .capture import Captured
-    from .forensics import Replay
+    from .forensics import Comparison, Replay
+    from .gateways.base import Provider, SignedRequest
     from .profiles import Profile
-    from .providers.base import Comparison, Provider, SignedRequest
 
 __all__ = ["Inspection", "inspect_request", "mismatch", "read_capture"]
 
@@ -48,6 +48,7 @@ def inspect_request(
     from . import tokens
     from .clock import utc_now
     from .forensics import SearchContext
+    from .gateways import forensics_for
 
     now = utc_now()
     found = None
@@ -58,13 +59,13 @@ def inspect_request(
                 "--replay takes the signature, timestamp and request id from the capture",
                 hint="leave out --compare, --timestamp and the request id option",
             )
-        found = provider.read_capture(profile, read_capture(replay), now)
+        found = forensics_for(provider).read_capture(profile, read_capture(replay), now)
         timestamp, nonce, compare, body = found.timestamp, found.nonce, found.signature, found.body
     request = tokens.build(provider, profile, timestamp=timestamp, nonce=nonce, body=body)
     comparison = None
     if compare is not None:
         context = SearchContext.around(now, timestamp=timestamp, signed_at=request.signed_at, nonce=nonce, body=body)
-        comparison = provider.compare(profile, request, compare, context)
+        comparison = forensics_for(provider).compare(profile, request, compare, context)
     return Inspection(request, comparison, found)
 
 

@@ -41,11 +41,11 @@ def run_plain(argv: list[str]) -> int | None:
     if len(argv) < 2 or argv[0] != "get":
         return None
     from .cli.options import plain_get
-    from .providers import PROVIDERS
+    from .gateways import PROVIDERS
 
-    if argv[1] not in PROVIDERS:
+    if argv[1].lower() not in PROVIDERS:
         return None
-    request = plain_get(argv, PROVIDERS[argv[1]])
+    request = plain_get(argv, PROVIDERS[argv[1].lower()])
     if request is None:
         return None
     from .cli.run_get import run_get

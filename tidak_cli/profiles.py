@@ -7,7 +7,6 @@ Every value remembers where it came from (the file, a variable, a flag, a built-
 from __future__ import annotations
 
 import contextlib
-import difflib
 import io
 import math
 import os
@@ -17,19 +16,18 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from .errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from logging import LogRecord
 
-    from .providers.base import Provider
-
 __all__ = [
     "COMMON_SETTINGS",
     "Profile",
     "ProfileRow",
+    "ProfileSchema",
     "Setting",
     "default_profile_name",
     "expand_variables",
@@ -61,6 +59,25 @@ class Setting(NamedTuple):
     @property
     def is_secret(self) -> bool:
         return self.secret or self.kind == "secret"
+
+
+class ProfileSchema(Protocol):
+    """What reading a profile needs of its provider (a gateways Provider is one): its name and its keys."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def settings(self) -> tuple[Setting, ...]: ...
+
+    @property
+    def one_of(self) -> tuple[tuple[str, ...], ...]: ...
+
+    @property
+    def base_urls(self) -> Mapping[str, str]: ...
+
+    @property
+    def identity_key(self) -> str: ...
 
 
 COMMON_SETTINGS: tuple[Setting, ...] = (
@@ -132,7 +149,7 @@ class Profile:
         return str(bundle) if bundle else True
 
 
-def secret_keys(provider: Provider) -> list[str]:
+def secret_keys(provider: ProfileSchema) -> list[str]:
     """The profile keys whose values must never be shown."""
     return [setting.name for setting in (*COMMON_SETTINGS, *provider.settings) if setting.is_secret]
 
@@ -167,15 +184,15 @@ def profiles_search_path(explicit: Path | None = None) -> list[tuple[Path, str]]
 
 
 def _search_path(explicit: Path | None) -> Iterator[tuple[Path, str]]:
-    # A generator, so that the user config directory (platformdirs) is only worked out when needed.
+    # A generator, so that the user config directory is only worked out when needed.
     if explicit is not None:
         yield explicit, "--profiles-file"
     if os.environ.get("PAYTOKEN_PROFILES"):
         yield Path(os.environ["PAYTOKEN_PROFILES"]), "$PAYTOKEN_PROFILES"
     yield Path("profiles.toml"), "current directory"
-    from platformdirs import user_config_dir
+    from .userdirs import user_config_dir
 
-    yield Path(user_config_dir("paytoken")) / "profiles.toml", "user config directory"
+    yield user_config_dir() / "profiles.toml", "user config directory"
 
 
 def find_profiles_file(explicit: Path | None = None) -> Path:
@@ -300,7 +317,7 @@ def default_profile_name() -> str:
 
 
 def load_profile(
-    provider: Provider,
+    provider: ProfileSchema,
     name: str,
     *,
     profiles_file: Path | None = None,
@@ -339,7 +356,7 @@ def _no_such_profile(provider: str, name: str, path: Path, document: Mapping[str
 
 
 def resolve_profile(
-    provider: Provider,
+    provider: ProfileSchema,
     name: str,
     table: Mapping[str, object],
     *,
@@ -359,6 +376,8 @@ def resolve_profile(
 
     for key, raw in table.items():
         if key not in settings:
+            import difflib
+
             close = difflib.get_close_matches(key.lower(), settings, n=1)
             notes.append(
                 f"unknown key {key!r} in {where} is ignored" + (f" (did you mean {close[0]!r}?)" if close else "")
@@ -427,7 +446,7 @@ def resolve_profile(
     return Profile(provider.name, name, path, values, origins, files, tuple(notes))
 
 
-def _resolve_base_url(provider: Provider, values: dict[str, object], origins: dict[str, str], where: str) -> None:
+def _resolve_base_url(provider: ProfileSchema, values: dict[str, object], origins: dict[str, str], where: str) -> None:
     if "base_url" in values:
         url = str(values["base_url"])
         if not _is_http_url(url):
@@ -626,7 +645,7 @@ class ProfileRow(NamedTuple):
     base_url: str
 
 
-def profiles_overview(document: Mapping[str, object], providers: Mapping[str, Provider]) -> list[ProfileRow]:
+def profiles_overview(document: Mapping[str, object], providers: Mapping[str, ProfileSchema]) -> list[ProfileRow]:
     """Every profile table in a profiles document: who it names, where it points (the built-in URL by default)."""
     rows = []
     for provider_name, name in profile_names(document):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+from .profiles import ProfileSchema, secret_keys
 
 if TYPE_CHECKING:
     from .profiles import Profile
-    from .providers.base import Provider
 
-__all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "mask"]
+__all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "SecretSource", "mask"]
 
 SECRET_HEADERS = frozenset({"authorization", "faspay-authorization"})
 # Where gateways put the token in their answers.
@@ -19,6 +20,12 @@ TOKEN_FIELDS = frozenset({"accessToken", "access_token", "token", "tokenID", "re
 _BULLETS = "••••"
 # Below this length the last four characters are too much of the secret to show.
 _SHOW_TAIL_FROM = 12
+
+
+class SecretSource(ProfileSchema, Protocol):
+    """What the redactor asks of a provider (a gateways Provider is one): its keys, and its secrets' disguises."""
+
+    def derived_secrets(self, profile: Profile) -> list[str]: ...
 
 
 def mask(value: str) -> str:
@@ -35,12 +42,10 @@ class Redactor:
         self._secrets = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
 
     @classmethod
-    def for_profile(cls, profile: Profile | None, provider: Provider | None = None) -> Redactor:
+    def for_profile(cls, profile: Profile | None, provider: SecretSource | None = None) -> Redactor:
         """Mask this profile's secrets, and the values that are secrets in disguise (base64 or hex of them)."""
         if profile is None or provider is None:
             return cls()
-        from .profiles import secret_keys
-
         values = [profile.values.get(key) for key in secret_keys(provider)]
         secrets = [value for value in values if isinstance(value, str)]
         secrets += _url_password(profile.values.get("base_url"))

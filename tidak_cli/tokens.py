@@ -8,14 +8,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .cache import CacheBackend, CacheEntry, cache_key, identity_url
+from .cache import CacheBackend, CacheEntry, TokenCache, Warn, cache_key, identity_url
 from .clock import EARLIEST, SKEW_WORTH_SAYING, Clock, clock_skew, describe_skew, expiry_after, utc_now
 from .errors import GatewayError, RejectedError
+from .gateways.base import Provider, SignedRequest, Token, snippet
 from .profiles import Profile
-from .providers.base import Provider, SignedRequest, Token, snippet
 
 if TYPE_CHECKING:
     # Imported for types only: a cache hit must not load the HTTP layer.
+    from pathlib import Path
+
     from .transport import Response, Transport
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "cached_token",
     "fetch",
     "get_token",
+    "open_cache",
 ]
 
 # What an `Authorization: Bearer` header can carry (RFC 6750's b64token), and a token type's shape. A token
@@ -226,3 +229,22 @@ def time_facts(request: SignedRequest, response: Response, local: datetime) -> l
                 "gateways accept only a few minutes either way"
             )
     return facts
+
+
+def open_cache(url: str | None, directory: Path, *, warn: Warn, fall_back: bool = True) -> CacheBackend:
+    """The file cache, or with a redis:// or rediss:// URL the shared one (falling back to files if it is down).
+
+    fall_back=False: the shared cache or a NetworkError, never the files in its place.
+    """
+    files = TokenCache(directory, warn=warn)
+    if not url:
+        return files
+    from .cache_redis import CacheUnavailable, FallbackCache, RedisCache, printable_url, unavailable
+
+    try:
+        return FallbackCache(RedisCache(url), files, fall_back=fall_back)
+    except CacheUnavailable as error:
+        if not fall_back:
+            raise unavailable(printable_url(url), error) from None
+        files.warn(f"{error}; using the file cache in {files.location} instead")
+        return files

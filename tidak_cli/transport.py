@@ -13,17 +13,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from . import __version__
 from .clock import http_date, retry_after, utc_now
 from .errors import ConfigError, GatewayError, NetworkError
 from .redact import Redactor
+from .version import __version__
 
 if TYPE_CHECKING:
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util import Retry
 
-    from .providers.base import SignedRequest
+    from .gateways.base import SignedRequest
 
 __all__ = ["CONNECT_TIMEOUT", "MAX_BODY", "Response", "Trace", "Transport"]
 

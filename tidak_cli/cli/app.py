@@ -4,29 +4,89 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from .. import __version__
-from ..ui.output import write_output
+from ..errors import UsageError
+from ..ui.output import error, write_output
 from ..ui.session import start
+from ..version import __version__
 from .base import guarded
+from .help import page
 
 __all__ = ["app", "main"]
 
 # Each command lives in the module of its name, which builds it with command(): a run pays for one.
-COMMANDS = ("get", "sign", "providers", "profiles", "cache", "doctor", "keygen", "sandbox", "demo")
+COMMANDS = {
+    "get": "get a token: print it, or export it for a script",
+    "sign": "sign the token request, send nothing; --compare, --replay",
+    "doctor": "check a profile end to end: keys, clock, one real request",
+    "providers": "the built-in providers, and what each needs",
+    "profiles": "list profiles, or show one with its secrets masked",
+    "cache": "list or clear cached tokens",
+    "keygen": "a new RSA key pair for the SNAP gateways",
+    "sandbox": "the local gateway emulator, for every provider",
+    "demo": "every provider end to end, offline: start here",
+}
+_SUMMARY = "Get access tokens from Indonesian payment gateways, and debug their signatures."
+_EXAMPLES = (
+    "paytoken demo",
+    "paytoken get nicepay --profile dev",
+    'paytoken sign nicepay -p dev --compare "$SIGNATURE"',
+    "paytoken doctor nicepay -p dev",
+)
 
 
 class _LazyRoot(TyperGroup):
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        commands = [f"  {name:<11}{summary}" for name, summary in COMMANDS.items()]
+        options = [
+            "      --version           print the version",
+            "      --debug             tracebacks, secrets masked",
+            "      --install-completion, --show-completion",
+            "                          shell completion for bash, zsh, fish",
+            "  -h, --help              this page; COMMAND --help for a command's",
+        ]
+        sections = [("Commands:", commands), ("Options:", options)]
+        formatter.write(page(f"{ctx.command_path} COMMAND [OPTIONS]", _SUMMARY, sections, _EXAMPLES))
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **settings: Any,
+    ) -> Any:
+        """Run the CLI; a usage error is one `error: … hint: …` message with exit 2, as every other error is."""
+        try:
+            result = super().main(args, prog_name, complete_var, False, windows_expand_args, **settings)
+        except typer.Abort:
+            print("paytoken: aborted", file=sys.stderr)
+            result = 1
+        except Exception as failure:
+            # Click's usage errors (vendored by Typer, so not named here) carry their code and message.
+            code, message = getattr(failure, "exit_code", None), getattr(failure, "format_message", None)
+            if not isinstance(code, int) or message is None:
+                raise
+            where = getattr(getattr(failure, "ctx", None), "command_path", None) or "paytoken"
+            usage_error(message(), f"see `{where} --help`")
+            result = code
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and not args[0].startswith("-") and args[0] not in COMMANDS:
-            close = difflib.get_close_matches(args[0], COMMANDS, n=1)
+            close = difflib.get_close_matches(args[0], list(COMMANDS), n=1)
             suggestion = f" (did you mean {close[0]!r}?)" if close else ""
             ctx.fail(f"no command {args[0]!r}{suggestion}; commands: {', '.join(COMMANDS)}")
         return super().resolve_command(ctx, args)
@@ -45,12 +105,15 @@ app = typer.Typer(
     name="paytoken",
     help="Get access tokens from Indonesian payment gateways, and debug their signatures.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Start with: paytoken demo    Docs: README.md",
     cls=_LazyRoot,
 )
+
+
+def usage_error(message: str, hint: str) -> None:
+    """Print a usage error in paytoken's one error style."""
+    error(UsageError(message[:1].lower() + message[1:], hint=hint), start().redactor)
 
 
 @guarded
@@ -74,4 +137,4 @@ def root(
 
 def main() -> None:
     """Run the full CLI (the console script reads a plain `get` first: see launch.py)."""
-    app()
+    app(prog_name="paytoken")

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import functools
 import inspect
+import textwrap
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ..errors import UsageError
-from ..providers import PROVIDERS, lookup
-from ..providers.base import Provider
+from ..gateways import PROVIDERS, lookup
+from ..gateways.base import Provider
 from ..ui.session import current, guarded_call
+from .help import EXAMPLES, option_lines, page
 from .options import Option, provider_options
 from .params import parameters
 
@@ -60,7 +62,7 @@ def guarded(command: F) -> F:
 
 
 def single(name: str, function: Callable[..., Any], **settings: Any) -> Any:
-    """The click command Typer makes of one function."""
+    """The click command Typer makes of one function (settings: Typer's command settings, cls included)."""
     app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
     app.command(name, **settings)(function)
     command = typer.main.get_command(app)
@@ -69,32 +71,61 @@ def single(name: str, function: Callable[..., Any], **settings: Any) -> Any:
 
 
 def provider_group(
-    options: tuple[Option, ...], run: Callable[..., None], help_text: str, example: str
+    command: str, options: tuple[Option, ...], run: Callable[..., None], summary: str
 ) -> type[TyperGroup]:
     """A click group class whose subcommands are the providers, each built when first asked for.
 
-    Building all fourteen provider commands costs more than a run needs; it needs one.
+    Building all fourteen provider commands costs more than a run needs; it needs one. Its help pages are
+    written from the option table (cli/help.py), the group's listing the providers and the shared options.
     """
 
+    class ProviderCommand(TyperCommand):
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            provider = PROVIDERS[self.name or ""]
+            formatter.write(
+                page(
+                    f"{ctx.parent.command_path} {provider.name} [OPTIONS]" if ctx.parent else provider.name,
+                    self.help or "",
+                    [(None, option_lines((*options, *provider_options(provider))))],
+                    [example.format(p=provider.name) for example in EXAMPLES[command]],
+                )
+            )
+
     class ProviderGroup(TyperGroup):
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            names = textwrap.wrap(", ".join(PROVIDERS), 76, initial_indent="  ", subsequent_indent="  ")
+            formatter.write(
+                page(
+                    f"{ctx.command_path} PROVIDER [OPTIONS]",
+                    summary,
+                    [
+                        ("Providers (`paytoken providers` says what each needs):", names),
+                        (None, option_lines(options)),
+                        (None, [f"A provider's own flags: {ctx.command_path} PROVIDER --help"]),
+                    ],
+                    [example.format(p="nicepay") for example in EXAMPLES[command]],
+                )
+            )
+
         def list_commands(self, ctx: Any) -> list[str]:
             return list(PROVIDERS)
 
         def get_command(self, ctx: Any, cmd_name: str) -> Any:
-            if cmd_name not in PROVIDERS:
+            name = cmd_name.lower()  # provider names are case-insensitive
+            if name not in PROVIDERS:
                 return None
-            if cmd_name not in self.commands:
-                provider = PROVIDERS[cmd_name]
-                self.commands[cmd_name] = single(
+            if name not in self.commands:
+                provider = PROVIDERS[name]
+                self.commands[name] = single(
                     provider.name,
                     guarded(_provider_command(provider, options, run)),
-                    help=help_text.format(p=provider),
-                    epilog=f"Example: {example.format(p=provider)}",
+                    cls=ProviderCommand,
+                    help=f"{summary.split(':')[0]} from {provider.title} ({provider.algorithm}).",
                 )
-            return self.commands[cmd_name]
+            return self.commands[name]
 
         def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-            if args and not args[0].startswith("-") and args[0] not in PROVIDERS:
+            if args and not args[0].startswith("-") and args[0].lower() not in PROVIDERS:
                 try:
                     lookup(args[0])
                 except UsageError as error:

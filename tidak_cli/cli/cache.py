@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import PaytokenError
-from ..providers import lookup
+from ..gateways import lookup
+from ..ui.output import write_json
 from ..ui.session import current
 from .base import guarded, out
-from .params import CacheUrlOption
+from .params import CacheUrlOption, ListingFormat, ListingOption
 
 __all__ = ["command"]
 
@@ -24,21 +25,43 @@ cache_app = typer.Typer(
 
 
 def _open_store(cache_url: str | None) -> Any:
-    from ..cache import cache_directory, configured_url, open_cache
+    from ..cache import cache_directory, configured_url
+    from ..tokens import open_cache
 
     # Asked about the shared cache, list and clear say when it is down rather than work on the files instead.
     return open_cache(configured_url(explicit=cache_url), cache_directory(), warn=current().warn, fall_back=False)
 
 
-@cache_app.command("list", epilog="Example: paytoken cache list")
+@cache_app.command(
+    "list", epilog="Examples:  paytoken cache list;  paytoken cache list -o json | jq '.[] | select(.expires_in < 120)'"
+)
 @guarded
-def cache_list(cache_url: CacheUrlOption = None) -> None:
+def cache_list(cache_url: CacheUrlOption = None, output: ListingOption = ListingFormat.table) -> None:
     """List cached tokens: provider, profile, client id, base URL, time left."""
     from ..clock import humanize_seconds, utc_now
+    from ..export import iso_utc
     from ..ui.render import table
 
     store = _open_store(cache_url)
     now = utc_now()
+    if output == "json":
+        write_json(
+            [
+                {"key": key, "damaged": True, "where": store.where(key)}
+                if entry is None
+                else {
+                    "key": key,
+                    "provider": entry.provider,
+                    "profile": entry.profile,
+                    "client_id": entry.client_id,
+                    "base_url": entry.base_url,
+                    "expires_at": iso_utc(entry.expires_at),
+                    "expires_in": max(0, int(entry.seconds_left(now))),
+                }
+                for key, entry in store.entries()
+            ]
+        )
+        return
     rows = []
     for key, entry in store.entries():
         if entry is None:

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
+from ..doctor import Check
 from ..errors import PaytokenError
-from ..providers import lookup
+from ..gateways import lookup
 from ..redact import Redactor
+from ..ui.output import write_json
 from ..ui.session import current
 from .base import guarded, out, single
-from .params import BaseUrlOption, ProfileOption, ProfilesFileOption
+from .params import BaseUrlOption, ListingFormat, ListingOption, ProfileOption, ProfilesFileOption
 
 __all__ = ["command"]
 
@@ -22,10 +24,11 @@ def doctor(
     profile: ProfileOption = None,
     profiles_file: ProfilesFileOption = None,
     base_url: BaseUrlOption = None,
+    output: ListingOption = ListingFormat.table,
 ) -> None:
     """Check a profile end to end: keys, key pair, environment, clock, and one real token request."""
     from ..clock import utc_now
-    from ..doctor import Check, diagnose, exit_code
+    from ..doctor import diagnose, exit_code
     from ..profiles import default_profile_name, load_dotenv_file, load_profile
     from ..transport import Transport
     from ..ui.render import doctor_line
@@ -38,19 +41,48 @@ def doctor(
             provider, profile or default_profile_name(), profiles_file=profiles_file, overrides={"base_url": base_url}
         )
     except PaytokenError as error:
-        doctor_line(Check("profile", "failure", error.message, error.hint, error.exit_code), console)
+        failed = Check("profile", "failure", error.message, error.hint, error.exit_code)
+        _report([failed], provider.name, profile, output, console)
         raise typer.Exit(int(error.exit_code)) from None
     run = current()
     run.redactor = Redactor.for_profile(resolved, provider)
     checks = []
     for check in diagnose(provider, resolved, open_transport=lambda: Transport(redactor=run.redactor), clock=utc_now):
-        doctor_line(check, console)
+        if output == "table":
+            doctor_line(check, console)  # each as it is done: the token request may take a while
         checks.append(check)
+    if output == "json":
+        _report(checks, provider.name, resolved.name, output, console)
     code = exit_code(checks)
     if code:
         raise typer.Exit(code)
 
 
+def _report(checks: list[Check], provider: str, profile: str | None, output: str, console: Any) -> None:
+    from ..doctor import exit_code
+    from ..ui.render import doctor_line
+
+    if output == "json":
+        write_json(
+            {
+                "provider": provider,
+                "profile": profile,
+                "exit_code": exit_code(checks),
+                "checks": [
+                    {"name": check.name, "status": check.status, "detail": check.detail, "fix": check.fix}
+                    for check in checks
+                ],
+            }
+        )
+    else:
+        for check in checks:
+            doctor_line(check, console)
+
+
 def command() -> Any:
     """The `doctor` command, built when invoked."""
-    return single("doctor", doctor, epilog="Example: paytoken doctor nicepay --profile dev")
+    return single(
+        "doctor",
+        doctor,
+        epilog="Examples:  paytoken doctor nicepay --profile dev;  paytoken doctor doku -p dev -o json | jq .checks",
+    )

@@ -6,8 +6,8 @@ from typing import Any
 
 import typer
 
+from ..gateways.base import Provider
 from ..getting import GetRequest
-from ..providers.base import Provider
 from ..ui.session import current
 from .base import provider_group
 from .options import GET
@@ -24,17 +24,8 @@ def _get(provider: Provider, extras: dict[str, Any], **values: Any) -> None:
     run_get(request, current())
 
 
-get_app = typer.Typer(
-    help="Get an access token: paytoken get PROVIDER --profile NAME.",
-    no_args_is_help=True,
-    epilog="Example: paytoken get nicepay --profile dev -o json",
-    cls=provider_group(
-        GET,
-        _get,
-        "Get an access token from {p.title} ({p.algorithm}).",
-        "paytoken get {p.name} --profile dev -o json",
-    ),
-)
+_SUMMARY = "Get an access token: from the token cache while it is fresh, else from the gateway; print it or export it."
+get_app = typer.Typer(help=_SUMMARY, no_args_is_help=True, cls=provider_group("get", GET, _get, _SUMMARY))
 
 
 def command() -> Any:

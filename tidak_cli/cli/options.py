@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from ..getting import GET_FORMATS, GetRequest, option_name
 
 if TYPE_CHECKING:
-    from ..providers.base import Provider
+    from ..gateways.base import Provider
 
 __all__ = ["COMMON", "GET", "SIGN", "SIGN_FORMATS", "Option", "plain_get", "provider_options"]
 
@@ -22,11 +22,12 @@ SIGN_FORMATS = ("pretty", "json", "curl")
 
 @dataclass(frozen=True)
 class Option:
-    """One option: its parameter name, spellings, kind of value, default and help."""
+    """One option: its parameter name, spellings, kind of value, help group, one-line help and default."""
 
     name: str
     flags: tuple[str, ...]
     kind: Literal["text", "path", "seconds", "switch", "choice"]
+    group: str
     help: str
     default: object = None
     metavar: str | None = None
@@ -38,31 +39,23 @@ COMMON: tuple[Option, ...] = (
         "profile",
         ("--profile", "-p"),
         "text",
-        "Profile name: the [PROVIDER.NAME] table. Default: $PAYTOKEN_PROFILE, else 'default'.",
+        "Request",
+        "[PROVIDER.NAME] table [$PAYTOKEN_PROFILE, default]",
         metavar="NAME",
     ),
     Option(
         "profiles_file",
         ("--profiles-file",),
         "path",
-        "Profiles file. Default: $PAYTOKEN_PROFILES, ./profiles.toml, then the user config dir.",
+        "Request",
+        "[$PAYTOKEN_PROFILES, ./profiles.toml, config dir]",
         metavar="FILE",
     ),
+    Option("base_url", ("--base-url",), "text", "Request", "send here, not to the profile's base_url", metavar="URL"),
     Option(
-        "timestamp",
-        ("--timestamp",),
-        "text",
-        "Use this exact timestamp string instead of the clock (reproducible signatures).",
-        metavar="TS",
+        "timestamp", ("--timestamp",), "text", "Request", "sign this exact timestamp, not the clock's", metavar="TS"
     ),
-    Option(
-        "base_url",
-        ("--base-url",),
-        "text",
-        "Send to this base URL instead of the profile's (e.g. a local `paytoken sandbox`).",
-        metavar="URL",
-    ),
-    Option("debug", ("--debug",), "switch", "Show tracebacks (secrets masked).", default=False),
+    Option("debug", ("--debug",), "switch", "Debugging", "tracebacks, secrets masked", default=False),
 )
 
 GET: tuple[Option, ...] = (
@@ -71,37 +64,41 @@ GET: tuple[Option, ...] = (
         "output",
         ("--output", "-o"),
         "choice",
-        "pretty (default on a terminal), token (default otherwise), json, env, header.",
+        "Output",
+        "token, json, header, or for a shell: env, env-no-export, fish, powershell [pretty on a terminal]",
+        metavar="FORMAT",
         choices=GET_FORMATS,
     ),
-    Option("dry_run", ("--dry-run",), "switch", "Build and sign the request, print it, send nothing.", default=False),
     Option(
-        "env_prefix", ("--env-prefix",), "text", "Variable prefix for -o env.", default="PAYTOKEN_", metavar="PREFIX"
+        "env_prefix",
+        ("--env-prefix",),
+        "text",
+        "Output",
+        "prefix of the variables' names",
+        default="PAYTOKEN_",
+        metavar="PREFIX",
+    ),
+    Option("dotenv", ("--dotenv",), "path", "Output", "also set the variables in FILE (0600)", metavar="FILE"),
+    Option("refresh", ("--refresh",), "switch", "Cache", "ask the gateway even if a token is cached", default=False),
+    Option("no_cache", ("--no-cache",), "switch", "Cache", "neither read nor write the token cache", default=False),
+    Option(
+        "min_ttl",
+        ("--min-ttl",),
+        "seconds",
+        "Cache",
+        "serve a cached token only with this long left",
+        default=60.0,
+        metavar="SECONDS",
     ),
     Option(
         "verbose",
         ("--verbose", "-v"),
         "switch",
-        "Show the request and response on stderr, secrets masked.",
+        "Debugging",
+        "the request and the answer on stderr, secrets masked",
         default=False,
     ),
-    Option("no_cache", ("--no-cache",), "switch", "Neither read nor write the token cache.", default=False),
-    Option("refresh", ("--refresh",), "switch", "Get a new token even if one is cached, and cache it.", default=False),
-    Option(
-        "min_ttl",
-        ("--min-ttl",),
-        "seconds",
-        "Serve a cached token only if it has this long left.",
-        default=60.0,
-        metavar="SECONDS",
-    ),
-    Option(
-        "dotenv",
-        ("--dotenv",),
-        "path",
-        "Also write the -o env variables into FILE (created 0600, other lines kept).",
-        metavar="FILE",
-    ),
+    Option("dry_run", ("--dry-run",), "switch", "Debugging", "sign and print the request; send nothing", default=False),
 )
 
 SIGN: tuple[Option, ...] = (
@@ -110,26 +107,29 @@ SIGN: tuple[Option, ...] = (
         "output",
         ("--output", "-o"),
         "choice",
-        "pretty, json, or curl (a runnable command).",
+        "Output",
+        "pretty, json, or curl (a command that sends it)",
         default="pretty",
+        metavar="FORMAT",
         choices=SIGN_FORMATS,
     ),
+    Option("hex", ("--hex",), "switch", "Output", "also show the string to sign as a hex dump", default=False),
     Option(
         "compare",
         ("--compare",),
         "text",
-        "Exit 0 if SIGNATURE is the computed one, else exit 1 and name the mistake that makes it.",
+        "Checking",
+        "exit 0 if SIGNATURE is right, else name the mistake that made it",
         metavar="SIGNATURE",
     ),
     Option(
         "replay",
         ("--replay",),
         "path",
-        "A request captured from your application (raw HTTP or a curl command): re-sign it with "
-        "this profile, say whether its signature is right, and what the gateway will object to.",
+        "Checking",
+        "judge a request your application sent (raw HTTP, curl -v, or a curl command)",
         metavar="FILE",
     ),
-    Option("hex", ("--hex",), "switch", "Also show the string to sign as a hex dump.", default=False),
 )
 
 # Seconds as both this reader and Click's FLOAT with min=0 read them (no signs, exponents, inf, nan, spaces).
@@ -139,7 +139,7 @@ _SECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
 def provider_options(provider: Provider) -> tuple[Option, ...]:
     """A provider's own flags (its request id, a profile key) as options taking text."""
     return tuple(
-        Option(option_name(option.flag), (option.flag,), "text", option.help, metavar=option.metavar)
+        Option(option_name(option.flag), (option.flag,), "text", provider.name, option.help, metavar=option.metavar)
         for option in provider.options
     )
 
@@ -150,7 +150,7 @@ def plain_get(argv: Sequence[str], provider: Provider) -> GetRequest | None:
     Help, unknown or repeated options, a missing or option-like value, a short option with its value glued on,
     `--`: each of these is left to Typer, which reports it as a usage error or prints the help.
     """
-    if list(argv[:2]) != ["get", provider.name]:
+    if len(argv) < 2 or argv[0] != "get" or argv[1].lower() != provider.name:
         return None
     table = (*GET, *provider_options(provider))
     by_flag = {flag: option for option in table for flag in option.flags}
@@ -179,7 +179,7 @@ def plain_get(argv: Sequence[str], provider: Provider) -> GetRequest | None:
         else:
             extras[option.name] = value
     return GetRequest(
-        provider=argv[1],
+        provider=provider.name,
         **{option.name: values.get(option.name, option.default) for option in GET},  # type: ignore[arg-type]
         extras=extras,
     )

@@ -16,6 +16,8 @@ __all__ = [
     "BaseUrlOption",
     "CacheUrlOption",
     "GetFormat",
+    "ListingFormat",
+    "ListingOption",
     "ProfileOption",
     "ProfilesFileOption",
     "SignFormat",
@@ -38,6 +40,11 @@ ProfilesFileOption = Annotated[
 ]
 BaseUrlOption = Annotated[
     str | None, typer.Option("--base-url", metavar="URL", show_default=False, help="Check this base URL instead.")
+]
+ListingFormat = StrEnum("ListingFormat", {"table": "table", "json": "json"})
+ListingOption = Annotated[
+    ListingFormat,
+    typer.Option("--output", "-o", metavar="FORMAT", help="table (for people) or json (for jq and scripts)."),
 ]
 CacheUrlOption = Annotated[
     str | None,
@@ -82,8 +89,23 @@ def _default(option: Option) -> Any:
     return option.default
 
 
+def profile_names(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Complete --profile with the profile names the profiles file has for this command's provider."""
+    from ..errors import PaytokenError
+    from ..profiles import find_profiles_file, profile_names, read_profiles_file
+
+    try:
+        document, _ = read_profiles_file(find_profiles_file(ctx.params.get("profiles_file")))
+    except PaytokenError:
+        return []
+    provider = (ctx.info_name or "").lower()
+    return [name for table, name in profile_names(document) if table == provider and name.startswith(incomplete)]
+
+
 def _typer_option(option: Option) -> Any:
     settings: dict[str, Any] = {"help": option.help}
+    if option.name == "profile":
+        settings["autocompletion"] = profile_names
     if option.metavar:
         settings["metavar"] = option.metavar
     if option.default is None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from ..gateways import lookup
 from ..getting import GetRequest, check_get, check_timestamp, obtain, provider_values
-from ..providers import lookup
 from ..ui.output import trace_line, write_output
 from ..ui.session import Run, load
 

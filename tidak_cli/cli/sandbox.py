@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..providers import PROVIDERS
+from ..gateways import PROVIDERS
 from ..ui.session import current
 from .base import err, guarded, single
 from .params import ProfilesFileOption

@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
+from ..gateways.base import Provider
 from ..getting import check_timestamp, provider_values
 from ..inspection import inspect_request, mismatch
-from ..providers.base import Provider
 from ..ui.output import write_output
 from ..ui.session import current, load
 from .base import err, out, provider_group
@@ -62,17 +62,11 @@ def _sign(
         )
 
 
-sign_app = typer.Typer(
-    help="Build and sign the token request without sending it, and show every byte.",
-    no_args_is_help=True,
-    epilog="Example: paytoken sign nicepay --profile dev -o curl",
-    cls=provider_group(
-        SIGN,
-        _sign,
-        "Sign a {p.title} token request and show it; nothing is sent.",
-        "paytoken sign {p.name} --profile dev -o curl",
-    ),
+_SUMMARY = (
+    "Sign the token request without sending it and show every byte: check a signature (--compare) or a request "
+    "your application sent (--replay)."
 )
+sign_app = typer.Typer(help=_SUMMARY, no_args_is_help=True, cls=provider_group("sign", SIGN, _sign, _SUMMARY))
 
 
 def command() -> Any:

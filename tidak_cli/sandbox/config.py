@@ -3,94 +3,14 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from ..providers import PROVIDERS
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from ..gateways import PROVIDERS, emulator_for
+from ..gateways.emulation import DEFAULT_TOKEN_TTL, Client, Fault, SandboxConfig
 
 __all__ = ["DEFAULT_TOKEN_TTL", "Client", "Fault", "SandboxConfig", "from_profiles", "load_config"]
-
-DEFAULT_TOKEN_TTL = 900
-
-
-@dataclass(frozen=True)
-class Client:
-    """One partner the sandbox knows, as the real gateway would after onboarding."""
-
-    client_id: str
-    public_key: RSAPublicKey | None = field(default=None, repr=False)
-    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
-    source: str = ""
-    # A token path of the client's own (a SNAP bank's), served besides the provider's default.
-    token_path: str | None = None
-
-
-@dataclass(frozen=True)
-class Fault:
-    """A misbehaviour switched on for one provider's path, optionally for the next `times` requests only."""
-
-    delay: float = 0.0  # seconds before answering
-    status: int | None = None  # answer this status, in the gateway's error shape
-    html: bool = False  # an HTML page instead of JSON
-    drop: bool = False  # close the connection without answering
-    times: int | None = None  # only the next N requests
-    retry_after: float | None = None  # a Retry-After header on the status answer
-    truncate: bool = False  # the normal answer cut in half
-    oversize: bool = False  # an answer of 2 MiB
-    trickle: float = 0.0  # seconds between the bytes of the answer's body
-    trickle_headers: float = 0.0  # seconds between the bytes of its status line and headers
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, object], where: str) -> Fault:
-        switches = {switch.name for switch in fields(cls)}
-        unknown = set(data) - switches - {"provider"}
-        if unknown:
-            raise ConfigError(
-                f"unknown fault switch {sorted(unknown)[0]!r} in {where}",
-                hint=f"fault switches: {', '.join(sorted(switches))}",
-            )
-        delay, status, times = data.get("delay", 0.0), data.get("status"), data.get("times")
-        retry_after, trickle = data.get("retry_after"), data.get("trickle", 0.0)
-        trickle_headers = data.get("trickle_headers", 0.0)
-        seconds = {"delay": delay, "retry_after": retry_after, "trickle": trickle, "trickle_headers": trickle_headers}
-        for name, value in seconds.items():
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600
-            ):
-                raise ConfigError(f"{name} in {where} must be a number of seconds up to 3600")
-        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
-            raise ConfigError(f"status in {where} must be an HTTP status code such as 503")
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-            raise ConfigError(f"times in {where} must be a positive whole number")
-        flags = {name: bool(data.get(name, False)) for name in ("html", "drop", "truncate", "oversize")}
-        return cls(
-            delay=float(delay),  # type: ignore[arg-type]
-            status=status,
-            times=times,
-            retry_after=None if retry_after is None else float(retry_after),  # type: ignore[arg-type]
-            trickle=float(trickle),  # type: ignore[arg-type]
-            trickle_headers=float(trickle_headers),  # type: ignore[arg-type]
-            **flags,
-        )
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    clients: Mapping[str, Sequence[Client]]
-    faults: Mapping[str, Fault] = field(default_factory=dict)
-    token_ttl: int = DEFAULT_TOKEN_TTL
-    source: str = ""
-    # Seconds the gateway's clock is off from the machine's (a fault switch for clock-skew tests).
-    clock_offset: float = 0.0
-
-    def client(self, provider: str, client_id: str) -> Client | None:
-        return next((client for client in self.clients.get(provider, ()) if client.client_id == client_id), None)
 
 
 def load_config(path: Path) -> SandboxConfig:
@@ -136,9 +56,8 @@ def _known(name: str, path: Path) -> None:
 
 def _client(provider: str, table: Mapping[str, object], path: Path, index: int) -> Client:
     from ..keys import load_public_key
-    from .gateways import gateway_for
 
-    gateway = gateway_for(PROVIDERS[provider])
+    gateway = emulator_for(PROVIDERS[provider])
     identity_key = PROVIDERS[provider].identity_key
     where = f"[{provider}] #{index + 1} of {path}"
     # Each gateway knows its partners by its own name for them; client_id is accepted everywhere.
@@ -175,7 +94,6 @@ def from_profiles(path: Path, *, warn: list[str] | None = None) -> SandboxConfig
     shared secrets, which the real gateway holds too.
     """
     from ..profiles import profile_names, read_profiles_file, resolve_profile
-    from .gateways import gateway_for
 
     document, _ = read_profiles_file(path)
     clients: dict[str, list[Client]] = {}
@@ -185,7 +103,7 @@ def from_profiles(path: Path, *, warn: list[str] | None = None) -> SandboxConfig
             continue
         table = document[provider_name][profile_name]  # type: ignore[index]
         try:
-            client = gateway_for(provider).client_from(resolve_profile(provider, profile_name, table, path=path))
+            client = emulator_for(provider).client_from(resolve_profile(provider, profile_name, table, path=path))
         except ConfigError as error:
             if warn is not None:
                 warn.append(f"[{provider_name}.{profile_name}] skipped: {error.message}")

@@ -18,10 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ..errors import ConfigError
-from ..providers import PROVIDERS
+from ..gateways import PROVIDERS, emulator_for
+from ..gateways.emulation import Fault, Gateway, Incoming, Reply, SandboxConfig
 from ..redact import Redactor
-from .config import Fault, SandboxConfig
-from .gateways import Gateway, Incoming, Reply, gateway_for
 
 __all__ = ["Sandbox"]
 
@@ -55,7 +54,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._gateways: dict[str, Gateway] = {}
         for provider in PROVIDERS.values():
-            gateway = gateway_for(provider)
+            gateway = emulator_for(provider)
             # A path shared by two providers (`snap` and a bank with the default path) goes to the first.
             self._gateways.setdefault(provider.token_path, gateway)
             for client in config.clients.get(provider.name, ()):

@@ -26,6 +26,7 @@ __all__ = [
     "shown",
     "trace_line",
     "warning",
+    "write_json",
     "write_output",
 ]
 
@@ -73,6 +74,13 @@ def error(failure: PaytokenError, redactor: Redactor) -> None:
     if failure.hint:
         lines.append(f"  {_coloured('1', 'hint:')} {shown(redactor.text(failure.hint))}")
     print("\n".join(lines), file=sys.stderr)
+
+
+def write_json(value: object) -> None:
+    """Write value on stdout as strict JSON (no NaN or Infinity: every JSON reader takes it), indented."""
+    import json
+
+    write_output(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def trace_line(line: str) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..clock import SIGNATURE_WINDOW, humanize_seconds, utc_now
-from ..export import iso_utc, shell_quote
+from ..export import SHELL_FORMATS, iso_utc, shell_lines
 from ..getting import env_assignments
 from ..redact import Redactor
 
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..doctor import Check
-    from ..forensics import Replay
-    from ..providers.base import Comparison, SignedRequest
+    from ..forensics import Comparison, Replay
+    from ..gateways.base import SignedRequest
     from ..tokens import TokenResult
 
 __all__ = [
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # The -o formats of get that token_text writes, without Rich; `pretty` is the fifth.
-PLAIN_FORMATS = ("token", "json", "env", "header")
+PLAIN_FORMATS = ("token", "json", "header", *SHELL_FORMATS)
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -71,15 +71,14 @@ def expires_in(result: TokenResult, now: datetime | None = None) -> int | None:
 
 
 def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_") -> str:
-    """Render a token as `token`, `json`, `env` or `header` text, ending in a newline."""
+    """Render a token as `token`, `json`, `header` or shell text (`env`, `fish`, …), ending in a newline."""
     token = result.token
     if output == "token":
         return token.access_token + "\n"
     if output == "header":
         return f"Authorization: {token.token_type} {token.access_token}\n"
-    if output == "env":
-        assignments = env_assignments(result, env_prefix)
-        return "".join(f"export {name}={shell_quote(value)}\n" for name, value in assignments)
+    if output in SHELL_FORMATS:
+        return shell_lines(env_assignments(result, env_prefix), output)
     if output == "json":
         document = {
             "provider": result.provider,
@@ -278,11 +277,20 @@ def doctor_line(check: Check, out: Console) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], out: Console) -> None:
+    # Plain text, never markup: values such as "[nicepay.dev]" must print as they are. Off a terminal, no box:
+    # columns that `cut`, `awk` and `column -t` can read.
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    # Plain text, never markup: values such as "[nicepay.dev]" must print as they are.
-    view = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
+    view = Table(
+        title=Text(title) if title else None,
+        title_justify="left",
+        header_style="bold",
+        box=box.HEAVY_HEAD if out.is_terminal else None,
+        show_edge=out.is_terminal,
+        pad_edge=out.is_terminal,
+    )
     for column in columns:
         view.add_column(Text(column), overflow="fold")
     for row in rows:

@@ -15,8 +15,8 @@ from ..redact import Redactor
 from .output import error, interrupted, reader_gone, warning
 
 if TYPE_CHECKING:
+    from ..gateways.base import Provider
     from ..profiles import Profile
-    from ..providers.base import Provider
 
 __all__ = ["Run", "current", "debug_from_environment", "guarded_call", "load", "start"]
 

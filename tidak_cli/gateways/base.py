@@ -1,4 +1,5 @@
-"""What a provider is: declared settings and options, plus `build` and `parse`, both pure."""
+"""What a provider is: declared settings and options, plus `build` and `parse`, both pure; and what a
+family's optional mistake search offers."""
 
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ from ..redact import mask_token_fields
 
 if TYPE_CHECKING:
     from ..capture import Captured
-    from ..forensics import Replay, SearchContext
+    from ..forensics import Comparison, Replay, SearchContext
 
 __all__ = [
     "NONCE",
     "CliOption",
-    "Comparison",
-    "Mistake",
+    "Forensics",
     "Provider",
     "SignedRequest",
     "Token",
@@ -94,24 +94,6 @@ class Token:
         return self
 
 
-class Mistake(NamedTuple):
-    """A way of getting a recipe wrong: a stable key (for scripts and tests), what was done, how to fix it."""
-
-    key: str
-    says: str
-    fix: str
-
-
-class Comparison(NamedTuple):
-    """The outcome of `sign --compare`: whether it matched, and what paytoken can tell about why not."""
-
-    matches: bool
-    findings: tuple[str, ...] = ()
-    hint: str | None = None
-    # The key of the known mistake that reproduces the signature, when one does.
-    mistake: str | None = None
-
-
 class Provider(Protocol):
     """A gateway's token endpoint: data, plus two pure functions `build` and `parse`."""
 
@@ -181,6 +163,10 @@ class Provider(Protocol):
     def derived_secrets(self, profile: Profile) -> list[str]:
         """Values that are the profile's secrets in another spelling (base64, hex): masked like them."""
         ...
+
+
+class Forensics(Protocol):
+    """A family's mistake search for `sign --compare` and `sign --replay` (optional: a family may have none)."""
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         """Take the signed inputs out of a captured request, and say what the gateway will object to."""

@@ -7,14 +7,13 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..clock import iso_moment
-from ..errors import ConfigError
-from ..profiles import Profile
-from ..providers.base import parse_json_object
-from ..providers.snap import SnapProvider, timestamp_matches
-from ..signing import rsa_sha256_verify
-from .config import Client, SandboxConfig
-from .gateways import Incoming, Reply, new_token, within_skew
+from ...clock import iso_moment
+from ...errors import ConfigError
+from ...profiles import Profile
+from ...signing import rsa_sha256_verify
+from ..base import parse_json_object
+from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, within_skew
+from .recipe import SnapProvider, timestamp_matches
 
 __all__ = ["SnapGateway"]
 
@@ -75,7 +74,7 @@ class SnapGateway:
         )
 
     def client_from(self, profile: Profile) -> Client:
-        from ..keys import load_public_key
+        from ...keys import load_public_key
 
         if "public_key_file" in profile.files:
             source = f"public_key_file {profile.get('public_key_file')}"

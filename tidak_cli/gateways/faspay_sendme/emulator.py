@@ -7,12 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..clock import jakarta_moment
-from ..profiles import Profile
-from ..providers.faspay_sendme import FaspaySendMeProvider, faspay_aes, faspay_string_to_sign
-from ..signing import hmac_sha256
-from .config import Client, SandboxConfig
-from .gateways import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
+from ...clock import jakarta_moment
+from ...profiles import Profile
+from ...signing import hmac_sha256
+from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, require_secrets, secrets_client, within_skew
+from .recipe import FaspaySendMeProvider, faspay_aes, faspay_string_to_sign
 
 __all__ = ["FaspayGateway"]
 

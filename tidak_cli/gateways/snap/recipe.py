@@ -7,19 +7,17 @@ Recipe: SPEC 1.1 (SNAP "Standar Nasional Open API Pembayaran", access-token B2B)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..clock import iso_moment, lifetime_seconds
-from ..errors import ConfigError, GatewayError, RejectedError
-from ..profiles import Profile, Setting
-from ..signing import jakarta_iso, jakarta_iso_millis, utc_z
-from .base import (
+from ...clock import iso_moment, lifetime_seconds
+from ...errors import ConfigError, GatewayError, RejectedError
+from ...profiles import Profile, Setting
+from ...signing import jakarta_iso, jakarta_iso_millis, utc_z
+from ..base import (
     CliOption,
-    Comparison,
-    Mistake,
     SignedRequest,
     Token,
     compact_json,
@@ -30,8 +28,6 @@ from .base import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-    from ..capture import Captured
-    from ..forensics import Candidate, Replay, SearchContext
 
 __all__ = [
     "DOKU_SNAP",
@@ -78,55 +74,6 @@ _GENERIC_SETTINGS: tuple[Setting, ...] = (
     Setting("timestamp_format", "X-TIMESTAMP style", "choice", default="jakarta", choices=tuple(TIMESTAMP_FORMATS)),
     Setting("body", "request body as a TOML table (replaces the default)", "table"),
     Setting("headers", "extra request headers as a TOML table", "table"),
-)
-
-SNAP_UTC_Z = Mistake(
-    "snap.utc-z",
-    "X-TIMESTAMP in UTC with a Z (2024-12-31T03:11:40Z) instead of Jakarta time with +07:00",
-    "send Jakarta time with its offset: 2024-12-31T10:11:40+07:00",
-)
-SNAP_LOCAL_LITERAL = Mistake(
-    "snap.local-time-literal-offset",
-    "X-TIMESTAMP was this machine's local time ({zone}) with a literal +07:00 appended, {off} Jakarta time "
-    "(the official NICEPAY SDK's bug on a server not set to Jakarta)",
-    "compute X-TIMESTAMP from an aware clock in Asia/Jakarta, e.g. "
-    "datetime.now(ZoneInfo('Asia/Jakarta')).isoformat(timespec='seconds'); never append +07:00 to local time",
-)
-SNAP_MILLIS = Mistake(
-    "snap.milliseconds",
-    "X-TIMESTAMP with milliseconds (2024-12-31T10:11:40.123+07:00)",
-    "send the timestamp to the second, unless your bank asks for milliseconds (snap: timestamp_format)",
-)
-SNAP_TO_ISO_STRING = Mistake(
-    "snap.utc-milliseconds-z",
-    "X-TIMESTAMP as JavaScript's new Date().toISOString() writes it: UTC with milliseconds and a Z "
-    "(2024-12-31T03:11:40.123Z), the usual Postman pre-request script slip",
-    "send Jakarta time to the second with its offset: 2024-12-31T10:11:40+07:00 (in JavaScript, format the "
-    "Asia/Jakarta wall time yourself; toISOString() is UTC)",
-)
-# The thousand endings of a second: .000 to .999, before the zone.
-_MILLISECONDS = tuple(f".{millisecond:03d}" for millisecond in range(1000))
-_JAKARTA_MILLIS = tuple(f"{fraction}+07:00" for fraction in _MILLISECONDS)
-_UTC_MILLIS = tuple(f"{fraction}Z" for fraction in _MILLISECONDS)
-SNAP_NO_OFFSET = Mistake(
-    "snap.no-offset",
-    "X-TIMESTAMP without its +07:00 offset in the string to sign",
-    "sign the X-TIMESTAMP header value exactly, offset included",
-)
-SNAP_SEPARATOR = Mistake(
-    "snap.separator",
-    "client id and timestamp joined with another separator than |",
-    'join them as client_id + "|" + X-TIMESTAMP',
-)
-SNAP_REVERSED = Mistake(
-    "snap.reversed",
-    "timestamp first, then client id",
-    'sign client_id + "|" + X-TIMESTAMP, in that order',
-)
-SNAP_WHITESPACE = Mistake(
-    "snap.client-id-whitespace",
-    "the client id with spaces or a line break around it",
-    "trim the client id (check the value your config or environment variable really holds)",
 )
 
 _SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
@@ -214,7 +161,7 @@ class SnapProvider:
 
     def private_key(self, profile: Profile) -> RSAPrivateKey:
         """Load the profile's RSA private key from whichever key holds it."""
-        from ..keys import load_private_key
+        from ...keys import load_private_key
 
         passphrase = profile.text("private_key_passphrase")
         inline = profile.text("private_key")
@@ -246,7 +193,7 @@ class SnapProvider:
     def build(
         self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
     ) -> SignedRequest:
-        from ..signing import rsa_sha256_b64
+        from ...signing import rsa_sha256_b64
 
         client_id = profile.require_text("client_id")
         x_timestamp = when if isinstance(when, str) else TIMESTAMP_FORMATS[self.timestamp_format(profile)](when)
@@ -307,89 +254,8 @@ class SnapProvider:
             hint=snap_hint(code, self.name),
         )
 
-    def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
-        from ..forensics import rsa_search
-        from ..signing import rsa_signed_digest
-
-        public_key = self.private_key(profile).public_key()
-        client_id = profile.require_text("client_id")
-        return rsa_search(
-            signature,
-            request.signature,
-            request.string_to_sign,
-            lambda raw: rsa_signed_digest(public_key, raw),
-            self.candidates(client_id, context),
-            context,
-        )
-
     def derived_secrets(self, profile: Profile) -> list[str]:
         return []
-
-    def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
-        from ..forensics import CaptureCheck
-
-        check = CaptureCheck(captured)
-        check.require("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
-        check.json_content()
-        check.path(self.path(profile))
-        check.same("X-CLIENT-KEY", captured.header("X-CLIENT-KEY"), profile.require_text("client_id"))
-        stamp = captured.header("X-TIMESTAMP")
-        forms = (self.timestamp_format(profile),) if self.configurable else self.accepted_timestamps
-        well_formed = stamp is not None and any(timestamp_matches(form, stamp) for form in forms)
-        examples = {
-            "jakarta": "2024-12-31T10:11:40+07:00",
-            "utc": "2024-12-31T03:11:40Z",
-            "jakarta-millis": "2024-12-31T10:11:40.123+07:00",
-        }
-        expected = " or ".join(examples[form] for form in forms)
-        check.timestamp("X-TIMESTAMP", stamp, well_formed, expected, iso_moment(stamp or ""), now)
-        return check.done(timestamp=stamp, nonce=None, signature=captured.header("X-SIGNATURE"), body=captured.body)
-
-    def candidates(self, client_id: str, context: SearchContext) -> Iterator[Candidate]:
-        """Every string a client may have signed: the right one at each moment, then the known mistakes."""
-        from ..forensics import Candidate
-
-        if context.timestamp is not None:
-            yield Candidate(
-                None, f"{client_id}|{context.timestamp}", note=f"X-TIMESTAMP {context.timestamp}", exact=True
-            )
-        for moment in context.moments:
-            stamp = jakarta_iso(moment)
-            yield Candidate(None, f"{client_id}|{stamp}", note=f"X-TIMESTAMP {stamp}")
-        for moment in context.moments:
-            yield from self._mistakes_at(client_id, moment, context)
-        # Milliseconds multiply the search by a thousand: last, as families that share one hash per second.
-        for moment in context.moments:
-            second = jakarta_iso(moment)[:19]
-            yield Candidate(SNAP_MILLIS, f"{client_id}|{second}", note=f"X-TIMESTAMP {second}", endings=_JAKARTA_MILLIS)
-        for moment in context.moments:
-            second = utc_z(moment)[:19]
-            yield Candidate(
-                SNAP_TO_ISO_STRING, f"{client_id}|{second}", note=f"X-TIMESTAMP {second}", endings=_UTC_MILLIS
-            )
-
-    def _mistakes_at(self, client_id: str, moment: datetime, context: SearchContext) -> Iterator[Candidate]:
-        from ..forensics import Candidate, describe_offset
-
-        stamp = jakarta_iso(moment)
-        yield Candidate(SNAP_UTC_Z, f"{client_id}|{utc_z(moment)}")
-        for zone_name, zone in context.zones:
-            offset = moment.astimezone(zone).utcoffset() or timedelta(0)
-            if offset != timedelta(hours=7):
-                literal = moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S") + "+07:00"
-                mistake = Mistake(
-                    SNAP_LOCAL_LITERAL.key,
-                    SNAP_LOCAL_LITERAL.says.format(zone=zone_name, off=describe_offset(offset)),
-                    SNAP_LOCAL_LITERAL.fix,
-                )
-                yield Candidate(mistake, f"{client_id}|{literal}", note=f"X-TIMESTAMP {literal}")
-        yield Candidate(SNAP_NO_OFFSET, f"{client_id}|{stamp[:19]}")
-        for separator in (":", "", " ", ",", ";", "|\n"):
-            yield Candidate(SNAP_SEPARATOR, f"{client_id}{separator}{stamp}", note=f"separator {separator!r}")
-        yield Candidate(SNAP_REVERSED, f"{stamp}|{client_id}")
-        for padded in (f" {client_id}", f"{client_id} ", f"{client_id}\n", f" {client_id} ", client_id.strip()):
-            if padded != client_id:
-                yield Candidate(SNAP_WHITESPACE, f"{padded}|{stamp}", note=f"client id as {padded!r}")
 
 
 _GRANT: Mapping[str, object] = {"grantType": "client_credentials"}

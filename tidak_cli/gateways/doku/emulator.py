@@ -10,13 +10,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..clock import iso_moment
-from ..profiles import Profile
-from ..providers.base import parse_json_object
-from ..providers.doku import MAX_REQUEST_ID, DokuProvider, component, doku_signature
-from ..signing import hmac_sha256, sha256_b64
-from .config import Client, SandboxConfig
-from .gateways import Incoming, Reply, require_secrets, secrets_client, within_skew
+from ...clock import iso_moment
+from ...profiles import Profile
+from ...signing import hmac_sha256, sha256_b64
+from ..base import parse_json_object
+from ..emulation import Client, Incoming, Reply, SandboxConfig, require_secrets, secrets_client, within_skew
+from .recipe import MAX_REQUEST_ID, DokuProvider, component, doku_signature
 
 __all__ = ["DokuGateway"]
 

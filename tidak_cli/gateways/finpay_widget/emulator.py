@@ -14,12 +14,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..clock import JAKARTA, jakarta_moment
-from ..profiles import Profile
-from ..providers.base import parse_json_object
-from ..providers.finpay_widget import MAX_TRANS_NUMBER, FinpayWidgetProvider, finpay_signature
-from .config import Client, SandboxConfig
-from .gateways import Incoming, Reply, new_token, require_secrets, secrets_client, within_skew
+from ...clock import JAKARTA, jakarta_moment
+from ...profiles import Profile
+from ..base import parse_json_object
+from ..emulation import Client, Incoming, Reply, SandboxConfig, new_token, require_secrets, secrets_client, within_skew
+from .recipe import MAX_TRANS_NUMBER, FinpayWidgetProvider, finpay_signature
 
 __all__ = ["FinpayGateway"]
 

@@ -1,0 +1,126 @@
+"""The gateway registry: one lookup, used by the CLI, the sandbox, demo, doctor and the library API alike.
+
+A gateway family is one package here (`recipe.py`, `emulator.py`, optionally `forensics.py`) whose
+`__init__.py` declares its FAMILY, plus one line in FAMILIES. A family's package is imported when one of
+its providers is first looked up, so that a command about one gateway loads only that gateway; its
+emulator and mistake search are imported only when the sandbox or `sign --compare` asks for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ..errors import UsageError
+from .base import CliOption, Forensics, Provider, SignedRequest, Token
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from ..profiles import Profile
+    from .emulation import Gateway
+
+__all__ = [
+    "FAMILIES",
+    "PROVIDERS",
+    "CliOption",
+    "Family",
+    "Forensics",
+    "Provider",
+    "SignedRequest",
+    "Token",
+    "emulator_for",
+    "family_of",
+    "forensics_for",
+    "lookup",
+]
+
+P = TypeVar("P", bound=Provider)
+
+
+@dataclass(frozen=True)
+class Family(Generic[P]):
+    """A gateway family as the rest of paytoken sees it: its providers, its emulator, its optional parts."""
+
+    providers: tuple[P, ...]
+    # The sandbox's side of the recipe, for one of the family's providers.
+    emulator: Callable[[P], Gateway]
+    # The mistake search behind `sign --compare` and `--replay`; None: the family has none.
+    forensics: Callable[[P], Forensics] | None = None
+    # For a family that signs with the profile's RSA key pair: how to load the private key. doctor checks
+    # the pair and demo makes one; the profile then holds private_key_file and the sandbox the public half.
+    private_key: Callable[[P, Profile], RSAPrivateKey] | None = None
+
+
+# Family package (relative to this one, or an absolute module name) -> its provider names, in the order
+# `providers` lists them. Each package's FAMILY declares the providers themselves.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    ".snap": ("nicepay", "finpay-snap", "doku-snap", "snap"),
+    ".doku": ("doku",),
+    ".finpay_widget": ("finpay-widget",),
+    ".faspay_sendme": ("faspay-sendme",),
+}
+
+
+def family_of(name: str) -> Family[Any]:
+    """The family that defines the provider called name (KeyError when none does)."""
+    package = next((package for package, names in FAMILIES.items() if name in names), None)
+    if package is None:
+        raise KeyError(name)
+    family: Family[Any] = importlib.import_module(package, __name__).FAMILY
+    return family
+
+
+class _Registry(Mapping[str, Provider]):
+    """Provider names in registration order; each family's package is loaded on first access."""
+
+    def __getitem__(self, name: str) -> Provider:
+        provider: Provider = next(provider for provider in family_of(name).providers if provider.name == name)
+        return provider
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for names in FAMILIES.values() for name in names)
+
+    def __len__(self) -> int:
+        return sum(len(names) for names in FAMILIES.values())
+
+    def __contains__(self, name: object) -> bool:
+        return any(name in names for names in FAMILIES.values())
+
+
+PROVIDERS: Mapping[str, Provider] = _Registry()
+
+
+def lookup(name: str) -> Provider:
+    """Return the provider called name (in any letter case), or fail listing the known ones."""
+    if name.lower() in PROVIDERS:
+        return PROVIDERS[name.lower()]
+    if name not in PROVIDERS:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(PROVIDERS), n=1)
+        raise UsageError(
+            f"unknown provider {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+            hint=f"known providers: {', '.join(PROVIDERS)}",
+        )
+    return PROVIDERS[name]
+
+
+def emulator_for(provider: Provider) -> Gateway:
+    """Return the sandbox gateway that verifies provider's recipe."""
+    if provider.name not in PROVIDERS:
+        raise LookupError(f"the sandbox has no gateway for {provider.name}")
+    return family_of(provider.name).emulator(provider)
+
+
+def forensics_for(provider: Provider) -> Forensics:
+    """Return provider's mistake search, or a UsageError saying plainly that it has none."""
+    make = family_of(provider.name).forensics if provider.name in PROVIDERS else None
+    if make is None:
+        raise UsageError(
+            f"{provider.name} has no mistake search: --compare and --replay are not available for it",
+            hint=f"`paytoken sign {provider.name}` shows every byte it signs: compare them with yours",
+        )
+    return make(provider)
