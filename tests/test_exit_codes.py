@@ -61,7 +61,7 @@ def test_1_compare_mismatch(profiles: Path, secrets: list[str]) -> None:
     assert_clean(run.output, secrets)
 
 
-def test_1_internal_error_is_one_line_without_traceback(
+def test_70_internal_error_is_one_line_without_traceback(
     profiles: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, secrets: list[str]
 ) -> None:
     def broken(*_args: object, **_kwargs: object) -> None:
@@ -69,12 +69,29 @@ def test_1_internal_error_is_one_line_without_traceback(
 
     monkeypatch.setattr(tidak_cli.tokens, "fetch", broken)
     run = paytoken("get", "nicepay", "-p", "demo")
-    assert run.exit_code == 1
-    assert "internal error: ZeroDivisionError: simulated bug" in run.stderr
-    assert "--debug" in run.stderr
+    assert run.exit_code == 70  # EX_SOFTWARE: never 1, which is a --compare mismatch
+    assert run.stderr == (
+        "error: internal error: ZeroDivisionError: simulated bug\n"
+        "  hint: this is a bug in paytoken; rerun with --debug for the traceback and report it\n"
+    )
+    assert run.stdout == ""
     assert_clean(run.output, secrets)
     debug = paytoken("--debug", "get", "nicepay", "-p", "demo")
-    assert debug.exit_code == 1 and "Traceback" in debug.stderr
+    assert debug.exit_code == 70 and "Traceback" in debug.stderr
+
+
+def test_70_internal_error_in_a_typer_command(
+    profiles: Path, monkeypatch: pytest.MonkeyPatch, secrets: list[str]
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("simulated bug")
+
+    monkeypatch.setattr(tidak_cli.tokens, "build", broken)
+    run = paytoken("sign", "doku-snap", "-p", "demo", "--compare", "AAAA")
+    assert run.exit_code == 70, run.output
+    assert run.stderr.startswith("error: internal error: KeyError: 'simulated bug'\n")
+    assert len(run.stderr.splitlines()) == 2  # the message and its hint
+    assert_clean(run.output, secrets)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import assert_clean, paytoken
+from support import assert_clean, paytoken, paytoken_process, set_fault
 
 from tidak_cli.gateways import PROVIDERS
 from tidak_cli.sandbox import Sandbox
@@ -109,3 +110,30 @@ def test_completion_offers_commands_providers_options_and_profiles(shell: str, p
     assert "--profile" in options and "--profiles-file" in options
     names = " ".join(complete(shell, "paytoken get nicepay --profile ", 4))
     assert "demo" in names, names
+
+
+@pytest.mark.realtime
+def test_a_slow_gateway_gets_a_spinner_on_a_terminal_and_none_in_a_pipe(profiles: Path, sandbox: Sandbox) -> None:
+    import pty
+
+    set_fault(sandbox, "nicepay", delay=2.0, times=2)
+    main, child = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tidak_cli", "get", "nicepay", "-p", "demo", "--refresh", "-o", "token"],
+            stdout=subprocess.PIPE,
+            stderr=child,
+            timeout=60,
+            check=False,
+        )
+        os.close(child)
+        terminal = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(main, 65536):
+                terminal += chunk
+    finally:
+        os.close(main)
+    assert done.returncode == 0 and done.stdout.strip()
+    assert "waiting for nicepay…".encode() in terminal and terminal.endswith(b"\r\x1b[K")
+    piped = paytoken_process("get", "nicepay", "-p", "demo", "--refresh", "-o", "token")
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -6,8 +6,8 @@ a fresh `-v` pretty run -> `doctor`. Whatever the answer, every run ends with a 
 internal error, no traceback, no raw control byte on stdout or stderr, strict JSON from `-o json`, and a
 dotenv file that runs nothing when a shell sources it. A SIGALRM watchdog turns a hang into a failure.
 
-Parts of the contract another helper of issue #12 is fixing are asserted in their own tests, marked xfail
-(not strict) with the finding they wait for; the lead flips them after merging.
+Strict JSON (finding 8), no raw control byte (finding 3) and a poisoned cache entry (finding 2) have tests of
+their own, so that a failure names the finding.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from types import FrameType
 
 import pytest
 from hostile import Answer, Hostile
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from support import Run, paytoken
 
@@ -197,9 +197,6 @@ PROPERTY = settings(  # the example count is the profile's (conftest.py); each e
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# For the tests still marked xfail: no shrinking (minutes of CLI runs for a failure already known). The lead
-# drops this with the mark, so that a regression is shrunk to its smallest answer.
-UNTIL_FIXED = settings(PROPERTY, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 NAN_ANSWER = Answer(
     200,
@@ -243,8 +240,7 @@ def test_any_answer_through_every_command_is_a_documented_outcome(
     assert not sourced.exists(), "sourcing the dotenv file ran a command"
 
 
-@pytest.mark.xfail(strict=False, reason="finding 8: every JSON output strict (NaN/1e309 from expiresIn; edge-output)")
-@UNTIL_FIXED
+@PROPERTY
 @given(answer=answers())
 @example(answer=NAN_ANSWER)
 def test_json_output_of_any_answer_is_strict(answer: Answer, gateway: Hostile, profiles_file: Path) -> None:
@@ -255,8 +251,7 @@ def test_json_output_of_any_answer_is_strict(answer: Answer, gateway: Hostile, p
             strict_json(runs[name].stdout)
 
 
-@pytest.mark.xfail(strict=False, reason="finding 3: one sanitizer for outside text in every renderer (edge-output)")
-@UNTIL_FIXED
+@PROPERTY
 @given(answer=answers())
 @example(answer=Answer(400, "Bad", [("Content-Type", "application/json")], b"\x1b]0;pwned\x07\x00"))
 def test_no_raw_control_byte_reaches_the_terminal(answer: Answer, gateway: Hostile, profiles_file: Path) -> None:
@@ -270,8 +265,7 @@ def test_no_raw_control_byte_reaches_the_terminal(answer: Answer, gateway: Hosti
 # --- a poisoned cache entry through every format --------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="finding 2: a cached token checked on the way out (edge-output)")
-@UNTIL_FIXED
+@PROPERTY
 @example(token="a';touch PWNED;#", token_type="Bearer")
 @given(token=TOKENS, token_type=st.sampled_from(["Bearer", "Bearer\r\nX-Evil: 1", "B'$(touch PWNED)"]))
 def test_a_poisoned_cache_entry_never_reaches_an_output_unchecked(

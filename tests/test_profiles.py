@@ -584,9 +584,10 @@ def test_base_url_must_be_http(url: str, key_file: Path, conf_file: Path, keys: 
 def test_base_url_flag_must_be_http_too(key_file: Path, isolated: Path, keys: Keys) -> None:
     write(isolated / "profiles.toml", nicepay_table(key_file))
     run = sign("--base-url", "gw.example")
-    assert run.exit_code in (2, 3), run.output
+    # A flag given wrong is a usage error (SPEC 3: 2), not the profile's fault (3).
+    assert run.exit_code == 2, run.output
     assert_clean(run.output, keys.secrets)
-    assert "base" in run.stderr.lower() and run.stdout == ""
+    assert run.stderr.startswith("error: --base-url 'gw.example' is not an http(s) URL") and run.stdout == ""
 
 
 # --- 8. paths ------------------------------------------------------------------------------------
@@ -874,7 +875,7 @@ def problem_with(key: str, value: object, keys: Keys, directory: Path) -> str | 
     """Resolve a nicepay table with `key = value` and sign with it; say what went wrong, if anything.
 
     Right outcomes: a profile with sane values, or a ConfigError (exit 3). Anything else would reach the user
-    as "internal error" (exit 1).
+    as "internal error" (exit 70).
     """
     key_path = directory / "prop-private.pem"
     if not key_path.exists():

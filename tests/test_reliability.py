@@ -472,7 +472,8 @@ def test_trickled_answer_hits_the_total_deadline(
     assert run.exit_code == 5, run.stderr
     assert DEADLINE_MESSAGE in run.stderr
     assert "trickles its answer" in run.stderr
-    assert 10.5 <= elapsed <= 13.0
+    # The upper bound only says the deadline ended it; it leaves room for a machine busy with other work.
+    assert 10.5 <= elapsed <= 20.0
     assert requests_to(slow_sandbox, "nicepay") == 1
     assert_clean(run.output, secrets)
 

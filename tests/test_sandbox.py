@@ -18,7 +18,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from support import requests_to, set_fault, stats
+from support import paytoken, requests_to, set_fault, stats
 
 from tidak_cli.demo import Workspace
 from tidak_cli.errors import ConfigError
@@ -623,3 +623,21 @@ def test_from_profiles_accepts_the_profiles_clients(profiles: Path, workspace: W
         assert_snap_error(stranger, 401, "4017300")
         wrong_key = post(server.url, "snap", snap_headers(workspace, "snap", key_of="nicepay"))
         assert_snap_error(wrong_key, 401, "4017300", "Invalid Signature")
+
+
+def test_the_sandbox_follows_an_edited_profiles_file(profiles: Path, sandbox: Sandbox) -> None:
+    from test_cache import add_profile
+
+    served = profiles.with_name("served.toml")  # the file the sandbox reads its clients from
+    served.write_text(profiles.read_text())
+    with Sandbox(from_profiles(served), follow=(served, lambda: from_profiles(served))).start() as own:
+        profiles.write_text(profiles.read_text().replace(sandbox.url, own.url))
+        assert paytoken("get", "doku", "-p", "demo", "-o", "token").exit_code == 0
+        for path in (served, profiles):
+            add_profile(path, "doku", "second", client_id="A-CLIENT-ADDED-LATER")
+        run = paytoken("get", "doku", "-p", "second", "-o", "token")
+        assert run.exit_code == 0, run.output  # accepted without a restart
+        served.write_text("not toml [")
+        again = paytoken("get", "doku", "-p", "second", "-o", "token", "--refresh")
+        assert again.exit_code == 0, again.output  # a broken edit keeps the clients it had
+        assert requests_to(own, "doku") == 3

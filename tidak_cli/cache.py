@@ -38,6 +38,9 @@ __all__ = [
 
 CACHE_VERSION = 1
 _SUFFIX = ".json"
+_TEMPORARY = ".tmp"
+# A temporary entry file this old is a leftover: writing one takes milliseconds (seconds on a slow disk).
+_STALE_TEMPORARY = 60.0
 
 Warn = Callable[[str], None]
 
@@ -230,6 +233,7 @@ class TokenCache(WarnOnce):
         super().__init__(warn)
         self.directory = directory
         self._usable: bool | None = None
+        self._locked: set[str] = set()  # the keys whose file lock this process holds
 
     @property
     def location(self) -> str:
@@ -285,15 +289,49 @@ class TokenCache(WarnOnce):
     def read(self, key: str, *, expect: Identity | None = None) -> CacheEntry | None:
         if not self._private():
             return None
+        self._sweep()
         path = self._path(key)
+        text = self._entry_text(path)
+        return None if text is None else decode_entry(text, str(path), expect, self.warn)
+
+    def _entry_text(self, path: Path, *, quiet: bool = False) -> str | None:
+        """An entry file's text through the local-file edge; None for none, or for a damaged one (with a warning).
+
+        A link (even to /dev/zero), a FIFO, a device or an oversized file in the cache was not written by
+        paytoken: it is damaged, and the next store replaces it.
+        """
+        from .files import CACHE_ENTRY_LIMIT, FileProblem, read_bounded
+
         try:
-            text = path.read_text(encoding="utf-8")
-        except (FileNotFoundError, NotADirectoryError):
-            return None  # no entry (or no usable directory, which storing will say)
-        except (OSError, UnicodeDecodeError) as error:
-            self.warn(f"cache entry {path} cannot be read ({error}); asking the gateway instead")
+            return read_bounded(path, CACHE_ENTRY_LIMIT, follow_links=False).decode("utf-8")
+        except FileProblem as problem:
+            if not problem.missing and not quiet:
+                self.warn(f"cache entry {path} is damaged (it {problem.reason}); it will be replaced")
+            return None  # a missing entry (or no usable directory, which storing will say) is a plain miss
+        except UnicodeDecodeError:
+            if not quiet:
+                self.warn(f"cache entry {path} is damaged (it is not UTF-8 text); it will be replaced")
             return None
-        return decode_entry(text, str(path), expect, self.warn)
+
+    def _sweep(self, key: str | None = None) -> None:
+        """Remove temporary files left by a writer that was killed between writing and renaming.
+
+        A kill -9 runs no `finally`, and such a file may hold a live token. Those of key (whose lock the
+        caller holds, so no one else is writing it) go at once; any other once it is older than _STALE_TEMPORARY.
+        """
+        import time
+
+        try:
+            leftovers = list(self.directory.glob(f".*{_TEMPORARY}"))
+        except OSError:
+            return
+        now = time.time()
+        for path in leftovers:
+            with contextlib.suppress(OSError):
+                if (key is not None and path.name.startswith(f".{key}.")) or (
+                    now - path.lstat().st_mtime > _STALE_TEMPORARY
+                ):
+                    path.unlink()
 
     def store(self, key: str, entry: CacheEntry, *, keep_until: datetime | None = None) -> None:
         """Write entry atomically: a reader sees the old file or the new one, never part of one."""
@@ -301,9 +339,11 @@ class TokenCache(WarnOnce):
             return
         import tempfile
 
+        self._sweep(key if key in self._locked else None)
         temporary: str | None = None
         try:
-            descriptor, temporary = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.directory)
+            # mkstemp: O_EXCL and mode 0600 in the cache directory, named .KEY.RANDOM.tmp so a sweep knows it.
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{key}.", suffix=_TEMPORARY, dir=self.directory)
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(entry.to_json())
                 handle.flush()
@@ -336,19 +376,23 @@ class TokenCache(WarnOnce):
             self.warn(f"cannot lock the token cache ({error.strerror}); continuing without the lock")
             yield
             return
+        self._locked.add(key)
         try:
             yield
         finally:
+            self._locked.discard(key)
             release()
 
     def entries(self) -> list[tuple[str, CacheEntry | None]]:
         if not self.directory.is_dir():
             return []
+        self._sweep()
         found: list[tuple[str, CacheEntry | None]] = []
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
+            text = self._entry_text(path, quiet=True)  # listed as damaged, not warned about
             try:
-                found.append((path.stem, CacheEntry.from_json(path.read_text(encoding="utf-8"))))
-            except (OSError, UnicodeDecodeError, ValueError):
+                found.append((path.stem, None if text is None else CacheEntry.from_json(text)))
+            except ValueError:
                 found.append((path.stem, None))
         return found
 

@@ -79,7 +79,7 @@ class RedisCache:
             raise CacheUnavailable(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
 
     def read_text(self, key: str) -> str | None:
-        raw = self._call(self._client.get, TOKEN_PREFIX + key)
+        raw = self._call(self._client.get, _name(key))
         if raw is None:
             return None
         return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
@@ -126,12 +126,23 @@ class RedisCache:
     def entries_text(self) -> list[tuple[str, str | None]]:
         found: list[tuple[str, str | None]] = []
         for name in self._call(lambda: list(self._client.scan_iter(match=TOKEN_PREFIX + "*", count=100))):
-            key = bytes(name).decode()[len(TOKEN_PREFIX) :]
+            raw = bytes(name)[len(TOKEN_PREFIX) :]
+            try:
+                key = raw.decode()
+            except UnicodeDecodeError:
+                # Not a name paytoken writes (those are hex): a damaged entry, listed and cleared by its bytes.
+                found.append((raw.decode("utf-8", "surrogateescape"), None))
+                continue
             found.append((key, self.read_text(key)))
         return sorted(found)
 
     def remove(self, key: str) -> None:
-        self._call(self._client.delete, TOKEN_PREFIX + key)
+        self._call(self._client.delete, _name(key))
+
+
+def _name(key: str) -> bytes:
+    """The Redis name of the entry under key; a key read from a name that was not UTF-8 gets its bytes back."""
+    return (TOKEN_PREFIX + key).encode("utf-8", "surrogateescape")
 
 
 def unavailable(location: str, reason: object) -> NetworkError:

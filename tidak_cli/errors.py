@@ -23,12 +23,13 @@ class ExitCode(IntEnum):
 
     OK = 0
     MISMATCH = 1
-    INTERNAL = 1
+    UNWRITABLE = 1  # stdout cannot be written (a full disk, a closed file): not paytoken's fault, nor a bug
     USAGE = 2
     CONFIG = 3
     REJECTED = 4
     NETWORK = 5
     GATEWAY = 6
+    INTERNAL = 70  # EX_SOFTWARE: a bug in paytoken, never an answer a script should act on
     INTERRUPTED = 130
     BROKEN_PIPE = 141  # SIGPIPE's status, as the shell reports a tool killed by it
 
@@ -96,7 +97,7 @@ class GatewayError(PaytokenError):
 class OutputError(PaytokenError):
     """Standard output cannot be written (a full disk, a closed file); a reader gone is not this."""
 
-    exit_code = ExitCode.INTERNAL
+    exit_code = ExitCode.UNWRITABLE
 
 
 class SignatureMismatch(PaytokenError):

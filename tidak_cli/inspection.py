@@ -90,9 +90,13 @@ def mismatch(inspection: Inspection, *, findings_shown: bool) -> SignatureMismat
 def read_capture(path: Path) -> Captured:
     """Read a --replay capture file."""
     from .capture import parse_capture
+    from .files import CAPTURE_LIMIT, read_local
 
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise UsageError(f"cannot read --replay {path}: {error.strerror}") from None
+    data = read_local(
+        path,
+        CAPTURE_LIMIT,
+        "--replay",
+        error=UsageError,
+        hint="give a file holding one captured request (raw HTTP or a curl command)",
+    )
     return parse_capture(data, source=str(path))

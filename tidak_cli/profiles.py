@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import os
 import re
 import stat
 import tomllib
+from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMMON_SETTINGS",
+    "EXAMPLE",
     "Profile",
     "ProfileRow",
     "ProfileSchema",
@@ -32,17 +35,19 @@ __all__ = [
     "default_profile_name",
     "expand_variables",
     "find_profiles_file",
-    "load_dotenv_file",
     "load_profile",
     "profile_names",
+    "profile_template",
+    "profile_variables",
     "profiles_overview",
     "profiles_search_path",
+    "read_dotenv_file",
     "read_profiles_file",
     "resolve_profile",
     "secret_keys",
 ]
 
-SettingKind = Literal["text", "secret", "choice", "number", "integer", "bool", "table", "file", "path"]
+SettingKind = Literal["text", "secret", "choice", "number", "integer", "bool", "table", "headers", "file", "path"]
 
 
 class Setting(NamedTuple):
@@ -90,6 +95,9 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
     Setting("verify_tls", "verify the gateway's TLS certificate", "bool", default=True),
     Setting("cache_url", "a redis:// or rediss:// URL: share the token cache between machines", "secret"),
 )
+
+# Every provider's tables, commented: shipped inside the package, so an installed paytoken can point at it.
+EXAMPLE = Path(__file__).parent / "examples" / "profiles.example.toml"
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TRUE = {"true", "1", "yes", "on"}
@@ -211,13 +219,15 @@ def find_profiles_file(explicit: Path | None = None) -> Path:
     raise ConfigError(
         "no profiles file found",
         details=["looked in: " + "; ".join(tried)],
-        hint="copy profiles.example.toml to ./profiles.toml and fill in your credentials, or pass --profiles-file PATH",
+        hint="write one with `paytoken profiles init PROVIDER --profile NAME` (every provider's keys are in "
+        f"{EXAMPLE}), or pass --profiles-file PATH",
     )
 
 
 def _is_file(path: Path) -> bool:
+    # Anything there but a directory counts as found: a device or a pipe is then refused by name when read.
     try:
-        return path.is_file()
+        return path.exists() and not path.is_dir()
     except OSError:  # e.g. a name too long for the file system: no such file either
         return False
 
@@ -229,26 +239,49 @@ def _is_directory(path: Path) -> bool:
         return False
 
 
-def load_dotenv_file(directory: Path | None = None, *, held: list[LogRecord] | None = None) -> Path | None:
-    """Load `.env` from the current directory into the environment without overriding anything set.
+def read_dotenv_file(directory: Path | None = None, *, held: list[LogRecord] | None = None) -> dict[str, str]:
+    """Read `.env` from the current directory: the values it gives `${VAR}` in profiles, and nothing else.
 
-    python-dotenv logs what it cannot parse; with held, those records are kept there instead of printed.
+    It never enters the process environment: a checkout's .env must not set a proxy, a CA bundle, a shared
+    cache or paytoken's own switches. python-dotenv logs what it cannot parse; with held, those records are
+    kept there instead of printed. A file read before (same inode, size and time) is not read or logged again.
     """
     path = (directory or Path.cwd()) / ".env"
-    if not path.is_file():
-        return None
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror
+        status = path.stat()
+    except OSError:
+        return {}
+    if stat.S_ISDIR(status.st_mode):
+        return {}
+    signature = (str(path.absolute()), status.st_ino, status.st_size, status.st_mtime_ns)
+    if _DOTENV_READ.get(signature[0], (None, {}))[0] == signature:
+        return dict(_DOTENV_READ[signature[0]][1])
+    from .files import CONFIG_LIMIT, FileProblem, read_bounded
+
+    try:
+        text = read_bounded(path, CONFIG_LIMIT).decode("utf-8")
+    except (FileProblem, UnicodeDecodeError) as error:
+        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else f"it {error}"
         raise ConfigError(
             f"cannot read {path}: {reason}", hint="fix or remove it: paytoken reads .env from the current directory"
         ) from None
-    from dotenv import load_dotenv
+    from dotenv import dotenv_values
 
     with contextlib.nullcontext() if held is None else _log_held("dotenv", held):
-        load_dotenv(stream=io.StringIO(text), override=False)
-    return path
+        values = {name: value for name, value in dotenv_values(stream=io.StringIO(text)).items() if value is not None}
+    _DOTENV_READ[signature[0]] = (signature, values)
+    return dict(values)
+
+
+_DOTENV_READ: dict[str, tuple[tuple[str, int, int, int], dict[str, str]]] = {}
+
+
+def profile_variables(directory: Path | None = None) -> Mapping[str, str]:
+    """What `${VAR}` in a profile is taken from: the process environment first, then the current directory's .env.
+
+    The one place that decides it (SPEC 2: a .env never overrides a variable already set).
+    """
+    return ChainMap(os.environ, read_dotenv_file(directory))
 
 
 @contextlib.contextmanager
@@ -273,10 +306,11 @@ def _log_held(name: str, records: list[LogRecord]) -> Iterator[None]:
 
 def read_profiles_file(path: Path) -> tuple[dict[str, object], tuple[str, ...]]:
     """Parse a profiles file; return its tables and any warnings about the file itself."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(f"cannot read profiles file {path}: {error.strerror}") from None
+    from .files import CONFIG_LIMIT, read_local
+
+    data = read_local(
+        path, CONFIG_LIMIT, "profiles file", hint="point --profiles-file or $PAYTOKEN_PROFILES at a TOML file"
+    )
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -366,7 +400,7 @@ def resolve_profile(
     environ: Mapping[str, str] | None = None,
 ) -> Profile:
     """Turn one raw table into a Profile: substitute variables, check types, apply defaults, read files."""
-    environ = os.environ if environ is None else environ
+    environ = profile_variables() if environ is None else environ
     settings = {setting.name: setting for setting in (*COMMON_SETTINGS, *provider.settings)}
     where = f"[{provider.name}.{name}]" + (f" of {path}" if path else "")
     notes = list(warnings)
@@ -512,7 +546,7 @@ def _substitute(raw: object, key: str, where: str, environ: Mapping[str, str]) -
 
 def expand_variables(value: object, environ: Mapping[str, str] | None = None) -> str:
     """Substitute the ${VAR}s that are set, leaving the others as written (for listings, which must not fail)."""
-    environ = os.environ if environ is None else environ
+    environ = profile_variables() if environ is None else environ
     return _VARIABLE.sub(lambda match: environ.get(match.group(1), match.group(0)), str(value))
 
 
@@ -528,6 +562,32 @@ def _as_table(_setting: Setting, value: object) -> dict[str, object]:
     if not isinstance(value, dict):
         raise TypeError(f"must be a table, not {_toml_type(value)}")
     _json_only(value)
+    return value
+
+
+# RFC 9110 field names are tokens; a value is visible Latin-1 with inner spaces and tabs (what requests can send).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]")
+
+
+def _as_headers(_setting: Setting, value: object) -> dict[str, str]:
+    """A table of extra HTTP headers: every name a token, every value a string HTTP can carry."""
+    if not isinstance(value, dict):
+        raise TypeError(f"must be a table, not {_toml_type(value)}")
+    for name, item in value.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"has a header name {name!r} that HTTP does not allow (letters, digits, - and _)")
+        if not isinstance(item, str):
+            raise TypeError(f"sets {name} to {_toml_type(item)}; a header value must be a string: write it in quotes")
+        if item[:1].isspace():
+            raise ValueError(f"sets {name} to a value starting with a space, which HTTP does not allow")
+        bad = _HEADER_VALUE_FORBIDDEN.search(item)
+        if bad is not None:
+            # The character, never the value: a header may carry a secret.
+            what = "a line break (CR or LF)" if bad.group() in "\r\n" else f"{bad.group()!r} (U+{ord(bad.group()):04X})"
+            raise ValueError(
+                f"sets {name} to a value holding {what}, which an HTTP header cannot carry (Latin-1 text, one line)"
+            )
     return value
 
 
@@ -606,6 +666,7 @@ _CONVERTERS: dict[str, Callable[[Setting, object], object]] = {
     "integer": _as_integer,
     "bool": _as_bool,
     "table": _as_table,
+    "headers": _as_headers,
 }
 
 
@@ -621,17 +682,17 @@ def _resolve_path(key: str, value: str, base: Path, where: str) -> Path:
 
 
 def _read_setting_file(key: str, path: Path, where: str) -> bytes:
+    from .files import CONFIG_LIMIT, FileProblem, read_bounded
+
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{key} {path} does not exist (set in {where})",
-            hint="fix the path; relative paths are taken from the profiles file's directory",
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(f"{key} {path} is a directory, not a file (set in {where})") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read {key} {path} (set in {where}): {error.strerror}") from None
+        return read_bounded(path, CONFIG_LIMIT)
+    except FileProblem as problem:
+        hint = (
+            "fix the path; relative paths are taken from the profiles file's directory"
+            if problem.missing
+            else f"point {key} at the key file itself (PEM or DER, a few kilobytes)"
+        )
+        raise ConfigError(f"{key} {path} {problem.reason} (set in {where})", hint=hint) from None
 
 
 class ProfileRow(NamedTuple):
@@ -658,3 +719,38 @@ def profiles_overview(document: Mapping[str, object], providers: Mapping[str, Pr
         identity = expand_variables(raw.get(provider.identity_key, "")) if provider is not None else ""
         rows.append(ProfileRow(provider_name, provider is not None, name, identity, environment, where))
     return rows
+
+
+def profile_template(provider: ProfileSchema, name: str, values: Mapping[str, str] | None = None) -> str:
+    """A [PROVIDER.NAME] table for a profiles file: every key the provider reads, each with what it means.
+
+    Keys in values are written with those values. Other required keys get a ${VARIABLE} placeholder (so that
+    no secret need be typed into the file); of each group of alternatives the file setting is written (what
+    `paytoken keygen` makes) and the others commented; optional keys are commented out.
+    """
+    values = values or {}
+    groups = {key: group for group in provider.one_of for key in group}
+    settings = (*provider.settings, *COMMON_SETTINGS)
+    kinds = {setting.name: setting.kind for setting in settings}
+    prefix = re.sub(r"[^A-Z0-9]+", "_", provider.name.upper())
+    files = {"private_key_file": "private.pem", "public_key_file": "public.pem"}
+
+    def preferred(group: tuple[str, ...]) -> str:
+        return next((key for key in group if kinds.get(key) == "file"), group[0])
+
+    lines = [f"[{provider.name}.{name}]"]
+    for setting in settings:
+        group = groups.get(setting.name)
+        chosen = setting.name in values or setting.required or (group is not None and preferred(group) == setting.name)
+        if setting.name in values:
+            value = json.dumps(values[setting.name], ensure_ascii=False)
+        elif setting.kind in ("file", "path"):
+            value = f'"keys/{provider.name}/{files.get(setting.name, setting.name + ".pem")}"'
+        elif setting.default is not None:
+            value = str(setting.default).lower() if isinstance(setting.default, bool) else json.dumps(setting.default)
+        else:
+            value = f'"${{{prefix}_{setting.name.upper()}}}"'
+        need = "required" if setting.required else (f"one of {', '.join(group)}" if group else "optional")
+        lines.append(f"# {setting.help} ({need})")
+        lines.append(f"{'' if chosen else '# '}{setting.name} = {value}")
+    return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from .profiles import ProfileSchema, secret_keys
 if TYPE_CHECKING:
     from .profiles import Profile
 
-__all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "SecretSource", "mask"]
+__all__ = ["SECRET_HEADERS", "TOKEN_FIELDS", "Redactor", "SecretSource", "mask", "mask_url_passwords"]
 
 SECRET_HEADERS = frozenset({"authorization", "faspay-authorization"})
 # Where gateways put the token in their answers.
@@ -20,6 +20,15 @@ TOKEN_FIELDS = frozenset({"accessToken", "access_token", "token", "tokenID", "re
 _BULLETS = "••••"
 # Below this length the last four characters are too much of the secret to show.
 _SHOW_TAIL_FROM = 12
+
+
+# scheme://user:password@ in any text; the password runs to the authority's last @ (it may hold an unescaped @).
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:)([^\s/]*)@")
+
+
+def mask_url_passwords(text: str) -> str:
+    """Mask the password of every URL written with credentials (https://user:password@host), whatever its length."""
+    return _URL_PASSWORD.sub(lambda match: match.group(1) + _BULLETS + "@", text) if "://" in text else text
 
 
 class SecretSource(ProfileSchema, Protocol):
@@ -62,6 +71,7 @@ class Redactor:
         return cls(secrets)
 
     def text(self, text: str) -> str:
+        text = mask_url_passwords(text)
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, mask(secret))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .cache import CacheBackend, CacheEntry, TokenCache, Warn, cache_key, identity_url
 from .clock import EARLIEST, SKEW_WORTH_SAYING, Clock, clock_skew, describe_skew, expiry_after, utc_now
-from .errors import GatewayError, RejectedError
+from .errors import GatewayError, PaytokenError, RejectedError
 from .gateways.base import Provider, SignedRequest, Token, snippet
 from .profiles import Profile
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TokenResult",
+    "UnusableToken",
     "build",
     "cache_identity",
     "cached_token",
@@ -47,6 +49,35 @@ class TokenResult:
     request: SignedRequest | None = field(default=None, repr=False)
     response: Response | None = field(default=None, repr=False)
     stored_by: str | None = None  # for a cached token: the profile that asked the gateway for it
+
+    def __post_init__(self) -> None:
+        # The edge for tokens: every token paytoken serves is a TokenResult, fresh or cached, so each one is
+        # checked here, once, before any output (-o token/header/env/json, --dotenv, pretty) can print it.
+        problem = unprintable(self.token)
+        if problem is not None:
+            raise UnusableToken(self, problem)
+
+
+class UnusableToken(GatewayError):
+    """A token (fresh from the gateway or read from a cache) that cannot be printed safely: exit 6."""
+
+    def __init__(self, result: TokenResult, problem: str) -> None:
+        if result.cached:
+            message = (
+                f"the cached {result.provider} token (stored by [{result.provider}.{result.stored_by}]) "
+                "cannot be used as one: paytoken refused to serve it"
+            )
+            hint = (
+                "something other than paytoken wrote that cache entry (anyone who can write to a shared Redis "
+                f"can); `paytoken cache clear {result.provider}` removes it, `--refresh` asks the gateway"
+            )
+        else:
+            message = f"{result.provider} answered with a token that cannot be used as one"
+            hint = (
+                "a gateway or proxy is answering something else than tokens: check base_url and the token path "
+                "(`-v` shows the answer, the token masked)"
+            )
+        super().__init__(message, details=[problem], hint=hint)
 
 
 def build(
@@ -133,7 +164,20 @@ def cached_token(
     if entry is None or entry.seconds_left(clock()) < min_ttl:
         return None
     token = Token(entry.access_token, entry.token_type, None, entry.expires_at, entry.response)
-    return TokenResult(entry.provider, profile.name, token.anchored(clock()), True, stored_by=entry.profile)
+    key, where = cache_key(*identity), cache.where(cache_key(*identity))
+    try:
+        return TokenResult(entry.provider, profile.name, token.anchored(clock()), True, stored_by=entry.profile)
+    except UnusableToken as refused:
+        # A poisoned entry would be served again on every run: take it out of the cache, or say it stayed.
+        removed = False
+        with contextlib.suppress(OSError, PaytokenError):
+            cache.remove(key)
+            removed = True
+        refused.details = (
+            *refused.details,
+            f"cache entry {where} " + ("was removed" if removed else "could not be removed; it was ignored"),
+        )
+        raise
 
 
 def cache_identity(provider: Provider, profile: Profile) -> tuple[str, str, str]:
@@ -171,7 +215,6 @@ def fetch(
             )
             error.hint = first + (f"; otherwise: {error.hint}" if error.hint else "")
         raise
-    _check_printable(provider, token)
     if token.expires_in is None and token.expires_at is None and request.requested_lifetime:
         # The gateway did not say; the lifetime asked for is the best estimate (DOKU's valid_time).
         token = replace(token, expires_in=request.requested_lifetime)
@@ -193,7 +236,8 @@ def _redirected(provider: Provider, response: Response) -> GatewayError:
     )
 
 
-def _check_printable(provider: Provider, token: Token) -> None:
+def unprintable(token: Token) -> str | None:
+    """Why token cannot be printed into a header line, a shell's eval or a dotenv file; None when it can."""
     for what, value, shape in (
         ("access token", token.access_token, _B64TOKEN),
         ("token type", token.token_type, _TOKEN_TYPE),
@@ -201,15 +245,10 @@ def _check_printable(provider: Provider, token: Token) -> None:
         if not shape.fullmatch(value):
             odd = sorted({character for character in value if not (character.isascii() and character.isalnum())})
             odd = [character for character in odd if character not in "-._~+/="] or odd
-            raise GatewayError(
-                f"{provider.title} answered with a{'n' if what[0] == 'a' else ''} {what} that cannot be used as one",
-                details=[
-                    f"a bearer {what} is letters, digits and - . _ ~ + / (= only at the end); this one "
-                    + (f"has {' '.join(repr(character) for character in odd[:10])}" if odd else "is empty")
-                ],
-                hint="a gateway or proxy is answering something else than tokens: check base_url and the token path "
-                "(`-v` shows the answer, the token masked)",
+            return f"a bearer {what} is letters, digits and - . _ ~ + / (= only at the end); this one " + (
+                f"has {' '.join(repr(character) for character in odd[:10])}" if odd else "is empty"
             )
+    return None
 
 
 def time_facts(request: SignedRequest, response: Response, local: datetime) -> list[str]:

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import PaytokenError
 from ..gateways import lookup
-from ..ui.output import write_json
+from ..ui.output import shown, write_json
 from ..ui.session import current
 from .base import guarded, out
 from .params import CacheUrlOption, ListingFormat, ListingOption
@@ -78,7 +78,7 @@ def cache_list(cache_url: CacheUrlOption = None, output: ListingOption = Listing
             )
         )
     if not rows:
-        print(f"no cached tokens in {store.location}", file=sys.stderr)
+        print(f"no cached tokens in {shown(store.location)}", file=sys.stderr)
         return
     table(
         f"cached tokens in {store.location}",
@@ -99,7 +99,7 @@ def cache_clear(
 ) -> None:
     """Remove cached tokens: all of them, one provider's, or one profile's."""
     from ..cache import cache_key, clear_entries
-    from ..profiles import load_dotenv_file, load_profile
+    from ..profiles import load_profile, read_dotenv_file
     from ..tokens import cache_identity
 
     keys: set[str] = set()
@@ -108,12 +108,12 @@ def cache_clear(
         if profile is not None:
             # The entry this profile would be served, whoever stored it (the key is provider, URL, client id).
             with contextlib.suppress(PaytokenError):
-                load_dotenv_file()
+                read_dotenv_file()
                 resolved = load_profile(gateway, profile)
                 keys.add(cache_key(*cache_identity(gateway, resolved)))
     store = _open_store(cache_url)
     removed = clear_entries(store, provider, profile, keys)
-    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {store.location}", file=sys.stderr)
+    print(f"removed {removed} cached token{'s' if removed != 1 else ''} from {shown(store.location)}", file=sys.stderr)
 
 
 def command() -> Any:

@@ -29,12 +29,12 @@ def doctor(
     """Check a profile end to end: keys, key pair, environment, clock, and one real token request."""
     from ..clock import utc_now
     from ..doctor import diagnose, exit_code
-    from ..profiles import default_profile_name, load_dotenv_file, load_profile
+    from ..profiles import default_profile_name, load_profile, read_dotenv_file
     from ..transport import Transport
     from ..ui.render import doctor_line
 
     provider = lookup(provider_name)
-    load_dotenv_file()
+    read_dotenv_file()
     console = out()
     try:
         resolved = load_profile(
@@ -42,23 +42,25 @@ def doctor(
         )
     except PaytokenError as error:
         failed = Check("profile", "failure", error.message, error.hint, error.exit_code)
-        _report([failed], provider.name, profile, output, console)
+        _report([failed], provider.name, profile, output, console, current().redactor)
         raise typer.Exit(int(error.exit_code)) from None
     run = current()
     run.redactor = Redactor.for_profile(resolved, provider)
     checks = []
     for check in diagnose(provider, resolved, open_transport=lambda: Transport(redactor=run.redactor), clock=utc_now):
         if output == "table":
-            doctor_line(check, console)  # each as it is done: the token request may take a while
+            doctor_line(check, console, run.redactor)  # each as it is done: the token request may take a while
         checks.append(check)
     if output == "json":
-        _report(checks, provider.name, resolved.name, output, console)
+        _report(checks, provider.name, resolved.name, output, console, run.redactor)
     code = exit_code(checks)
     if code:
         raise typer.Exit(code)
 
 
-def _report(checks: list[Check], provider: str, profile: str | None, output: str, console: Any) -> None:
+def _report(
+    checks: list[Check], provider: str, profile: str | None, output: str, console: Any, redactor: Redactor
+) -> None:
     from ..doctor import exit_code
     from ..ui.render import doctor_line
 
@@ -69,14 +71,19 @@ def _report(checks: list[Check], provider: str, profile: str | None, output: str
                 "profile": profile,
                 "exit_code": exit_code(checks),
                 "checks": [
-                    {"name": check.name, "status": check.status, "detail": check.detail, "fix": check.fix}
+                    {
+                        "name": check.name,
+                        "status": check.status,
+                        "detail": redactor.text(check.detail),
+                        "fix": redactor.text(check.fix) if check.fix else check.fix,
+                    }
                     for check in checks
                 ],
             }
         )
     else:
         for check in checks:
-            doctor_line(check, console)
+            doctor_line(check, console, redactor)
 
 
 def command() -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -28,18 +30,23 @@ profiles_app = typer.Typer(
 @guarded
 def profiles_list(profiles_file: ProfilesFileOption = None, output: ListingOption = ListingFormat.table) -> None:
     """List every [PROVIDER.PROFILE] table in the profiles file."""
-    from ..profiles import find_profiles_file, load_dotenv_file, profiles_overview, read_profiles_file
+    from ..profiles import find_profiles_file, profiles_overview, read_dotenv_file, read_profiles_file
+    from ..redact import mask_url_passwords
     from ..ui.render import table
 
-    load_dotenv_file()
+    read_dotenv_file()
     path = find_profiles_file(profiles_file)
     document, notes = read_profiles_file(path)
     for note in notes:
         current().warn(note)
-    overview = profiles_overview(document, PROVIDERS)
+    # Raw tables, no profile loaded: no redactor knows a base URL's password, so mask it here for every format.
+    overview = [
+        row._replace(base_url=mask_url_passwords(row.base_url)) for row in profiles_overview(document, PROVIDERS)
+    ]
     if not overview:
         raise ConfigError(
-            f"{path} has no [PROVIDER.PROFILE] tables", hint="profiles.example.toml shows one table per provider"
+            f"{path} has no [PROVIDER.PROFILE] tables",
+            hint="add one with `paytoken profiles init PROVIDER --profile NAME`",
         )
     if output == "json":
         write_json([{"file": str(path), **row._asdict()} for row in overview])
@@ -79,7 +86,8 @@ def profiles_show(
             f"{name} and --profile {profile} name two profiles", hint="give the profile once: nicepay.dev or -p dev"
         )
     provider = lookup(provider_name)
-    resolved = load(provider, profile_name or profile, profiles_file, {}, current())
+    run = current()
+    resolved = load(provider, profile_name or profile, profiles_file, {}, run)
     hidden = set(secret_keys(provider))
     rows = []
     for key, value in resolved.values.items():
@@ -88,13 +96,85 @@ def profiles_show(
         elif isinstance(value, bool):
             shown = "true" if value else "false"  # as TOML writes it
         else:
-            shown = str(value)
+            shown = run.redactor.text(str(value))  # e.g. a base_url written with user:password@
         rows.append((key, shown, resolved.origins.get(key, "")))
     if output == "json":
         values = {key: {"value": shown, "from": origin} for key, shown, origin in rows}
         write_json({"provider": provider.name, "profile": resolved.name, "where": resolved.where, "values": values})
         return
     table(f"{resolved.where}", ("key", "value", "from"), rows, out())
+
+
+@profiles_app.command(
+    "init",
+    epilog="Examples:  paytoken profiles init nicepay --profile dev;  "
+    "paytoken profiles init doku -p sandbox --set client_id=BRN-0001 --set base_url=http://127.0.0.1:8787",
+)
+@guarded
+def profiles_init(
+    provider_name: Annotated[str, typer.Argument(metavar="PROVIDER", help="Provider name, e.g. nicepay.")],
+    profile: ProfileOption = None,
+    profiles_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles-file",
+            metavar="FILE",
+            show_default=False,
+            help="Where to write (default: $PAYTOKEN_PROFILES, else ./profiles.toml).",
+        ),
+    ] = None,
+    values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            show_default=False,
+            help="Write this value for KEY (repeatable); secrets are better left as ${VARIABLE}.",
+        ),
+    ] = None,
+) -> None:
+    """Write a [PROVIDER.PROFILE] table with every key the provider reads, commented; never overwrite one."""
+    import os
+
+    from ..profiles import COMMON_SETTINGS, default_profile_name, profile_names, profile_template, read_profiles_file
+
+    provider = lookup(provider_name)
+    name = profile or default_profile_name()
+    known = {setting.name for setting in (*provider.settings, *COMMON_SETTINGS)}
+    given: dict[str, str] = {}
+    for pair in values or []:
+        key, equals, value = pair.partition("=")
+        if not equals or key.strip() not in known:
+            raise UsageError(
+                f"--set {pair!r} is not KEY=VALUE with a key {provider.name} reads",
+                hint=f"keys: {', '.join(sorted(known))}",
+            )
+        given[key.strip()] = value
+    path = profiles_file or Path(os.environ.get("PAYTOKEN_PROFILES") or "profiles.toml")
+    existing = ""
+    if path.exists():
+        document, _ = read_profiles_file(path)
+        if (provider.name, name) in profile_names(document):
+            raise ConfigError(
+                f"{path} already has [{provider.name}.{name}]; paytoken does not overwrite it",
+                hint=f"edit it, or choose another name: --profile {name}2",
+            )
+        existing = path.read_text(encoding="utf-8")
+    text = profile_template(provider, name, given)
+    separator = "" if not existing else ("\n" if existing.endswith("\n") else "\n\n")
+    try:
+        if existing:
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(separator + text)
+        else:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
+    except OSError as error:
+        raise ConfigError(f"cannot write {path}: {error.strerror}", hint="choose a writable --profiles-file") from None
+    print(f"wrote [{provider.name}.{name}] to {path}", file=sys.stderr)
+    fill = "set its ${…} variables (in the environment or ./.env) or write the values in, then " if "${" in text else ""
+    print(f"next: {fill}`paytoken doctor {provider.name} --profile {name}`", file=sys.stderr)
 
 
 def command() -> Any:

@@ -5,12 +5,13 @@ It imports neither Typer nor, unless the answer is the pretty view, Rich.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
 from ..gateways import lookup
 from ..getting import GetRequest, check_get, check_timestamp, obtain, provider_values
-from ..ui.output import trace_line, write_output
+from ..ui.output import Spinner, trace_line, write_output
 from ..ui.session import Run, load
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def run_get(request: GetRequest, run: Run) -> None:
 
         return Transport(trace=trace_line if request.verbose else None, redactor=run.redactor)
 
-    result = obtain(provider, profile, request, nonce, warn=run.warn, open_transport=open_transport)
+    with Spinner(f"waiting for {provider.name}…") if not request.verbose else contextlib.nullcontext():
+        result = obtain(provider, profile, request, nonce, warn=run.warn, open_transport=open_transport)
     output = request.chosen_output(sys.stdout.isatty())
     if output == "pretty":
         from ..ui.render import console, pretty_token

@@ -43,16 +43,23 @@ def sandbox(
 ) -> None:
     """Run the local gateway emulator for every provider on one port."""
     from ..sandbox import Sandbox
-    from ..sandbox.setup import discover_config, require_clients, tls_context
+    from ..sandbox.setup import discover_config, read_clients, require_clients, tls_context
+    from ..ui.render import markup_text
 
     notes: list[str] = []
-    settings = discover_config(config, profiles_file, notes)
+    source, from_profiles_file = discover_config(config, profiles_file)
+    settings = read_clients(source, from_profiles_file, notes)
     for note in notes:
         current().warn(note)
     require_clients(settings)
     tls = tls_context(tls_cert, tls_key)
     console = err()
-    server = Sandbox(settings, log=lambda line: console.print(f"[dim]{time.strftime('%H:%M:%S')} {line}[/]"))
+    # A logged line holds a client's request path: outside text, shown escaped and never read as markup.
+    server = Sandbox(
+        settings,
+        log=lambda line: console.print(f"[dim]{time.strftime('%H:%M:%S')} {markup_text(line)}[/]"),
+        follow=(source, lambda: read_clients(source, from_profiles_file, [])),
+    )
     server.start(host, port, tls=tls)
     console.print(f"paytoken sandbox listening on [bold]{server.url}[/] (clients from {settings.source})")
     for provider_name, clients in settings.clients.items():
@@ -61,7 +68,7 @@ def sandbox(
             console.print(f"  {provider_name}: {client.client_id}  at {path}")
     console.print(
         f'point a profile at it with base_url = "{server.url}" or --base-url {server.url}; '
-        "stats at /_sandbox/stats; Ctrl-C stops it"
+        f"stats at /_sandbox/stats; edits of {source} are picked up on the next request; Ctrl-C stops it"
     )
     try:
         server.wait()

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..files import CONFIG_LIMIT, read_local
 from ..gateways import PROVIDERS, emulator_for
 from ..gateways.emulation import DEFAULT_TOKEN_TTL, Client, Fault, SandboxConfig
 
@@ -15,10 +16,9 @@ __all__ = ["DEFAULT_TOKEN_TTL", "Client", "Fault", "SandboxConfig", "from_profil
 
 def load_config(path: Path) -> SandboxConfig:
     """Read a sandbox TOML file: `[provider]` (or `[[provider]]` for several clients) and `[faults.provider]`."""
+    data = read_local(path, CONFIG_LIMIT, "sandbox config", hint="give --config a TOML file")
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"cannot read sandbox config {path}: {error.strerror}") from None
+        document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"sandbox config {path} is not valid TOML", details=[str(error)]) from None
     clients: dict[str, list[Client]] = {}
@@ -71,10 +71,7 @@ def _client(provider: str, table: Mapping[str, object], path: Path, index: int) 
     elif isinstance(file, str):
         key_path = Path(file).expanduser()
         key_path = key_path if key_path.is_absolute() else path.parent / key_path
-        try:
-            data = key_path.read_bytes()
-        except OSError as error:
-            raise ConfigError(f"cannot read public_key_file {key_path} ({where}): {error.strerror}") from None
+        data = read_local(key_path, CONFIG_LIMIT, "public_key_file", where=where, hint="point it at a PEM public key")
         public_key = load_public_key(data, source=f"public_key_file {key_path}")
     named = {"client_id", identity_key, "public_key", "public_key_file", "token_path"}
     secrets = {key: value for key, value in table.items() if key not in named and isinstance(value, str)}

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, PaytokenError
 from ..gateways import PROVIDERS, emulator_for
 from ..gateways.emulation import Fault, Gateway, Incoming, Reply, SandboxConfig
 from ..redact import Redactor
@@ -48,18 +49,21 @@ class _Counts:
 class Sandbox:
     """Serve the token endpoints of every provider the config names, in a background thread."""
 
-    def __init__(self, config: SandboxConfig, *, log: Log | None = None) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        *,
+        log: Log | None = None,
+        follow: tuple[Path, Callable[[], SandboxConfig]] | None = None,
+    ) -> None:
         self.config = config
         self._log = log
         self._lock = threading.Lock()
         self._gateways: dict[str, Gateway] = {}
-        for provider in PROVIDERS.values():
-            gateway = emulator_for(provider)
-            # A path shared by two providers (`snap` and a bank with the default path) goes to the first.
-            self._gateways.setdefault(provider.token_path, gateway)
-            for client in config.clients.get(provider.name, ()):
-                if client.token_path:
-                    self._gateways.setdefault(client.token_path, gateway)
+        self._index(config)
+        # The file the clients came from and how to read them again: the sandbox follows an edited profiles file.
+        self._follow = follow
+        self._source_stamp = _stamp(follow[0]) if follow else None
         self._faults: dict[str, Fault] = dict(config.faults)
         self._counts: dict[str, _Counts] = {name: _Counts() for name in PROVIDERS}
         self._recent: deque[dict[str, object]] = deque(maxlen=RECENT_REQUESTS)
@@ -168,12 +172,42 @@ class Sandbox:
             else:
                 counts.rejected += 1
 
+    def _index(self, config: SandboxConfig) -> None:
+        for provider in PROVIDERS.values():
+            gateway = emulator_for(provider)
+            # A path shared by two providers (`snap` and a bank with the default path) goes to the first.
+            self._gateways.setdefault(provider.token_path, gateway)
+            for client in config.clients.get(provider.name, ()):
+                if client.token_path:
+                    self._gateways.setdefault(client.token_path, gateway)
+
+    def _follow_source(self) -> None:
+        """Take the clients again if the file they came from changed since they were read."""
+        if self._follow is None:
+            return
+        path, read = self._follow
+        stamp = _stamp(path)
+        if stamp == self._source_stamp:
+            return
+        self._source_stamp = stamp
+        try:
+            fresh = read()
+        except PaytokenError as error:
+            self._note(f"{path} changed but cannot be read ({error.message}); keeping the clients I had")
+            return
+        with self._lock:
+            self.config = replace(self.config, clients=fresh.clients)
+            self._index(fresh)
+        count = sum(len(clients) for clients in fresh.clients.values())
+        self._note(f"{path} changed: now accepting {count} client(s) from it")
+
     # --- requests --------------------------------------------------------------------------------
 
     def route(self, request: Incoming) -> Reply | None:
         """Answer one request; None means drop the connection without answering."""
         if request.path.startswith("/_sandbox/"):
             return self._control(request)
+        self._follow_source()
         gateway = self._gateways.get(request.path.split("?", 1)[0])
         if gateway is None:
             paths = {gateway.provider.name: path for path, gateway in self._gateways.items()}
@@ -252,6 +286,15 @@ class Sandbox:
     def _note(self, line: str) -> None:
         if self._log is not None:
             self._log(line)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What tells a file changed: its modification time and size (None when it is gone)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def _summary(reply: Reply) -> str:

@@ -11,30 +11,32 @@ from .config import SandboxConfig, from_profiles, load_config
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["discover_config", "require_clients", "tls_context"]
+__all__ = ["discover_config", "read_clients", "require_clients", "tls_context"]
 
 
-def discover_config(config: Path | None, profiles_file: Path | None, notes: list[str]) -> SandboxConfig:
-    """The clients to accept: --config, else ./sandbox.toml, else the profiles file (its notes into notes)."""
+def discover_config(config: Path | None, profiles_file: Path | None) -> tuple[Path, bool]:
+    """Where the clients come from: --config, else ./sandbox.toml, else the profiles file (True: profiles)."""
     if config is not None:
-        settings = load_config(config)
-    elif Path("sandbox.toml").is_file():
-        settings = load_config(Path("sandbox.toml"))
-    else:
-        from ..profiles import find_profiles_file, load_dotenv_file
+        return config, False
+    if Path("sandbox.toml").is_file():
+        return Path("sandbox.toml"), False
+    from ..profiles import find_profiles_file, read_dotenv_file
 
-        load_dotenv_file()
-        try:
-            source = find_profiles_file(profiles_file)
-        except ConfigError as error:
-            raise ConfigError(
-                "the sandbox has no clients: no --config, no ./sandbox.toml and no profiles file",
-                details=error.details,
-                hint="give it --config sandbox.toml ([PROVIDER] tables with client_id and public_key_file), "
-                "or run it where your profiles.toml is",
-            ) from None
-        settings = from_profiles(source, warn=notes)
-    return settings
+    read_dotenv_file()
+    try:
+        return find_profiles_file(profiles_file), True
+    except ConfigError as error:
+        raise ConfigError(
+            "the sandbox has no clients: no --config, no ./sandbox.toml and no profiles file",
+            details=error.details,
+            hint="give it --config sandbox.toml ([PROVIDER] tables with client_id and public_key_file), "
+            "or run it where your profiles.toml is",
+        ) from None
+
+
+def read_clients(path: Path, from_profiles_file: bool, notes: list[str]) -> SandboxConfig:
+    """The clients in a sandbox config, or in a profiles file (its notes into notes)."""
+    return from_profiles(path, warn=notes) if from_profiles_file else load_config(path)
 
 
 def require_clients(settings: SandboxConfig) -> None:

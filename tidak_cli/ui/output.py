@@ -7,6 +7,8 @@ thing in the same bytes; Rich is imported only by the pretty views.
 from __future__ import annotations
 
 import io
+import json
+import math
 import os
 import re
 import sys
@@ -20,8 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClosedStdout",
+    "Spinner",
     "error",
     "interrupted",
+    "json_text",
     "reader_gone",
     "shown",
     "trace_line",
@@ -42,8 +46,9 @@ class ClosedStdout(io.TextIOBase):
 
 
 # Characters that would act on a terminal rather than show: C0 controls but tab and newline, DEL, C1 controls,
-# and the bidirectional overrides that reorder what is shown.
-_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# and the bidirectional overrides that reorder what is shown; and lone surrogates (bytes that were not UTF-8,
+# in a file name or a Redis key), which no terminal encoding can write.
+_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def shown(text: str) -> str:
@@ -76,11 +81,70 @@ def error(failure: PaytokenError, redactor: Redactor) -> None:
     print("\n".join(lines), file=sys.stderr)
 
 
-def write_json(value: object) -> None:
-    """Write value on stdout as strict JSON (no NaN or Infinity: every JSON reader takes it), indented."""
-    import json
+def json_text(document: object) -> str:
+    """Every JSON output paytoken writes: strict JSON (RFC 8259), so that any parser reads it.
 
-    write_output(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    A gateway's answer may hold numbers Python reads as infinity or NaN (`1e309`, `NaN`); json.dumps would
+    write them as `Infinity` and `NaN`, which JSON has not. They are written as null.
+    """
+    return json.dumps(_finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def write_json(value: object) -> None:
+    """Write value on stdout as json_text writes it."""
+    write_output(json_text(value))
+
+
+class Spinner:
+    """A line on a terminal's stderr that moves while paytoken waits for a gateway, from `after` seconds on.
+
+    Nothing is printed off a terminal (a script's stderr stays clean), nor before `after`: a cache hit or a quick
+    gateway never shows it. The line is erased when the wait ends.
+    """
+
+    _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, text: str, *, after: float = 1.0) -> None:
+        import threading
+
+        self._text = shown(text)
+        self._after = after
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        if sys.stderr is not None and sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+            self._thread = threading.Thread(target=self._run, name="paytoken-spinner", daemon=True)
+
+    def __enter__(self) -> Spinner:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        if self._done.wait(self._after):
+            return
+        frame = 0
+        while not self._done.is_set():
+            sys.stderr.write(f"\r{self._FRAMES[frame % len(self._FRAMES)]} {self._text}")
+            sys.stderr.flush()
+            frame += 1
+            self._done.wait(0.1)
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
 
 
 def trace_line(line: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -14,6 +13,7 @@ from ..clock import SIGNATURE_WINDOW, humanize_seconds, utc_now
 from ..export import SHELL_FORMATS, iso_utc, shell_lines
 from ..getting import env_assignments
 from ..redact import Redactor
+from .output import json_text, shown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,6 +28,7 @@ __all__ = [
     "console",
     "curl_command",
     "expires_in",
+    "markup_text",
     "pretty_sign",
     "pretty_token",
     "sign_json",
@@ -90,7 +91,7 @@ def token_text(result: TokenResult, output: str, *, env_prefix: str = "PAYTOKEN_
             "cached": result.cached,
             "response": token.response,
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json_text(document)
     raise ValueError(f"not a plain output format: {output}")
 
 
@@ -102,20 +103,24 @@ def pretty_token(result: TokenResult, out: Console) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(overflow="fold")
-    table.add_row("provider", result.provider)
-    table.add_row("profile", result.profile)
-    table.add_row("token type", result.token.token_type)
     expires_at = result.token.expires_at
     if expires_at is None:
-        table.add_row("expires", "unknown (the gateway did not say)")
+        expires = "unknown (the gateway did not say)"
     else:
         left = expires_in(result) or 0
         local = expires_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-        table.add_row("expires", f"{local} (in {humanize_seconds(left)})")
-    table.add_row("cached", "yes" if result.cached else "no, fresh from the gateway")
+        expires = f"{local} (in {humanize_seconds(left)})"
+    for label, value in (
+        ("provider", result.provider),
+        ("profile", result.profile),  # a profile name is the user's text: "x[/]y" is no markup
+        ("token type", result.token.token_type),
+        ("expires", expires),
+        ("cached", "yes" if result.cached else "no, fresh from the gateway"),
+    ):
+        table.add_row(label, Text(shown(value)))
     out.print(Panel(table, title="paytoken", title_align="left", expand=False))
     # The token goes below the box, on a line of its own, so that copying it picks up no border.
-    out.print(Text(result.token.access_token, style="green"), soft_wrap=True)
+    out.print(Text(shown(result.token.access_token), style="green"), soft_wrap=True)
 
 
 # --- sign --------------------------------------------------------------------------------------------
@@ -172,7 +177,7 @@ def sign_json(request: SignedRequest, comparison: Comparison | None = None, repl
             "findings": list(comparison.findings),
             "fix": comparison.hint,
         }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document)
 
 
 def curl_command(request: SignedRequest) -> str:
@@ -195,32 +200,31 @@ def pretty_sign(
     replay: Replay | None = None,
     hex_dump: bool = False,
 ) -> None:
-    from rich.markup import escape
     from rich.rule import Rule
 
     redactor = redactor or Redactor()
     data = request.string_to_sign.encode("utf-8")
-    out.print(Rule(f"[bold]{request.provider}[/] · signed request ({note})", align="left"))
-    out.print(f"[bold]{request.method}[/] {escape(request.url)}")
+    out.print(Rule(f"[bold]{markup_text(request.provider)}[/] · signed request ({markup_text(note)})", align="left"))
+    out.print(f"[bold]{markup_text(request.method)}[/] {markup_text(redactor.text(request.url))}")
     out.print()
     out.print(f"[bold]String to sign[/] ({len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()})")
-    out.print(_indented(escape(redactor.text(visible(request.string_to_sign)))), style="cyan")
+    out.print(_indented(markup_text(redactor.text(visible(request.string_to_sign)))), style="cyan")
     if hex_dump:
-        shown = redactor.text(request.string_to_sign)
-        if shown != request.string_to_sign:
+        masked = redactor.text(request.string_to_sign)
+        if masked != request.string_to_sign:
             out.print("  [dim](hex of the string as shown: the secret part is masked)[/]")
-        out.print(_indented(escape(hexdump(shown.encode("utf-8")))))
+        out.print(_indented(markup_text(hexdump(masked.encode("utf-8")))))
     for label, value in request.derivation:
-        out.print(f"[bold]{escape(label)}[/]  {escape(value)}")
-    out.print(f"[bold]Algorithm[/]  {request.algorithm}")
-    out.print(f"[bold]Signature[/]  [green]{escape(request.signature)}[/]")
+        out.print(f"[bold]{markup_text(label)}[/]  {markup_text(value)}")
+    out.print(f"[bold]Algorithm[/]  {markup_text(request.algorithm)}")
+    out.print(f"[bold]Signature[/]  [green]{markup_text(request.signature)}[/]")
     out.print()
     out.print("[bold]Headers[/]")
     for name, value in redactor.headers(request.headers).items():
-        out.print(f"  {escape(name)}: {escape(value)}")
+        out.print(f"  {markup_text(name)}: {markup_text(value)}")
     if request.body is not None:
         out.print(f"[bold]Body[/] ({len(request.body)} bytes, sent exactly as shown)")
-        out.print(_indented(escape(visible(request.body_text or ""))))
+        out.print(_indented(markup_text(visible(request.body_text or ""))))
     else:
         out.print("[bold]Body[/]  none")
     if request.signed_at is not None and replay is None:
@@ -231,9 +235,9 @@ def pretty_sign(
         out.print()
         out.print("[bold]Capture[/]  the request above is re-signed from the capture's own timestamp and id")
         for problem in replay.problems:
-            out.print(f"  [red]✗[/] {escape(problem)}")
+            out.print(f"  [red]✗[/] {markup_text(problem)}")
         for caution in replay.cautions:
-            out.print(f"  [yellow]![/] {escape(caution)}")
+            out.print(f"  [yellow]![/] {markup_text(caution)}")
         if not replay.problems and not replay.cautions:
             out.print("  [green]✓[/] headers, formats and client id as the gateway wants them")
     if comparison is not None:
@@ -244,9 +248,9 @@ def pretty_sign(
             verdict = "the given signature " + ("[green]matches[/]" if comparison.matches else "[red]differs[/]")
         out.print(f"[bold]Compare[/]  {verdict}")
         for finding in comparison.findings:
-            out.print(f"  {escape(finding)}")
+            out.print(f"  {markup_text(finding)}")
         if comparison.hint and not comparison.matches:
-            out.print(f"  [bold]fix:[/] {escape(comparison.hint)}")
+            out.print(f"  [bold]fix:[/] {markup_text(comparison.hint)}")
 
 
 def hexdump(data: bytes, width: int = 16) -> str:
@@ -259,6 +263,13 @@ def hexdump(data: bytes, width: int = 16) -> str:
     return "\n".join(lines)
 
 
+def markup_text(text: str) -> str:
+    """Outside text for a Rich markup string: terminal-acting characters escaped (shown), then markup escaped."""
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(shown(text))
+
+
 def _indented(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line for line in text.split("\n"))
 
@@ -266,25 +277,28 @@ def _indented(text: str, prefix: str = "  ") -> str:
 # --- errors and notes --------------------------------------------------------------------------------
 
 
-def doctor_line(check: Check, out: Console) -> None:
-    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok."""
-    from rich.markup import escape
+def doctor_line(check: Check, out: Console, redactor: Redactor | None = None) -> None:
+    """One doctor check: a mark, its name, what was seen, and the fix when it is not ok; secrets masked."""
+    from dataclasses import replace
 
+    redactor = redactor or Redactor()
+    check = replace(check, detail=redactor.text(check.detail), fix=redactor.text(check.fix) if check.fix else None)
     mark = {"ok": "[green]✓ ok[/]     ", "warning": "[yellow]! warning[/]", "failure": "[red]✗ failure[/]"}
-    out.print(f"{mark[check.status]}  [bold]{escape(check.name)}[/]: {escape(check.detail)}")
+    out.print(f"{mark[check.status]}  [bold]{markup_text(check.name)}[/]: {markup_text(check.detail)}")
     if check.fix and check.status != "ok":
-        out.print(f"             [bold]fix:[/] {escape(check.fix)}")
+        out.print(f"             [bold]fix:[/] {markup_text(check.fix)}")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], out: Console) -> None:
-    # Plain text, never markup: values such as "[nicepay.dev]" must print as they are. Off a terminal, no box:
-    # columns that `cut`, `awk` and `column -t` can read.
+    # Off a terminal, no box: columns that `cut`, `awk` and `column -t` can read.
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
+    # Plain text, never markup: values such as "[nicepay.dev]" must print as they are; and shown(): a cell may
+    # hold outside text (a Redis key, a cache entry's fields, a profile's values).
     view = Table(
-        title=Text(title) if title else None,
+        title=Text(shown(title)) if title else None,
         title_justify="left",
         header_style="bold",
         box=box.HEAVY_HEAD if out.is_terminal else None,
@@ -292,7 +306,7 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str
         pad_edge=out.is_terminal,
     )
     for column in columns:
-        view.add_column(Text(column), overflow="fold")
+        view.add_column(Text(shown(column)), overflow="fold")
     for row in rows:
-        view.add_row(*(Text(cell) for cell in row))
+        view.add_row(*(Text(shown(cell)) for cell in row))
     out.print(view)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ExitCode, PaytokenError
 from ..redact import Redactor
-from .output import error, interrupted, reader_gone, warning
+from .output import error, interrupted, reader_gone, shown, warning
 
 if TYPE_CHECKING:
     from ..gateways.base import Provider
@@ -75,7 +75,7 @@ def guarded_call(action: Callable[[], None], run: Run) -> int:
             _print_traceback(run)
         else:
             print(
-                f"error: internal error: {type(failure).__name__}: {run.redactor.text(str(failure))[:300]}\n"
+                f"error: internal error: {type(failure).__name__}: {shown(run.redactor.text(str(failure))[:300])}\n"
                 "  hint: this is a bug in paytoken; rerun with --debug for the traceback and report it",
                 file=sys.stderr,
             )
@@ -97,9 +97,9 @@ def load(
     run: Run,
 ) -> Profile:
     """Load a command's profile (with the current directory's .env), mask its secrets, print its warnings."""
-    from ..profiles import default_profile_name, load_dotenv_file, load_profile
+    from ..profiles import default_profile_name, load_profile, read_dotenv_file
 
-    load_dotenv_file()
+    read_dotenv_file()
     resolved = load_profile(
         provider, profile or default_profile_name(), profiles_file=profiles_file, overrides=overrides
     )

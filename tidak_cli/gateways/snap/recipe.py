@@ -73,7 +73,7 @@ _GENERIC_SETTINGS: tuple[Setting, ...] = (
     Setting("token_path", "access-token path on the gateway", "text"),
     Setting("timestamp_format", "X-TIMESTAMP style", "choice", default="jakarta", choices=tuple(TIMESTAMP_FORMATS)),
     Setting("body", "request body as a TOML table (replaces the default)", "table"),
-    Setting("headers", "extra request headers as a TOML table", "table"),
+    Setting("headers", "extra request headers as a TOML table", "headers"),
 )
 
 _SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
