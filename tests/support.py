@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -135,3 +137,25 @@ def key_secrets(workspace: Workspace) -> list[str]:
     for pem in workspace.directory.glob("*/private.pem"):
         lines += [line for line in pem.read_text().splitlines() if "-----" not in line]
     return lines
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve handler on a free loopback port, in a thread, for the time of the block; yield its base URL."""
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a client hanging up is its business; and the CLI's captured stderr is no place for it
+
+    import threading
+
+    server = Server(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

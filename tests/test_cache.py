@@ -6,6 +6,7 @@ processes; only the unknown-expiry case stubs the transport, because no sandbox 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -25,13 +26,13 @@ from dotenv import dotenv_values
 from filelock import FileLock
 from support import assert_clean, imported_modules, key_secrets, paytoken, paytoken_process, requests_to, set_fault
 
-from tidak_cli.cache import CacheEntry, TokenCache, cache_key
+from tidak_cli.cache import CACHE_VERSION, CacheEntry, TokenCache, cache_key
 from tidak_cli.demo import Workspace
 from tidak_cli.gateways import PROVIDERS
 from tidak_cli.gateways.base import CliOption, SignedRequest, Token
-from tidak_cli.profiles import Profile, Setting, secret_keys
+from tidak_cli.profiles import Profile, Setting, load_profile, secret_keys
 from tidak_cli.sandbox import Sandbox
-from tidak_cli.tokens import get_token
+from tidak_cli.tokens import cache_identity, get_token
 from tidak_cli.transport import Response
 
 SLOW_IMPORTS = ("requests", "urllib3", "cryptography", "rich")
@@ -56,9 +57,8 @@ def add_profile(profiles: Path, provider: str, name: str, **changes: object) -> 
 
 
 def entry_path(profiles: Path, provider: str = "nicepay", base_url: str | None = None) -> Path:
-    table = profile_table(profiles, provider)
-    identity = str(table[PROVIDERS[provider].identity_key])
-    return cache_dir() / f"{cache_key(provider, base_url or str(table['base_url']), identity)}.json"
+    identity = cache_identity(PROVIDERS[provider], load_profile(PROVIDERS[provider], "demo", profiles_file=profiles))
+    return cache_dir() / f"{cache_key(identity[0], base_url or identity[1], *identity[2:])}.json"
 
 
 def entry_files() -> list[Path]:
@@ -108,6 +108,47 @@ def test_profiles_with_the_same_identity_share_one_entry(profiles: Path, sandbox
     assert second["profile"] == "other"
     assert requests_to(sandbox, "nicepay") == 1
     assert len(entry_files()) == 1
+
+
+def test_a_wrong_key_for_a_cached_client_gets_the_gateways_rejection_not_its_token(
+    profiles: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # Issue 13: the cache served [nicepay.demo]'s token to a profile with the same client id and the wrong key,
+    # with exit 0, so someone debugging that key saw success. The credential is part of a token's identity.
+    from tidak_cli.keys import generate, write_key_pair
+
+    other = write_key_pair(generate(2048), tmp_path / "other-key")
+    add_profile(profiles, "nicepay", "wrongkey", private_key_file=str(other.private_path))
+    add_profile(profiles, "doku", "wrongsecret", secret_key="not-the-secret-the-gateway-holds")
+    for provider, wrong in (("nicepay", "wrongkey"), ("doku", "wrongsecret")):
+        token = get_json(provider=provider)["access_token"]
+        assert isinstance(token, str)
+        run = paytoken("get", provider, "-p", wrong, "-o", "json")
+        assert run.exit_code == 4, run.output
+        assert run.stdout == "" and token not in run.output and "cached for the same client id" not in run.output
+        assert "rejected" in run.stderr and "Traceback" not in run.output
+        assert_clean(run.output)
+        # The right credential is still served from its entry.
+        assert get_json(provider=provider)["cached"] is True
+    assert requests_to(sandbox, "nicepay") == 2 and requests_to(sandbox, "doku") == 2
+    assert len(entry_files()) == 2
+
+
+def test_cache_entries_of_the_previous_format_are_never_served(profiles: Path, sandbox: Sandbox) -> None:
+    first = get_json()
+    path = entry_path(profiles)
+    old = json.loads(path.read_text())
+    old["version"] = 1
+    del old["credential"]
+    old_key = hashlib.sha256("\0".join(("nicepay", old["base_url"], old["client_id"])).encode()).hexdigest()[:40]
+    (cache_dir() / f"{old_key}.json").write_text(json.dumps(old))
+    path.unlink()
+    second = get_json()
+    assert second["cached"] is False and second["access_token"] != first["access_token"]
+    listing = paytoken("cache", "list")
+    assert listing.exit_code == 0 and "(damaged, or older)" in listing.stdout
+    cleared = paytoken("cache", "clear")
+    assert cleared.exit_code == 0 and "removed 2 cached tokens" in cleared.stderr and entry_files() == []
 
 
 def test_trailing_slash_on_the_base_url_is_the_same_entry(profiles: Path, sandbox: Sandbox) -> None:
@@ -340,13 +381,16 @@ WRITER = """
 import sys, time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from tidak_cli.cache import CacheEntry, TokenCache
+from tidak_cli.cache import CACHE_VERSION, CacheEntry, TokenCache
 
 directory, key, seconds = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 cache = TokenCache(directory, warn=lambda text: print("warning:", text, file=sys.stderr))
 now = datetime.now(UTC)
 entries = [
-    CacheEntry("nicepay", "demo", "http://127.0.0.1:1", "CLIENT", token, "Bearer", now + timedelta(seconds=900), now)
+    CacheEntry(
+        "nicepay", "demo", "http://127.0.0.1:1", "CLIENT", "CREDENTIAL", token, "Bearer",
+        now + timedelta(seconds=900), now,
+    )
     for token in ("s" * 8, "L" * 300_000)
 ]
 writes = 0
@@ -361,7 +405,7 @@ print(writes)
 @pytest.mark.realtime
 def test_readers_never_see_a_partly_written_entry(tmp_path: Path) -> None:
     directory = tmp_path / "atomic"
-    key = cache_key("nicepay", "http://127.0.0.1:1", "CLIENT")
+    key = cache_key("nicepay", "http://127.0.0.1:1", "CLIENT", "CREDENTIAL")
     path = directory / f"{key}.json"
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(directory), key, "2"],
@@ -380,7 +424,7 @@ def test_readers_never_see_a_partly_written_entry(tmp_path: Path) -> None:
                 continue
             document = json.loads(path.read_bytes())  # a partial file raises here
             assert document["access_token"] in ("s" * 8, "L" * 300_000)
-            entry = reader.read(key, expect=("nicepay", "http://127.0.0.1:1", "CLIENT"))
+            entry = reader.read(key, expect=("nicepay", "http://127.0.0.1:1", "CLIENT", "CREDENTIAL"))
             assert entry is not None
             lengths[len(entry.access_token)] = lengths.get(len(entry.access_token), 0) + 1
             reads += 1
@@ -437,7 +481,7 @@ def _other_client(valid: bytes) -> bytes:
 
 def _other_version(valid: bytes) -> bytes:
     document = json.loads(valid)
-    document["version"] = 2
+    document["version"] = CACHE_VERSION + 1
     return json.dumps(document).encode()
 
 

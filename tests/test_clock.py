@@ -5,18 +5,17 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import assert_clean, paytoken, paytoken_process
+from support import assert_clean, paytoken, paytoken_process, serving
 
 from tidak_cli.cache import CACHE_VERSION, CacheEntry
 from tidak_cli.clock import (
@@ -72,20 +71,8 @@ def gateway(status: int, body: object, dates: Sequence[str] = ()) -> Iterator[st
 
         do_GET = do_POST = do_HEAD = _answer
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request: object, client_address: object) -> None:
-            pass  # a client hanging up is its business; and the CLI's captured stderr is no place for it
-
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def aimed_at(workspace: Workspace, url: str, isolated: Path) -> Path:

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
-from support import assert_clean, paytoken, requests_to
+from support import assert_clean, paytoken, requests_to, serving
 from test_redis import TOKEN_PREFIX, RedisServer, key_of, profile_table, start_redis
 
 from tidak_cli.cache import CacheEntry
@@ -30,7 +29,9 @@ from tidak_cli.demo import Workspace
 from tidak_cli.errors import GatewayError
 from tidak_cli.export import shell_lines, write_dotenv
 from tidak_cli.gateways import PROVIDERS
+from tidak_cli.profiles import load_profile
 from tidak_cli.sandbox import Sandbox
+from tidak_cli.tokens import cache_identity
 
 # Tokens a poisoned cache entry may hold: each would break out of a header line, an eval or a sourced file.
 HOSTILE_TOKENS = {
@@ -122,6 +123,7 @@ def test_a_poisoned_redis_entry_is_refused_by_every_output_and_removed(
         profile="demo",
         base_url=str(profile_table(profiles)["base_url"]),
         client_id=str(profile_table(profiles)[PROVIDERS["nicepay"].identity_key]),
+        credential=cache_identity(PROVIDERS["nicepay"], load_profile(PROVIDERS["nicepay"], "demo"))[3],
         access_token=hostile,
         token_type="Bearer",
         expires_at=now + timedelta(minutes=15),
@@ -235,14 +237,8 @@ def hostile_gateway(answer: Answer) -> Iterator[str]:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def token_answer(**fields: object) -> bytes:
@@ -411,6 +407,7 @@ def test_cache_list_and_clear_a_redis_key_that_is_not_utf8_or_holds_control_byte
         profile="demo\u202e",
         base_url="http://x/\x9b31m",
         client_id="[/]",
+        credential="0123456789abcdef0123456789abcdef",
         access_token="abc",
         token_type="Bearer",
         expires_at=now + timedelta(minutes=15),

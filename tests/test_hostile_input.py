@@ -775,6 +775,7 @@ CACHE_FIELDS = [
     "profile",
     "base_url",
     "client_id",
+    "credential",
     "access_token",
     "token_type",
     "expires_at",
@@ -793,11 +794,12 @@ cache_documents = st.dictionaries(st.sampled_from(CACHE_FIELDS) | texts, cache_v
 @st.composite
 def nearly_valid_entries(draw: st.DrawFn) -> str:
     document: dict[str, object] = {
-        "version": 1,
+        "version": 2,
         "provider": "nicepay",
         "profile": "demo",
         "base_url": "http://127.0.0.1:9",
         "client_id": "DEMO",
+        "credential": "0123456789abcdef0123456789abcdef",
         "access_token": "tok",
         "token_type": "Bearer",
         "expires_at": "2024-08-21T07:27:50+00:00",

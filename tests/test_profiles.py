@@ -225,25 +225,31 @@ def test_missing_explicit_file_for_profiles_list(key_file: Path, isolated: Path,
     config_error(run, keys, "typo.toml")
 
 
-def test_env_file_that_does_not_exist_falls_through_to_the_next_place(
+def test_env_file_that_does_not_exist_is_an_error_and_does_not_fall_back(
     key_file: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch, keys: Keys
 ) -> None:
-    # SPEC 2: "first that exists".
+    # Issue 13: a typo in PAYTOKEN_PROFILES (in CI, say) must not quietly pick up ./profiles.toml, which may be
+    # another environment's. A file chosen by name that does not exist is a mistake, as with --profiles-file.
     write(isolated / "profiles.toml", nicepay_table(key_file, client_id=q("FROM-CWD")))
-    monkeypatch.setenv("PAYTOKEN_PROFILES", str(isolated / "not-there.toml"))
-    assert client_of(sign(), keys) == "FROM-CWD"
+    missing = isolated / "not-there.toml"
+    monkeypatch.setenv("PAYTOKEN_PROFILES", str(missing))
+    for run in (sign(), paytoken("profiles", "list"), paytoken("get", "nicepay", "--dry-run")):
+        config_error(run, keys, f"profiles file {missing} (named by $PAYTOKEN_PROFILES) does not exist")
+        assert "PAYTOKEN_PROFILES" in run.stderr.split("hint:")[1]
+        assert "FROM-CWD" not in run.output
+    with pytest.raises(ConfigError, match="PAYTOKEN_PROFILES"):
+        find_profiles_file()
+    (isolated / "a-directory").mkdir()
+    monkeypatch.setenv("PAYTOKEN_PROFILES", str(isolated / "a-directory"))
+    config_error(sign(), keys, "(named by $PAYTOKEN_PROFILES) is a directory, not a file")
 
 
-def test_no_profiles_file_anywhere_lists_the_places_looked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: Keys
-) -> None:
-    monkeypatch.setenv("PAYTOKEN_PROFILES", str(tmp_path / "env-places.toml"))
+def test_no_profiles_file_anywhere_lists_the_places_looked(tmp_path: Path, keys: Keys) -> None:
     run = sign()
     config_error(
         run,
         keys,
         "no profiles file",
-        str(tmp_path / "env-places.toml"),
         "profiles.toml (current directory)",
         str(tmp_path / "home" / ".config" / "paytoken" / "profiles.toml"),
     )

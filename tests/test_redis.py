@@ -29,7 +29,9 @@ from support import assert_clean, imported_modules, paytoken, paytoken_process, 
 
 from tidak_cli.cache import CacheEntry, cache_key
 from tidak_cli.gateways import PROVIDERS
+from tidak_cli.profiles import load_profile
 from tidak_cli.sandbox import Sandbox
+from tidak_cli.tokens import cache_identity
 
 TOKEN_PREFIX = "paytoken:token:"
 LOCK_PREFIX = "paytoken:lock:"
@@ -188,8 +190,9 @@ def add_profile(profiles: Path, provider: str, name: str, **changes: object) -> 
 
 
 def key_of(profiles: Path, provider: str = "nicepay") -> str:
-    table = profile_table(profiles, provider)
-    return cache_key(provider, str(table["base_url"]), str(table[PROVIDERS[provider].identity_key]))
+    return cache_key(
+        *cache_identity(PROVIDERS[provider], load_profile(PROVIDERS[provider], "demo", profiles_file=profiles))
+    )
 
 
 def stored(server: RedisServer, key: str) -> CacheEntry:

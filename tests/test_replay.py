@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import shlex
+import subprocess
 import tomllib
 import uuid
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from support import Run, assert_clean, key_secrets, paytoken
 from tidak_cli.capture import Captured, parse_capture
 from tidak_cli.demo import Workspace
 from tidak_cli.errors import UsageError
+from tidak_cli.sandbox import Sandbox
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 HOST = "127.0.0.1:8787"
@@ -430,6 +432,60 @@ def test_doku_replay_re_signs_the_captured_body(profiles: Path, workspace: Works
     assert document["signature"] == document["headers"]["Signature"] == capture.signature
 
 
+# --- real `curl -v` output ------------------------------------------------------------------------------
+
+
+def curl_verbose(capture: Capture, sandbox: Sandbox, *flags: str, merged: bool = False) -> tuple[list[str], bytes]:
+    """Send capture with the real curl and `-v` (and flags); its command and what it printed on stderr.
+
+    merged: stdout into the same stream, as `curl -v … > log 2>&1` writes it (the answer's body among the lines).
+    """
+    command = ["curl", *flags, "-X", capture.method, sandbox.url + capture.path]
+    command += [word for name, value in capture.headers for word in ("-H", f"{name}: {value}")]
+    if capture.body is not None:
+        command += ["--data-raw", capture.body.decode()]
+    done = subprocess.run(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT if merged else subprocess.PIPE, timeout=30
+    )
+    assert done.returncode == 0, done
+    return command, done.stdout if merged else done.stderr
+
+
+@pytest.mark.parametrize("provider", ["nicepay", "doku", "finpay-widget"])
+@pytest.mark.parametrize("flags", [("-v",), ("-sv",)])
+def test_real_curl_v_output_is_read_as_curl_prints_it(
+    provider: str, flags: tuple[str, ...], profiles: Path, workspace: Workspace, sandbox: Sandbox
+) -> None:
+    # Issue 13: `curl -v` starts with `Note: Unnecessary use of -X…` and its progress meter, and `-sv` has no
+    # body line: paytoken refused the first and said "no body" for the second.
+    capture = right_capture(workspace, provider)
+    command, printed = curl_verbose(capture, sandbox, *flags)
+    if flags == ("-v",):
+        assert printed.startswith(b"Note: Unnecessary use of -X") and b"% Total" in printed
+    assert b"} [" in printed and b"bytes data]" in printed
+    with_command = f"$ {shlex.join(command)}\n".encode() + printed
+    _, merged = curl_verbose(capture, sandbox, *flags, merged=True)
+    with_answer = f"$ {shlex.join(command)}\n".encode() + merged
+    # SNAP's token signature does not cover the body: the -v output alone is enough.
+    enough = [with_command, with_answer] + ([printed] if provider == "nicepay" else [])
+    for data in enough:
+        run = replay(provider, data)
+        assert run.exit_code == 0, run.output
+        assert "the captured signature is right" in run.output
+        assert "headers, formats and client id as the gateway wants them" in run.stdout
+        assert "no body" not in run.output
+        assert_clean(run.output, secrets_of(workspace))
+    if provider != "nicepay":
+        # The body is what DOKU's and Finpay's checks are about, and `curl -v` does not print it: say so.
+        assert capture.body is not None
+        run = replay(provider, printed)
+        assert_one_usage_error(run)
+        assert f"the capture does not show the body: `curl -v` prints only `}} [{len(capture.body)} bytes data]`" in (
+            run.stderr
+        )
+        assert "curl command line" in run.stderr.split("hint:")[1]
+
+
 @pytest.mark.parametrize(
     ("provider", "form"), [(provider, form) for provider in PROVIDERS for form in ("raw-lf", "curl")]
 )
@@ -770,7 +826,7 @@ def parse_or_usage_error(data: bytes) -> Captured | None:
         assert error.message
         return None
     assert isinstance(captured, Captured)
-    assert captured.form in ("raw HTTP", "curl command")
+    assert captured.form in ("raw HTTP", "curl -v output", "curl command")
     assert captured.method
     assert all(name == name.lower() for name in captured.headers)
     return captured

@@ -12,17 +12,16 @@ import hmac
 import json
 import re
 import shlex
-import threading
 import tomllib
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from support import assert_clean, paytoken, requests_to, set_fault
+from support import assert_clean, paytoken, requests_to, serving, set_fault
 
 from tidak_cli.demo import Workspace
 from tidak_cli.sandbox import Sandbox
@@ -542,14 +541,8 @@ def nested_gateway() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def test_finpay_a_deeply_nested_rejection_is_exit_4_not_an_internal_error(

@@ -1,4 +1,5 @@
-"""The token cache: one JSON file per (provider, base URL, client id), written atomically, refreshed under a lock.
+"""The token cache: one JSON file per (provider, base URL, client id, credential), written atomically, refreshed
+under a lock.
 
 Reading needs no lock: a file is only ever replaced whole (temp file + os.replace), so a reader sees the old
 entry or the new one, never a mix. The lock is taken from "miss" to "stored", so that concurrent `get`
@@ -36,7 +37,9 @@ __all__ = [
     "identity_url",
 ]
 
-CACHE_VERSION = 1
+# 2: the identity holds the signing credential's fingerprint. Version 1 entries are named by another key, so
+# a lookup never finds them; `cache list` shows them as unreadable and `cache clear` removes them.
+CACHE_VERSION = 2
 _SUFFIX = ".json"
 _TEMPORARY = ".tmp"
 # A temporary entry file this old is a leftover: writing one takes milliseconds (seconds on a slow disk).
@@ -71,9 +74,10 @@ def identity_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
-def cache_key(provider: str, base_url: str, client_id: str) -> str:
-    """Name an entry by what identifies a token at a gateway; never by a secret."""
-    material = "\0".join((provider, identity_url(base_url).rstrip("/"), client_id)).encode("utf-8")
+def cache_key(provider: str, base_url: str, client_id: str, credential: str) -> str:
+    """Name an entry by what identifies a token at a gateway; never by a secret (credential is a fingerprint)."""
+    parts = (f"v{CACHE_VERSION}", provider, identity_url(base_url).rstrip("/"), client_id, credential)
+    material = "\0".join(parts).encode("utf-8")
     return hashlib.sha256(material).hexdigest()[:40]
 
 
@@ -85,6 +89,8 @@ class CacheEntry:
     profile: str
     base_url: str
     client_id: str
+    # A keyed fingerprint of the signing key or shared secrets (tokens.credential_fingerprint), never a secret.
+    credential: str
     access_token: str = field(repr=False)
     token_type: str
     expires_at: datetime
@@ -102,6 +108,7 @@ class CacheEntry:
                 "profile": self.profile,
                 "base_url": self.base_url,
                 "client_id": self.client_id,
+                "credential": self.credential,
                 "access_token": self.access_token,
                 "token_type": self.token_type,
                 "expires_at": self.expires_at.isoformat(),
@@ -143,6 +150,7 @@ _TEXT_FIELDS = (
     "profile",
     "base_url",
     "client_id",
+    "credential",
     "access_token",
     "token_type",
     "expires_at",
@@ -157,7 +165,8 @@ def _text(data: dict[str, object], key: str) -> str:
     return value
 
 
-Identity = tuple[str, str, str]
+# provider, base URL, client id, credential fingerprint.
+Identity = tuple[str, str, str, str]
 
 
 class CacheBackend(Protocol):
@@ -220,7 +229,7 @@ def decode_entry(text: str, where: str, expect: Identity | None, warn: Warn) -> 
     except ValueError as error:
         warn(f"cache entry {where} is damaged ({error}); it will be replaced")
         return None
-    if expect is not None and (entry.provider, entry.base_url, entry.client_id) != expect:
+    if expect is not None and (entry.provider, entry.base_url, entry.client_id, entry.credential) != expect:
         warn(f"cache entry {where} belongs to another profile; it will be replaced")
         return None
     return entry

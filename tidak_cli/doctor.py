@@ -33,6 +33,7 @@ class Check:
     detail: str
     fix: str | None = None
     code: ExitCode | None = None  # for a failure: the exit code it stands for
+    quoted: tuple[str, ...] = ()  # the outside values detail and fix quote (see PaytokenError.quoted)
 
 
 def exit_code(checks: list[Check]) -> int:
@@ -68,7 +69,7 @@ def _key_checks(provider: Provider, profile: Profile) -> Iterator[Check]:
     try:
         key = load_private_key(provider, profile)
     except PaytokenError as error:
-        yield Check("private key", "failure", error.message, error.hint, error.exit_code)
+        yield Check("private key", "failure", error.message, error.hint, error.exit_code, error.quoted)
         return
     if key.key_size < MINIMUM_RSA_BITS:
         yield Check(
@@ -93,7 +94,7 @@ def _key_checks(provider: Provider, profile: Profile) -> Iterator[Check]:
             profile.files["public_key_file"], source=f"public_key_file {profile.get('public_key_file')}"
         )
     except PaytokenError as error:
-        yield Check("key pair", "failure", error.message, error.hint, error.exit_code)
+        yield Check("key pair", "failure", error.message, error.hint, error.exit_code, error.quoted)
         return
     if public.public_numbers() == key.public_key().public_numbers():
         yield Check("key pair", "ok", "private_key matches public_key_file")
@@ -113,7 +114,7 @@ def _environment_check(provider: Provider, profile: Profile) -> Check:
     host = urlsplit(profile.base_url).hostname or ""
     hosts = {name: urlsplit(url).hostname for name, url in provider.base_urls.items()}
     if profile.origins.get("base_url", "").startswith("built-in"):
-        return Check("environment", "ok", f"{environment}: {profile.base_url}")
+        return Check("environment", "ok", f"{environment}: {profile.base_url}", quoted=(profile.base_url,))
     other = next((name for name, known in hosts.items() if known == host and name != environment), None)
     if other is not None:
         return Check(
@@ -121,20 +122,30 @@ def _environment_check(provider: Provider, profile: Profile) -> Check:
             "warning",
             f"environment is {environment}, but base_url {profile.base_url} is {provider.name}'s {other} host",
             f'set environment = "{other}", or fix base_url',
+            quoted=(profile.base_url,),
         )
-    return Check("environment", "ok", f"base_url {profile.base_url} (set explicitly; environment = {environment})")
+    return Check(
+        "environment",
+        "ok",
+        f"base_url {profile.base_url} (set explicitly; environment = {environment})",
+        quoted=(profile.base_url,),
+    )
 
 
 def _clock_check(profile: Profile, transport: Transport, clock: Callable[[], datetime]) -> Check:
     try:
         response = transport.probe(profile.base_url + "/", timeout=profile.timeout, verify=profile.tls_verify)
     except PaytokenError as error:
-        return Check("clock", "failure", f"cannot reach the gateway: {error.message}", error.hint, error.exit_code)
+        return Check(
+            "clock", "failure", f"cannot reach the gateway: {error.message}", error.hint, error.exit_code, error.quoted
+        )
     skew = clock_skew(response.date, clock())
     if skew is None:
         sent = response.headers.get("Date") or response.headers.get("date")
         said = f"a Date header that is not one date with a time zone ({sent!r})" if sent else "no Date header"
-        return Check("clock", "warning", f"the gateway sends {said}, so its clock cannot be compared")
+        return Check(
+            "clock", "warning", f"the gateway sends {said}, so its clock cannot be compared", quoted=(sent or "",)
+        )
     if abs(skew) > SKEW_WORTH_SAYING:
         return Check(
             "clock",
@@ -161,6 +172,7 @@ def _token_check(provider: Provider, profile: Profile, transport: Transport, clo
             error.message + (f" ({details})" if details else ""),
             error.hint,
             error.exit_code,
+            error.quoted,
         )
     left = result.token.expires_in
     lifetime = f", expires in {humanize_seconds(left)}" if left is not None else ", expiry not given"

@@ -39,11 +39,16 @@ class PaytokenError(Exception):
 
     exit_code: ClassVar[ExitCode] = ExitCode.INTERNAL
 
-    def __init__(self, message: str, *, details: Sequence[str] = (), hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, details: Sequence[str] = (), hint: str | None = None, quoted: Sequence[str] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = tuple(details)
         self.hint = hint
+        # The outside values the message, details or hint quote (a gateway's words, a URL, a library's message):
+        # where a secret can stand as a value. The rest is paytoken's own words (see redact.Redactor.sentence).
+        self.quoted = tuple(quoted)
 
 
 class UsageError(PaytokenError):
@@ -73,8 +78,9 @@ class RejectedError(PaytokenError):
         details: Sequence[str] = (),
         hint: str | None = None,
         echoed_signature: str | None = None,
+        quoted: Sequence[str] = (),
     ) -> None:
-        super().__init__(message, details=details, hint=hint)
+        super().__init__(message, details=details, hint=hint, quoted=(*quoted, *filter(None, (code, gateway_message))))
         self.status = status
         self.code = code
         self.gateway_message = gateway_message

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from .capture import Captured
 from .clock import SIGNATURE_WINDOW, describe_skew
+from .errors import UsageError
 
 __all__ = [
     "Candidate",
@@ -327,6 +328,17 @@ class CaptureCheck:
         missing = [name for name in names if not (self.captured.header(name) or "").strip()]
         if missing:
             self.problems.append(f"missing header{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+
+    def body_shown(self, gateway: str) -> None:
+        """Refuse a `curl -v` capture without its body, for a gateway whose check needs the body."""
+        hidden = self.captured.hidden_body
+        if hidden is not None:
+            raise UsageError(
+                f"the capture does not show the body: `curl -v` prints only `}} [{hidden} bytes data]`, "
+                f"and checking a {gateway} token request needs the body",
+                hint="put the curl command line (with its -d) above its -v output in the file, "
+                "or paste the body after the `>` lines",
+            )
 
     def json_content(self) -> None:
         content_type = (self.captured.header("Content-Type") or "").split(";")[0].strip().lower()

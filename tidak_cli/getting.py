@@ -145,7 +145,7 @@ def obtain(
         warn("served from the token cache; nothing was sent (--refresh asks the gateway)")
     if result.stored_by not in (None, profile.name):
         warn(
-            f"served the token [{provider.name}.{result.stored_by}] cached for the same client id; "
+            f"served the token [{provider.name}.{result.stored_by}] cached for the same client id and key; "
             "--refresh tests this profile's own credentials"
         )
     if request.dotenv is not None:

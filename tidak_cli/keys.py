@@ -174,6 +174,7 @@ def _unreadable(source: str, error: Exception) -> ConfigError:
     return ConfigError(
         f"{source} is not a readable private key",
         details=[_short(error)],
+        quoted=[_short(error)],
         hint="check that the whole key was copied, BEGIN and END lines included; "
         "`openssl pkey -in KEY -noout` tells whether openssl can read it",
     )
@@ -237,7 +238,9 @@ def load_public_key(data: bytes, *, source: str) -> rsa.RSAPublicKey:
     except ConfigError:
         raise
     except Exception as error:  # cryptography raises assorted types for corrupt input
-        raise ConfigError(f"{source} is not a readable public key", details=[_short(error)]) from None
+        raise ConfigError(
+            f"{source} is not a readable public key", details=[_short(error)], quoted=[_short(error)]
+        ) from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise ConfigError(f"{source} is {_kind_name(key)}, not an RSA key")
     return key

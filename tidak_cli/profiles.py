@@ -191,6 +191,16 @@ def profiles_search_path(explicit: Path | None = None) -> list[tuple[Path, str]]
     return list(_search_path(explicit))
 
 
+# The places named by the user, each with the fix for a name that leads nowhere.
+_CHOSEN = {
+    "--profiles-file": ("", "check the path given to --profiles-file"),
+    "$PAYTOKEN_PROFILES": (
+        " (named by $PAYTOKEN_PROFILES)",
+        "fix the path in PAYTOKEN_PROFILES, or unset it to use ./profiles.toml",
+    ),
+}
+
+
 def _search_path(explicit: Path | None) -> Iterator[tuple[Path, str]]:
     # A generator, so that the user config directory is only worked out when needed.
     if explicit is not None:
@@ -210,12 +220,12 @@ def find_profiles_file(explicit: Path | None = None) -> Path:
         if _is_file(path.expanduser()):
             return path.expanduser()
         tried.append(f"{path} ({why})")
-        if explicit is not None:
-            # An explicit file that does not exist is a mistake, not a reason to look elsewhere.
-            break
-    if explicit is not None:
-        what = "is a directory, not a file" if _is_directory(explicit.expanduser()) else "does not exist"
-        raise ConfigError(f"profiles file {explicit} {what}", hint="check the path given to --profiles-file")
+        if why in _CHOSEN:
+            # A file chosen by name (flag or variable) that does not exist is a mistake, not a reason to look
+            # elsewhere: a typo in CI must not pick up ./profiles.toml, maybe another environment's.
+            what = "is a directory, not a file" if _is_directory(path.expanduser()) else "does not exist"
+            named_by, hint = _CHOSEN[why]
+            raise ConfigError(f"profiles file {path}{named_by} {what}", hint=hint)
     raise ConfigError(
         "no profiles file found",
         details=["looked in: " + "; ".join(tried)],
@@ -360,9 +370,6 @@ def load_profile(
     """Find, read and resolve `[provider.name]`, applying overrides (from flags) on top."""
     path = find_profiles_file(profiles_file)
     document, file_warnings = read_profiles_file(path)
-    named = os.environ.get("PAYTOKEN_PROFILES")
-    if named and profiles_file is None and not _is_file(Path(named).expanduser()):
-        file_warnings = (f"$PAYTOKEN_PROFILES names {named}, which does not exist; using {path}", *file_warnings)
     tables = document.get(provider.name)
     table = tables.get(name) if isinstance(tables, dict) else None
     if not isinstance(table, dict):
@@ -486,11 +493,14 @@ def _resolve_base_url(provider: ProfileSchema, values: dict[str, object], origin
         if not _is_http_url(url):
             if origins.get("base_url") == "--base-url":
                 raise UsageError(
-                    f"--base-url {url!r} is not an http(s) URL", hint="write it like http://127.0.0.1:8787"
+                    f"--base-url {url!r} is not an http(s) URL",
+                    hint="write it like http://127.0.0.1:8787",
+                    quoted=[repr(url)],
                 )
             raise ConfigError(
                 f"base_url {url!r} in {where} is not an http(s) URL",
                 hint="write it like https://dev.nicepay.co.id (scheme and host, no path)",
+                quoted=[repr(url)],
             )
         return
     environment = str(values.get("environment", "sandbox"))
@@ -555,7 +565,9 @@ def _typed(setting: Setting, value: object, where: str, error: type[ConfigError 
     try:
         return convert(setting, value)
     except (TypeError, ValueError) as problem:
-        raise error(f"{setting.name} in {where} {problem}", hint=f"{setting.name}: {setting.help}") from None
+        raise error(
+            f"{setting.name} in {where} {problem}", hint=f"{setting.name}: {setting.help}", quoted=[repr(value)]
+        ) from None
 
 
 def _as_table(_setting: Setting, value: object) -> dict[str, object]:

@@ -20,6 +20,8 @@ TOKEN_FIELDS = frozenset({"accessToken", "access_token", "token", "tokenID", "re
 _BULLETS = "••••"
 # Below this length the last four characters are too much of the secret to show.
 _SHOW_TAIL_FROM = 12
+# From this length a secret is masked even inside a longer word (see Redactor).
+_MASK_INSIDE_WORDS_FROM = 12
 
 
 # scheme://user:password@ in any text; the password runs to the authority's last @ (it may hold an unescaped @).
@@ -44,11 +46,34 @@ def mask(value: str) -> str:
 
 
 class Redactor:
-    """Mask known secret values anywhere in text, plus secret headers and token fields by name."""
+    """Mask known secret values where they occur as values, plus secret headers and token fields by name.
+
+    Two kinds of text, two rules, so that a secret that is also a common word ("secret", "sandbox", "wrong")
+    is neither spelt out by the gap it leaves in paytoken's own words nor shown where it stands as a value:
+
+    - text(): text from outside (bodies, headers, URLs, a string to sign, a gateway's or a library's words).
+      A short secret is masked where it stands as a value: a whole field between delimiters (quotes, spaces,
+      `: = , ; | & @`, brackets, a sentence's full stop), as in `{"key":"sandbox"}`, `user:sandbox@host`,
+      `key=sandbox&`, `Invalid key: sandbox.`; not inside a longer word, a path, a host or a JSON key, where it
+      is not the value (`secret_key`, `/v1.0/token`, `sandbox.local`, `{"token": …}`). A long secret (12
+      characters or more) is masked anywhere, even inside a word: nothing is that secret by chance, and a
+      signed string may glue it to other characters.
+    - sentence(): one of paytoken's own sentences (an error, a hint, a warning), with the outside values it
+      quotes, which the error carries separately (PaytokenError.quoted). Those values are masked as text();
+      the rest of the sentence is paytoken's words, where only long secrets are masked. A short secret in an
+      outside value that an error did not declare is shown: every error that quotes gateway text, a capture,
+      a URL or a library's message declares it.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
+        found = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
+        self._long = [secret for secret in found if len(secret) >= _MASK_INSIDE_WORDS_FROM]
+        self._short = [
+            re.compile(_FIELD_BEFORE + re.escape(secret) + _FIELD_AFTER)
+            for secret in found
+            if len(secret) < _MASK_INSIDE_WORDS_FROM
+        ]
 
     @classmethod
     def for_profile(cls, profile: Profile | None, provider: SecretSource | None = None) -> Redactor:
@@ -71,8 +96,23 @@ class Redactor:
         return cls(secrets)
 
     def text(self, text: str) -> str:
-        text = mask_url_passwords(text)
-        for secret in self._secrets:
+        """Text from outside: every secret masked where it stands as a value (see the class)."""
+        text = self._mask_long(mask_url_passwords(text))
+        for pattern in self._short:
+            text = pattern.sub(_masked_field, text)
+        return text
+
+    def sentence(self, text: str, quoted: Iterable[str] = ()) -> str:
+        """One of paytoken's sentences: secrets masked in the outside values it quotes, long ones anywhere."""
+        for value in sorted({value for value in quoted if value}, key=len, reverse=True):
+            masked = self.text(value)
+            if masked != value:
+                text = text.replace(value, masked)
+        # A URL's password has a shape of its own: masked wherever a URL with credentials stands.
+        return self._mask_long(mask_url_passwords(text))
+
+    def _mask_long(self, text: str) -> str:
+        for secret in self._long:
             if secret in text:
                 text = text.replace(secret, mask(secret))
         return text
@@ -95,6 +135,20 @@ class Redactor:
         for token in sorted(set(_token_values(data)), key=len, reverse=True):
             text = text.replace(token, mask(token))
         return text
+
+
+# A short secret counts as a value only as a whole field: not preceded or followed by a character that makes
+# it part of a word, a path, a host name or a number, and not followed by a full stop that goes on.
+_FIELD_BEFORE = r"(?<![A-Za-z0-9_/.+~%\-])"
+_FIELD_AFTER = r"(?![A-Za-z0-9_/+~%\-])(?!\.[A-Za-z0-9_])"
+_JSON_KEY_AFTER = re.compile(r'"\s*:')
+
+
+def _masked_field(found: re.Match[str]) -> str:
+    text, start, end = found.string, found.start(), found.end()
+    if start and text[start - 1] == '"' and _JSON_KEY_AFTER.match(text, end):
+        return found.group()  # a JSON object's key names a field; it is not the secret's value
+    return _BULLETS
 
 
 def _url_password(url: object) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -27,6 +29,7 @@ __all__ = [
     "build",
     "cache_identity",
     "cached_token",
+    "credential_fingerprint",
     "fetch",
     "get_token",
     "open_cache",
@@ -143,6 +146,7 @@ def get_token(
                     profile=profile.name,
                     base_url=identity[1],
                     client_id=identity[2],
+                    credential=identity[3],
                     access_token=result.token.access_token,
                     token_type=result.token.token_type,
                     expires_at=expires_at,
@@ -180,9 +184,40 @@ def cached_token(
         raise
 
 
-def cache_identity(provider: Provider, profile: Profile) -> tuple[str, str, str]:
-    """What a token belongs to at a gateway, and so what the cache keys it by."""
-    return (provider.name, identity_url(profile.base_url), profile.require_text(provider.identity_key))
+def cache_identity(provider: Provider, profile: Profile) -> tuple[str, str, str, str]:
+    """What a token belongs to at a gateway, and so what the cache keys it by.
+
+    The client id alone is not enough: a profile with the wrong key for that client must get the gateway's
+    rejection, not the token another profile got with the right key.
+    """
+    return (
+        provider.name,
+        identity_url(profile.base_url),
+        profile.require_text(provider.identity_key),
+        credential_fingerprint(provider, profile),
+    )
+
+
+# Fixed, so that every machine sharing a Redis cache names the same credential the same way.
+_FINGERPRINT_LABEL = b"paytoken cache identity"
+
+
+def credential_fingerprint(provider: Provider, profile: Profile) -> str:
+    """Name the signing credential without showing it: HMAC-SHA256 keyed by the signing secrets, truncated.
+
+    Keyed by the secrets (the private key as read, its passphrase, the shared secrets), so the name is not a
+    plain hash that a lookup table reverses. A weak shared secret can still be guessed offline from it, as from
+    any signature the gateway sees, which is keyed the same way. The key as read, rather than its public half:
+    a cache hit must not load cryptography, so the same key in PEM and in DER names two credentials.
+    """
+    material = bytearray()
+    # The provider's own secrets: those that sign. A common one (cache_url's password) says where, not who.
+    for key in sorted(setting.name for setting in provider.settings if setting.is_secret):
+        value = profile.values.get(key)
+        data = profile.files.get(key) if key in profile.files else value.encode() if isinstance(value, str) else None
+        if data is not None:
+            material += key.encode() + b"\0" + len(data).to_bytes(8, "big") + data
+    return hmac.new(bytes(material), _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:32]
 
 
 def fetch(

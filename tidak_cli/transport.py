@@ -443,7 +443,7 @@ def _network_error(error: requests.exceptions.RequestException, host: str, timeo
                 "if the gateway uses a private CA, set ca_bundle in the profile; never turn verify_tls off "
                 "for production"
             )
-        return NetworkError(f"TLS with {host} failed: {reason}", hint=hint)
+        return NetworkError(f"TLS with {host} failed: {reason}", hint=hint, quoted=[reason])
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return NetworkError(
             f"could not connect to {host} within {CONNECT_TIMEOUT:.0f} s",
@@ -457,7 +457,9 @@ def _network_error(error: requests.exceptions.RequestException, host: str, timeo
     if isinstance(
         error, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema | requests.exceptions.MissingSchema
     ):
-        return ConfigError(f"the URL for {host or 'the gateway'} is not valid: {error}", hint="fix base_url")
+        return ConfigError(
+            f"the URL for {host or 'the gateway'} is not valid: {error}", hint="fix base_url", quoted=[str(error)]
+        )
     if isinstance(error, requests.exceptions.ConnectionError):
         if _caused_by(error, socket.gaierror):
             return NetworkError(
@@ -479,7 +481,7 @@ def _network_error(error: requests.exceptions.RequestException, host: str, timeo
             what,
             hint="retry; if it persists, the gateway or a proxy in between is dropping connections",
         )
-    return NetworkError(f"request to {host} failed: {_first_line(error)}")
+    return NetworkError(f"request to {host} failed: {_first_line(error)}", quoted=[_first_line(error)])
 
 
 def _broken_answer(error: Exception, host: str, timeout: float) -> NetworkError:

@@ -65,7 +65,9 @@ def cache_list(cache_url: CacheUrlOption = None, output: ListingOption = Listing
     rows = []
     for key, entry in store.entries():
         if entry is None:
-            rows.append(("?", "?", "?", "?", f"damaged: {store.where(key)} (cache clear removes it)"))
+            rows.append(
+                ("?", "?", "?", "?", f"unreadable (damaged, or older): {store.where(key)} (cache clear removes it)")
+            )
             continue
         left = entry.seconds_left(now)
         rows.append(
@@ -106,7 +108,7 @@ def cache_clear(
     if provider is not None:
         gateway = lookup(provider)
         if profile is not None:
-            # The entry this profile would be served, whoever stored it (the key is provider, URL, client id).
+            # The entry this profile would be served, whoever stored it (provider, URL, client id, credential).
             with contextlib.suppress(PaytokenError):
                 read_dotenv_file()
                 resolved = load_profile(gateway, profile)

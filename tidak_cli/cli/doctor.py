@@ -41,7 +41,7 @@ def doctor(
             provider, profile or default_profile_name(), profiles_file=profiles_file, overrides={"base_url": base_url}
         )
     except PaytokenError as error:
-        failed = Check("profile", "failure", error.message, error.hint, error.exit_code)
+        failed = Check("profile", "failure", error.message, error.hint, error.exit_code, error.quoted)
         _report([failed], provider.name, profile, output, console, current().redactor)
         raise typer.Exit(int(error.exit_code)) from None
     run = current()
@@ -74,8 +74,8 @@ def _report(
                     {
                         "name": check.name,
                         "status": check.status,
-                        "detail": redactor.text(check.detail),
-                        "fix": redactor.text(check.fix) if check.fix else check.fix,
+                        "detail": redactor.sentence(check.detail, check.quoted),
+                        "fix": redactor.sentence(check.fix, check.quoted) if check.fix else check.fix,
                     }
                     for check in checks
                 ],

@@ -206,6 +206,7 @@ def unexpected_answer(status: int, body: bytes, gateway: str, expected: str) -> 
             f"{gateway} rejected the token request with HTTP {status}",
             status=status,
             details=[f"body: {snippet(body)}" if body.strip() else "body is empty"],
+            quoted=[snippet(body)],
             hint="a 404 or 405 usually means a wrong base_url or token path"
             if status in (404, 405)
             else "the body above is the gateway's own words",
@@ -220,5 +221,6 @@ def unreadable_answer(status: int, body: bytes, gateway: str, expected: str) -> 
     return GatewayError(
         f"{gateway} answered HTTP {status} with {kind}, not {expected}",
         details=[f"body starts: {start[:120]!r}" if start else "body is empty"],
+        quoted=[repr(start[:120])],
         hint="a proxy, firewall or wrong base_url often answers with a page; check base_url, or retry later",
     )

@@ -68,16 +68,20 @@ def _coloured(code: str, label: str) -> str:
 
 
 def warning(text: str, redactor: Redactor) -> None:
-    """Print a warning on stderr."""
-    print(f"{_coloured('33', 'warning:')} {shown(redactor.text(text))}", file=sys.stderr)
+    """Print a warning on stderr (paytoken's sentence: long secrets masked, its words kept whole)."""
+    print(f"{_coloured('33', 'warning:')} {shown(redactor.sentence(text))}", file=sys.stderr)
 
 
 def error(failure: PaytokenError, redactor: Redactor) -> None:
-    """Print one error on stderr: what failed, the facts, and the fix."""
-    lines = [f"{_coloured('1;31', 'error:')} {shown(redactor.text(failure.message))}"]
-    lines += [f"  {shown(redactor.text(detail))}" for detail in failure.details]
+    """Print one error on stderr: what failed, the facts, and the fix; secrets masked in what it quotes."""
+
+    def masked(text: str) -> str:
+        return shown(redactor.sentence(text, failure.quoted))
+
+    lines = [f"{_coloured('1;31', 'error:')} {masked(failure.message)}"]
+    lines += [f"  {masked(detail)}" for detail in failure.details]
     if failure.hint:
-        lines.append(f"  {_coloured('1', 'hint:')} {shown(redactor.text(failure.hint))}")
+        lines.append(f"  {_coloured('1', 'hint:')} {masked(failure.hint)}")
     print("\n".join(lines), file=sys.stderr)
 
 

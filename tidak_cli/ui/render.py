@@ -282,7 +282,9 @@ def doctor_line(check: Check, out: Console, redactor: Redactor | None = None) ->
     from dataclasses import replace
 
     redactor = redactor or Redactor()
-    check = replace(check, detail=redactor.text(check.detail), fix=redactor.text(check.fix) if check.fix else None)
+    # paytoken's sentences: secrets masked in the outside values they quote, never in doctor's own words.
+    fix = redactor.sentence(check.fix, check.quoted) if check.fix else None
+    check = replace(check, detail=redactor.sentence(check.detail, check.quoted), fix=fix)
     mark = {"ok": "[green]✓ ok[/]     ", "warning": "[yellow]! warning[/]", "failure": "[red]✗ failure[/]"}
     out.print(f"{mark[check.status]}  [bold]{markup_text(check.name)}[/]: {markup_text(check.detail)}")
     if check.fix and check.status != "ok":

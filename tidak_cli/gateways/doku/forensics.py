@@ -85,6 +85,7 @@ class DokuForensics:
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         check = CaptureCheck(captured)
+        check.body_shown(self.provider.title)
         check.require("Client-Id", "Request-Id", "Request-Timestamp", "Signature")
         check.json_content()
         check.path(self.provider.token_path)

@@ -183,6 +183,7 @@ class DokuProvider:
             raise GatewayError(
                 f"{self.title} failed with HTTP {status}",
                 details=[f"body: {snippet(body)}"] if body.strip() else ["body is empty"],
+                quoted=[snippet(body)],
                 hint="the gateway failed on its side: retry later",
             )
         if 400 <= status < 500 and data is not None:
@@ -201,12 +202,14 @@ class DokuProvider:
                 code=code,
                 gateway_message=message,
                 details=[f"HTTP {status}", f"body: {snippet(body)}"] if said else [f"body: {snippet(body)}"],
+                quoted=[snippet(body)],
                 hint=hint,
             )
         if 200 <= status < 300 and data is not None:
             raise GatewayError(
                 f"{self.title} answered HTTP {status} without a token",
                 details=[f"body: {snippet(body)}"],
+                quoted=[snippet(body)],
                 hint="the answer has no `token` field: retry, and report it to DOKU if it persists",
             )
         raise unexpected_answer(status, body, self.title, 'JSON with a "token"')

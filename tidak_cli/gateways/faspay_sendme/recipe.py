@@ -173,6 +173,7 @@ class FaspaySendMeProvider:
             raise GatewayError(
                 f"{self.title} failed with HTTP {status}",
                 details=[f"body: {snippet(body)}"],
+                quoted=[snippet(body)],
                 hint="the gateway failed on its side: retry later",
             )
         message = " / ".join(str(data[key]) for key in ("message", "response_desc") if data.get(key))

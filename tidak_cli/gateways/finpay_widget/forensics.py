@@ -61,6 +61,7 @@ class FinpayForensics:
         from ...capture import basic_user
 
         check = CaptureCheck(captured)
+        check.body_shown(self.provider.title)
         check.require("Authorization")
         check.json_content()
         check.path(self.provider.token_path)

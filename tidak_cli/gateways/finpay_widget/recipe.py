@@ -160,6 +160,7 @@ class FinpayWidgetProvider:
         if status >= 500:
             raise GatewayError(
                 f"{self.title} failed with HTTP {status}: {code} {description}".rstrip(),
+                quoted=[code, description],
                 hint="the gateway failed on its side: retry later",
             )
         echoed = _echoed_signatures(data)

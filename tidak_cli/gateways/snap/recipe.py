@@ -229,6 +229,7 @@ class SnapProvider:
             if not isinstance(token, str) or not token:
                 raise GatewayError(
                     f"{self.title} answered {code} {message} but sent no accessToken",
+                    quoted=[code, message],
                     hint="the gateway's answer is incomplete; retry, and report it to the gateway if it persists",
                 )
             token_type = data.get("tokenType")
@@ -243,6 +244,7 @@ class SnapProvider:
         if status >= 500 or code.startswith("5"):
             raise GatewayError(
                 f"{self.title} failed with HTTP {status}: {verbatim}",
+                quoted=[verbatim],
                 hint=snap_hint(code, self.name) or "the gateway failed on its side: retry later",
             )
         raise RejectedError(
