@@ -7,7 +7,6 @@ the one message, no traceback and no raw control bytes; the bombs also assert th
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from hostile import Answer, Hostile, MiB, deflate_bomb, gzip_bomb, json_answer, later, zeros
-from support import Run, assert_clean, paytoken
+from support import OUTPUTS, Run, assert_clean, paytoken
 
 from tidak_cli.transport import CONNECT_TIMEOUT
 
@@ -56,22 +55,35 @@ def short_timeout(profiles: Path) -> Path:
 # --- finding 1: a redirect's body, and any other, is read under the cap and the deadline ------------
 
 
+# The CLI in a child that reports its own peak memory: VmHWM, not ru_maxrss (getrusage keeps the forking
+# pytest worker's peak across exec). The address-space limit keeps a bomb from taking the machine down.
+_MEASURED = """
+import resource, runpy, sys
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024, 1536 * 1024 * 1024))
+sys.argv = ["paytoken", *sys.argv[1:]]
+try:
+    runpy.run_module("tidak_cli", run_name="__main__")
+finally:
+    peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    sys.stderr.write(f"\\nPEAK-RSS-KIB {peak}\\n")
+"""
+
+
 def run_measured(url: str, cwd: Path) -> tuple[int, str, float, int]:
     """`paytoken get` in a subprocess: its exit code, stderr, seconds taken and peak memory in bytes."""
-    err = cwd / "stderr.txt"
     started = time.monotonic()
-    with err.open("wb") as sink:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "tidak_cli", "get", "nicepay", "-p", "demo", "--no-cache", "--base-url", url],
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-            cwd=cwd,
-        )
-        try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            child.returncode = 0  # reaped above; Popen must not wait again
-    return os.waitstatus_to_exitcode(status), err.read_text(), time.monotonic() - started, usage.ru_maxrss * 1024
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED, "get", "nicepay", "-p", "demo", "--no-cache", "--base-url", url],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    stderr, _, peak = done.stderr.rpartition("\nPEAK-RSS-KIB ")
+    OUTPUTS.append(done.stdout + stderr)
+    return done.returncode, stderr, seconds, int(peak) * 1024
 
 
 GZIP, DEFLATE = ("Content-Encoding", "gzip"), ("Content-Encoding", "deflate")
