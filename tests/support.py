@@ -159,3 +159,14 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def whole_pipeline_settings(**settings_given: object) -> object:
+    """Hypothesis settings for a property whose example runs the CLI many times: a tenth of the profile's count.
+
+    `ci` draws 500 examples per property; at about a second an example, a pipeline property would then take
+    most of the suite's time. A tenth (50 in CI, 5 locally) still serves every generated shape of answer.
+    """
+    from hypothesis import settings
+
+    return settings(max_examples=max(5, settings().max_examples // 10), **settings_given)  # type: ignore[arg-type]

@@ -298,10 +298,22 @@ def test_any_success_gives_a_token_that_can_be_anchored(
 
 
 def test_an_absurd_lifetime_does_not_break_anchoring() -> None:
-    # expiresIn 10**12 seconds is past year 9999: anchoring it must not raise OverflowError.
-    token = PROVIDER.parse(200, success(expiresIn=10**12))
-    anchored = token.anchored(RECEIVED_AT)
-    assert anchored.expires_in is None or anchored.expires_at is not None
+    # The parser already calls expiresIn 10**12 unknown, so anchoring its result proves nothing: anchor a
+    # Token that holds the lifetime (as a library caller or an older cache could), past year 9999.
+    assert PROVIDER.parse(200, success(expiresIn=10**12)).expires_in is None
+    token = make_token(10**12, None)
+    assert token.expires_in == 10**12
+    anchored = token.anchored(RECEIVED_AT)  # must not raise OverflowError
+    assert anchored.expires_in is None and anchored.expires_at is None
+
+
+@given(lifetime=st.integers(min_value=1, max_value=10**30))
+def test_anchoring_any_lifetime_gives_a_sane_expiry_or_an_unknown_one(lifetime: int) -> None:
+    anchored = make_token(lifetime, None).anchored(RECEIVED_AT)
+    if anchored.expires_in is None:
+        assert anchored.expires_at is None
+    else:
+        assert anchored.expires_at is not None and RECEIVED_AT < anchored.expires_at < datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def make_token(expires_in: int | None, expires_at: datetime | None) -> Token:

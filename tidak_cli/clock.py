@@ -31,6 +31,7 @@ __all__ = [
     "jakarta_moment",
     "lifetime_seconds",
     "oracle_moment",
+    "retry_after",
     "sane",
     "utc_now",
 ]
@@ -83,6 +84,16 @@ def http_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return None if moment is None else moment.astimezone(UTC)
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Read a Retry-After header (`120`, or an HTTP date) as seconds from now; None when it is neither."""
+    if value is None:
+        return None
+    if re.fullmatch(r"\s*[0-9]{1,12}\s*", value):
+        return float(int(value))
+    moment = http_date(value.strip())
+    return None if moment is None else max(0.0, (moment - now).total_seconds())
 
 
 def iso_moment(timestamp: str) -> datetime | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .cache import CacheBackend, CacheEntry, TokenCache, Warn, cache_key, identity_url
 from .clock import EARLIEST, SKEW_WORTH_SAYING, Clock, clock_skew, describe_skew, expiry_after, utc_now
 from .errors import GatewayError, PaytokenError, RejectedError
-from .gateways.base import Provider, SignedRequest, Token
+from .gateways.base import Provider, SignedRequest, Token, snippet
 from .profiles import Profile
 
 if TYPE_CHECKING:
@@ -235,6 +235,8 @@ def fetch(
     request = build(provider, profile, timestamp=timestamp, nonce=nonce, clock=clock)
     response = transport.send(request, timeout=profile.timeout, verify=profile.tls_verify)
     received_at = clock()
+    if 300 <= response.status < 400:
+        raise _redirected(provider, response)
     try:
         token = provider.parse(response.status, response.body)
     except RejectedError as error:
@@ -254,6 +256,21 @@ def fetch(
         # The gateway did not say; the lifetime asked for is the best estimate (DOKU's valid_time).
         token = replace(token, expires_in=request.requested_lifetime)
     return TokenResult(provider.name, profile.name, token.anchored(received_at), False, request, response)
+
+
+def _redirected(provider: Provider, response: Response) -> GatewayError:
+    """A token URL that answers with a redirect: said as it came, never followed (a signature is for one URL)."""
+    location = next((value for name, value in response.headers.items() if name.lower() == "location"), "")
+    target = f" to {location[:200]!r}" if location else " with no Location"
+    return GatewayError(
+        f"{provider.title} answered HTTP {response.status} {response.reason[:40]}".rstrip()
+        + f"{target}; paytoken does not follow redirects",
+        details=[
+            f"body ({len(response.body)} bytes): {snippet(response.body)}" if response.body.strip() else "body is empty"
+        ],
+        hint="a signature is made for one URL: set base_url to where the gateway points (https:// rather than "
+        "http://, a host or path that moved)",
+    )
 
 
 def unprintable(token: Token) -> str | None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .clock import http_date
+from .clock import http_date, retry_after, utc_now
 from .errors import ConfigError, GatewayError, NetworkError
 from .redact import Redactor
 from .version import __version__
@@ -73,7 +73,7 @@ class Transport:
         import requests
         from requests.adapters import HTTPAdapter
 
-        self._session = requests.Session()
+        self._session = _session_that_never_follows(requests.Session)()
         self._session.headers["User-Agent"] = f"paytoken/{__version__}"
         adapter = _deadline_adapter(HTTPAdapter)(max_retries=_retry_policy(trace))
         self._session.mount("http://", adapter)
@@ -180,12 +180,20 @@ def _retry_policy(trace: Trace | None) -> Retry:
             fresh.trace = self.trace  # type: ignore[attr-defined]
             return fresh
 
+        def increment(self, *args: Any, **kwargs: Any) -> VisibleRetry:
+            fresh: VisibleRetry = super().increment(*args, **kwargs)  # raises when no try is left
+            response = kwargs.get("response")
+            if response is not None:
+                _skip_body(response)  # before urllib3 drains it, whole, for the next try
+            return fresh
+
         def _is_connection_error(self, err: Exception) -> bool:
             # A connection closed or reset before any answer is as safe to retry as a refused one.
             return super()._is_connection_error(err) or isinstance(err, ProtocolError)
 
         def get_retry_after(self, response: Any) -> float | None:
-            value = super().get_retry_after(response)
+            # Read at the clock edge; one that is neither seconds nor a date is ignored (the usual backoff).
+            value = retry_after(response.headers.get("Retry-After"), utc_now())
             return None if value is None else min(value, RETRY_AFTER_CAP)
 
         def get_backoff_time(self) -> float:
@@ -202,7 +210,8 @@ def _retry_policy(trace: Trace | None) -> Retry:
             if sink is not None and self.history:
                 last = self.history[-1]
                 why = f"HTTP {last.status}" if last.status else _retry_reason(last.error)
-                source = " (its Retry-After)" if response is not None and response.headers.get("Retry-After") else ""
+                used = response is not None and self.get_retry_after(response) is not None
+                source = " (its Retry-After)" if used else ""
                 sink(f"* retry {len(self.history)} of {MAX_TRIES - 1} after {why}; waiting {wait:.1f} s{source}")
             time.sleep(wait)
 
@@ -224,6 +233,22 @@ def _retry_policy(trace: Trace | None) -> Retry:
     return policy
 
 
+def _skip_body(response: Any) -> None:
+    """Skip the body of an answer that is retried: up to MAX_BODY bytes, never decompressed, else drop it."""
+    import http.client
+
+    from urllib3.exceptions import HTTPError
+
+    skipped = 0
+    try:
+        while skipped <= MAX_BODY and (chunk := response.read(65536, decode_content=False)):
+            skipped += len(chunk)
+    except (OSError, http.client.HTTPException, HTTPError):
+        skipped = MAX_BODY + 1
+    if skipped > MAX_BODY:
+        response.close()  # and its connection: never reused with an answer half unread
+
+
 def _retry_reason(error: Exception | None) -> str:
     from urllib3.exceptions import NewConnectionError, ProtocolError
 
@@ -232,6 +257,21 @@ def _retry_reason(error: Exception | None) -> str:
     if isinstance(error, ProtocolError):
         return "the connection closed without an answer"
     return _first_line(error) if error is not None else "an error"
+
+
+def _session_that_never_follows(base: type[requests.Session]) -> type[requests.Session]:
+    """requests' Session, told that no answer is a redirect.
+
+    Even with allow_redirects=False, requests looks for the next request of a 3xx answer (Response.next) and
+    reads its whole body first, with no cap and no deadline: a 307 with a 1 GiB body, or a gzip bomb, took
+    GBs. With no redirect target, requests never touches a body; the capped reader reads every answer.
+    """
+
+    class NeverFollows(base):  # type: ignore[valid-type,misc]
+        def get_redirect_target(self, resp: Any) -> None:
+            return None
+
+    return NeverFollows
 
 
 def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
@@ -311,20 +351,34 @@ def _deadline_adapter(base: type[HTTPAdapter]) -> type[HTTPAdapter]:
 
 
 def _read_capped(answer: requests.Response, host: str) -> bytes:
-    """Read the whole body, refusing one over MAX_BODY."""
+    """Read the whole body of any answer (a 3xx too), refusing one over MAX_BODY once decompressed."""
+    from urllib3.exceptions import DecodeError
+
     declared = answer.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise _oversized(host)
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = answer.raw.read1(65536, decode_content=True)
+        try:
+            # urllib3 decompresses at most about what is asked for per read (no bomb in one chunk).
+            chunk = answer.raw.read1(65536, decode_content=True)
+        except DecodeError as error:
+            raise _undecodable(host, answer.headers.get("Content-Encoding", "")) from error
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
         if size > MAX_BODY:
             raise _oversized(host)
         chunks.append(chunk)
+
+
+def _undecodable(host: str, encoding: str) -> GatewayError:
+    return GatewayError(
+        f"{host} sent an answer that says it is compressed ({encoding[:40] or 'Content-Encoding'}) "
+        "but does not decompress",
+        hint="the gateway or a proxy in between garbles its answers: check base_url, or retry later",
+    )
 
 
 def _trickled(host: str, timeout: float, out_of_time: BaseException) -> NetworkError:
