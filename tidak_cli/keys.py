@@ -13,7 +13,6 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
-from cryptography.x509 import load_der_x509_certificate, load_pem_x509_certificate
 
 from .errors import ConfigError
 
@@ -146,6 +145,8 @@ def _der_is_encrypted(der: bytes) -> bool:
 
 
 def _der_is_public(der: bytes) -> bool:
+    from cryptography.x509 import load_der_x509_certificate  # here: signing a token never reads a certificate
+
     for load_public in (serialization.load_der_public_key, load_der_x509_certificate):
         try:
             load_public(der)
@@ -214,6 +215,8 @@ def load_private_key(data: bytes, *, passphrase: str | None, source: str) -> rsa
 
 def load_public_key(data: bytes, *, source: str) -> rsa.RSAPublicKey:
     """Load an RSA public key from PEM (SubjectPublicKeyInfo or PKCS#1), a certificate, DER, or base64 DER."""
+    from cryptography.x509 import load_der_x509_certificate, load_pem_x509_certificate
+
     data = _normalise(data)
     label = _pem_label(data)
     key: PublicKeyTypes
