@@ -13,6 +13,7 @@ from ..gateways import lookup
 from ..ui.output import shown, write_json
 from ..ui.session import current
 from .base import guarded, out
+from .help import examples
 from .params import CacheUrlOption, ListingFormat, ListingOption
 
 __all__ = ["command"]
@@ -20,7 +21,7 @@ __all__ = ["command"]
 cache_app = typer.Typer(
     help="List or clear cached tokens (the tokens themselves are never shown).",
     no_args_is_help=True,
-    epilog="Example: paytoken cache clear nicepay --profile dev",
+    epilog=examples("paytoken cache list", "paytoken cache clear nicepay --profile dev", "paytoken cache clear"),
 )
 
 
@@ -33,7 +34,12 @@ def _open_store(cache_url: str | None) -> Any:
 
 
 @cache_app.command(
-    "list", epilog="Examples:  paytoken cache list;  paytoken cache list -o json | jq '.[] | select(.expires_in < 120)'"
+    "list",
+    epilog=examples(
+        "paytoken cache list",
+        "paytoken cache list -o json | jq '.[] | select(.expires_in < 120)'",
+        "paytoken cache list --cache-url rediss://cache.internal:6380/0",
+    ),
 )
 @guarded
 def cache_list(cache_url: CacheUrlOption = None, output: ListingOption = ListingFormat.table) -> None:
@@ -90,7 +96,10 @@ def cache_list(cache_url: CacheUrlOption = None, output: ListingOption = Listing
     )
 
 
-@cache_app.command("clear", epilog="Example: paytoken cache clear nicepay --profile dev")
+@cache_app.command(
+    "clear",
+    epilog=examples("paytoken cache clear", "paytoken cache clear doku", "paytoken cache clear nicepay --profile dev"),
+)
 @guarded
 def cache_clear(
     provider: Annotated[str | None, typer.Argument(help="Only this provider's tokens.", show_default=False)] = None,

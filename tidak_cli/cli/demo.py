@@ -9,6 +9,7 @@ import typer
 from ..ui.output import error
 from ..ui.session import current
 from .base import err, guarded, out, single
+from .help import examples
 
 __all__ = ["command"]
 
@@ -47,4 +48,4 @@ def demo() -> None:
 
 def command() -> Any:
     """The `demo` command, built when invoked."""
-    return single("demo", demo, epilog="Example: paytoken demo")
+    return single("demo", demo, epilog=examples("paytoken demo", "paytoken demo 2>/dev/null"))

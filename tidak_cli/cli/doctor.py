@@ -13,6 +13,7 @@ from ..redact import Redactor
 from ..ui.output import write_json
 from ..ui.session import current
 from .base import guarded, out, single
+from .help import examples
 from .params import BaseUrlOption, ListingFormat, ListingOption, ProfileOption, ProfilesFileOption
 
 __all__ = ["command"]
@@ -91,5 +92,9 @@ def command() -> Any:
     return single(
         "doctor",
         doctor,
-        epilog="Examples:  paytoken doctor nicepay --profile dev;  paytoken doctor doku -p dev -o json | jq .checks",
+        epilog=examples(
+            "paytoken doctor nicepay --profile dev",
+            "paytoken doctor snap -p bank --base-url http://127.0.0.1:8787",
+            "paytoken doctor doku -p dev -o json | jq '.checks[] | select(.status != \"ok\")'",
+        ),
     )

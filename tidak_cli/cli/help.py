@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from .options import Option
 
-__all__ = ["EXAMPLES", "option_lines", "page"]
+__all__ = ["EXAMPLES", "examples", "option_lines", "page"]
 
 _WIDTH = 80
 _FLAGS = 28  # the column where an option's help starts
@@ -77,3 +77,8 @@ def page(
     if examples:
         lines += ["", "Examples:", *(f"  {example}" for example in examples)]
     return "\n".join(lines) + "\n"
+
+
+def examples(*lines: str) -> str:
+    """An epilog for Typer's help: each example on a line of its own (Rich markup escaped)."""
+    return "Examples:\n\n" + "\n\n".join("  " + line.replace("[", "\\[") for line in lines)

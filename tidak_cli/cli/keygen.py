@@ -10,6 +10,7 @@ import typer
 
 from ..errors import UsageError
 from .base import guarded, single
+from .help import examples
 
 __all__ = ["command"]
 
@@ -59,4 +60,12 @@ def _new_passphrase() -> str:
 
 def command() -> Any:
     """The `keygen` command, built when invoked."""
-    return single("keygen", keygen, epilog="Example: paytoken keygen --out keys")
+    return single(
+        "keygen",
+        keygen,
+        epilog=examples(
+            "paytoken keygen --out keys/nicepay",
+            "paytoken keygen --out keys/bank --bits 4096",
+            "printf '%s\\n' \"$PASS\" | paytoken keygen --out keys/prod --passphrase",
+        ),
+    )

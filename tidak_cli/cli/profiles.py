@@ -13,6 +13,7 @@ from ..gateways import PROVIDERS, lookup
 from ..ui.output import write_json
 from ..ui.session import current, load
 from .base import guarded, out
+from .help import examples
 from .params import ListingFormat, ListingOption, ProfileOption, ProfilesFileOption
 
 __all__ = ["command"]
@@ -20,12 +21,19 @@ __all__ = ["command"]
 profiles_app = typer.Typer(
     help="List profiles, or show one with its secrets masked.",
     no_args_is_help=True,
-    epilog="Example: paytoken profiles show nicepay.dev",
+    epilog=examples(
+        "paytoken profiles init nicepay --profile dev", "paytoken profiles list", "paytoken profiles show nicepay.dev"
+    ),
 )
 
 
 @profiles_app.command(
-    "list", epilog="Examples:  paytoken profiles list;  paytoken profiles list -o json | jq -r '.[].profile'"
+    "list",
+    epilog=examples(
+        "paytoken profiles list",
+        "paytoken profiles list --profiles-file ~/.config/paytoken/profiles.toml",
+        "paytoken profiles list -o json | jq -r '.[].name'",
+    ),
 )
 @guarded
 def profiles_list(profiles_file: ProfilesFileOption = None, output: ListingOption = ListingFormat.table) -> None:
@@ -66,7 +74,11 @@ def profiles_list(profiles_file: ProfilesFileOption = None, output: ListingOptio
 
 @profiles_app.command(
     "show",
-    epilog="Examples:  paytoken profiles show nicepay.dev;  paytoken profiles show doku --profile dev -o json",
+    epilog=examples(
+        "paytoken profiles show nicepay.dev",
+        "paytoken profiles show doku --profile dev",
+        "paytoken profiles show snap.bank -o json | jq .values",
+    ),
 )
 @guarded
 def profiles_show(
@@ -107,8 +119,11 @@ def profiles_show(
 
 @profiles_app.command(
     "init",
-    epilog="Examples:  paytoken profiles init nicepay --profile dev;  "
-    "paytoken profiles init doku -p sandbox --set client_id=BRN-0001 --set base_url=http://127.0.0.1:8787",
+    epilog=examples(
+        "paytoken profiles init nicepay --profile dev",
+        "paytoken profiles init doku -p sandbox --set client_id=BRN-0001 --set base_url=http://127.0.0.1:8787",
+        "paytoken profiles init snap -p bank --profiles-file ~/.config/paytoken/profiles.toml",
+    ),
 )
 @guarded
 def profiles_init(

@@ -11,6 +11,7 @@ from ..gateways.base import Provider
 from ..profiles import Setting
 from ..ui.output import write_json
 from .base import guarded, out
+from .help import examples
 from .params import ListingFormat, ListingOption
 
 __all__ = ["command"]
@@ -20,8 +21,9 @@ providers_app = typer.Typer(help="List the built-in providers, or show what one 
 
 @providers_app.callback(
     invoke_without_command=True,
-    epilog="Examples:  paytoken providers;  paytoken providers -o json | jq -r '.[].name';  "
-    "paytoken providers show doku",
+    epilog=examples(
+        "paytoken providers", "paytoken providers -o json | jq -r '.[].name'", "paytoken providers show doku"
+    ),
 )
 @guarded
 def providers_list(ctx: typer.Context, output: ListingOption = ListingFormat.table) -> None:
@@ -48,7 +50,12 @@ def _summary(provider: Provider) -> dict[str, object]:
 
 
 @providers_app.command(
-    "show", epilog="Examples:  paytoken providers show nicepay;  paytoken providers show doku -o json"
+    "show",
+    epilog=examples(
+        "paytoken providers show nicepay",
+        "paytoken providers show faspay-sendme",
+        "paytoken providers show doku -o json | jq -r '.settings[].key'",
+    ),
 )
 @guarded
 def providers_show(

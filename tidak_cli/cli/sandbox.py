@@ -11,6 +11,7 @@ import typer
 from ..gateways import PROVIDERS
 from ..ui.session import current
 from .base import err, guarded, single
+from .help import examples
 from .params import ProfilesFileOption
 
 __all__ = ["command"]
@@ -79,4 +80,12 @@ def sandbox(
 
 def command() -> Any:
     """The `sandbox` command, built when invoked."""
-    return single("sandbox", sandbox, epilog="Example: paytoken sandbox --port 8787")
+    return single(
+        "sandbox",
+        sandbox,
+        epilog=examples(
+            "paytoken sandbox &",
+            "paytoken sandbox --port 0 --profiles-file staging.toml",
+            "paytoken sandbox --config sandbox.toml --tls-cert cert.pem --tls-key key.pem",
+        ),
+    )
