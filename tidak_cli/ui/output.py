@@ -89,9 +89,12 @@ def json_text(document: object) -> str:
     """Every JSON output paytoken writes: strict JSON (RFC 8259), so that any parser reads it.
 
     A gateway's answer may hold numbers Python reads as infinity or NaN (`1e309`, `NaN`); json.dumps would
-    write them as `Infinity` and `NaN`, which JSON has not. They are written as null.
+    write them as `Infinity` and `NaN`, which JSON has not. They are written as null. Characters that would act
+    on a terminal (DEL, C1 controls, bidi overrides, lone surrogates; json.dumps escapes only C0) are written
+    as `\\uXXXX` escapes: the same string to any parser, and nothing raw on the terminal.
     """
-    return json.dumps(_finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    text = json.dumps(_finite(document), indent=2, ensure_ascii=False, allow_nan=False)
+    return _ACTING.sub(lambda found: f"\\u{ord(found.group()):04x}", text) + "\n"
 
 
 def _finite(value: object) -> object:
