@@ -170,3 +170,39 @@ def whole_pipeline_settings(**settings_given: object) -> object:
     from hypothesis import settings
 
     return settings(max_examples=max(5, settings().max_examples // 10), **settings_given)  # type: ignore[arg-type]
+
+
+class Hang(Exception):
+    """A watched block ran past its time."""
+
+
+@contextmanager
+def watchdog(seconds: int, what: str = "the run") -> Iterator[None]:
+    """Raise Hang in the block if it takes more than seconds (SIGALRM: the main thread only)."""
+    import signal
+
+    def fire(_signal: int, _frame: object) -> None:
+        raise Hang(f"{what} took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# Runs the CLI in a child that reports its own peak memory (VmHWM, not ru_maxrss: getrusage keeps the forking
+# pytest worker's peak across exec) on its last stderr line; the address-space limit keeps an unbounded read
+# (a bomb, /dev/zero) from taking the machine down with it. Use: [sys.executable, "-c", MEASURED_CHILD, *args].
+MEASURED_CHILD = """
+import resource, runpy, sys
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024, 1536 * 1024 * 1024))
+sys.argv = ["paytoken", *sys.argv[1:]]
+try:
+    runpy.run_module("tidak_cli", run_name="__main__")
+finally:
+    peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    sys.stderr.write(f"\\nPEAK-RSS-KIB {peak}\\n")
+"""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from hostile import Answer, Hostile, MiB, deflate_bomb, gzip_bomb, json_answer, later, zeros
-from support import OUTPUTS, Run, assert_clean, paytoken
+from support import MEASURED_CHILD, OUTPUTS, Run, assert_clean, paytoken
 
 from tidak_cli.transport import CONNECT_TIMEOUT
 
@@ -55,25 +55,11 @@ def short_timeout(profiles: Path) -> Path:
 # --- finding 1: a redirect's body, and any other, is read under the cap and the deadline ------------
 
 
-# The CLI in a child that reports its own peak memory: VmHWM, not ru_maxrss (getrusage keeps the forking
-# pytest worker's peak across exec). The address-space limit keeps a bomb from taking the machine down.
-_MEASURED = """
-import resource, runpy, sys
-resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024, 1536 * 1024 * 1024))
-sys.argv = ["paytoken", *sys.argv[1:]]
-try:
-    runpy.run_module("tidak_cli", run_name="__main__")
-finally:
-    peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-    sys.stderr.write(f"\\nPEAK-RSS-KIB {peak}\\n")
-"""
-
-
 def run_measured(url: str, cwd: Path) -> tuple[int, str, float, int]:
     """`paytoken get` in a subprocess: its exit code, stderr, seconds taken and peak memory in bytes."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURED, "get", "nicepay", "-p", "demo", "--no-cache", "--base-url", url],
+        [sys.executable, "-c", MEASURED_CHILD, "get", "nicepay", "-p", "demo", "--no-cache", "--base-url", url],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -18,30 +18,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import OUTPUTS, paytoken, paytoken_process, requests_to
+from support import MEASURED_CHILD, OUTPUTS, paytoken, paytoken_process, requests_to
 
 from tidak_cli.sandbox import Sandbox
 
-# Run the CLI in a child that reports its own peak memory; the address-space limit keeps an unbounded read of
-# /dev/zero (the bug under test) from taking the machine down with it.
-_MEASURED = """
-import resource, runpy, sys
-resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024, 1536 * 1024 * 1024))
-sys.argv = ["paytoken", *sys.argv[1:]]
-try:
-    runpy.run_module("tidak_cli", run_name="__main__")
-finally:
-    # VmHWM, not ru_maxrss: getrusage keeps the parent's peak across exec (a pytest worker's, not ours).
-    peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-    sys.stderr.write(f"\\nPEAK-RSS-KIB {peak}\\n")
-"""
 _SMALL_KIB = 100 * 1024
 
 
 def measured(*args: str, timeout: float = 30) -> tuple[int, str, str]:
     """Run paytoken ARGS in a child; return its exit code, stdout and stderr, and check it stayed small."""
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-c", MEASURED_CHILD, *args], capture_output=True, text=True, timeout=timeout, check=False
     )
     stderr, _, peak = done.stderr.rpartition("\nPEAK-RSS-KIB ")
     OUTPUTS.append(done.stdout + stderr)

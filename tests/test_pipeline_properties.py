@@ -17,18 +17,16 @@ import gzip
 import json
 import os
 import re
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 import pytest
 from hostile import Answer, Hostile
 from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
-from support import Run, paytoken, whole_pipeline_settings
+from support import Run, paytoken, watchdog, whole_pipeline_settings
 
 from tidak_cli.demo import Workspace
 
@@ -127,24 +125,6 @@ def answers(draw: st.DrawFn) -> Answer:
 # --- running the pipeline ---------------------------------------------------------------------------
 
 
-class Hang(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def watchdog(seconds: int) -> Iterator[None]:
-    def fire(_signal: int, _frame: FrameType | None) -> None:
-        raise Hang(f"the pipeline took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @contextlib.contextmanager
 def own_cache() -> Iterator[Path]:
     """A fresh cache directory and working directory for one example."""
@@ -218,7 +198,7 @@ NAN_ANSWER = Answer(
 def test_any_answer_through_every_command_is_a_documented_outcome(
     answer: Answer, gateway: Hostile, profiles_file: Path
 ) -> None:
-    with own_cache() as scratch, watchdog(WATCHDOG):
+    with own_cache() as scratch, watchdog(WATCHDOG, "the pipeline"):
         runs = pipeline(gateway, profiles_file, answer, scratch)
         sourced = scratch / "PWNED"
         if (scratch / "app.env").exists():
@@ -245,7 +225,7 @@ def test_any_answer_through_every_command_is_a_documented_outcome(
 @given(answer=answers())
 @example(answer=NAN_ANSWER)
 def test_json_output_of_any_answer_is_strict(answer: Answer, gateway: Hostile, profiles_file: Path) -> None:
-    with own_cache() as scratch, watchdog(WATCHDOG):
+    with own_cache() as scratch, watchdog(WATCHDOG, "the pipeline"):
         runs = pipeline(gateway, profiles_file, answer, scratch)
     for name in ("first", "json"):
         if runs[name].exit_code == 0:
@@ -256,7 +236,7 @@ def test_json_output_of_any_answer_is_strict(answer: Answer, gateway: Hostile, p
 @given(answer=answers())
 @example(answer=Answer(400, "Bad", [("Content-Type", "application/json")], b"\x1b]0;pwned\x07\x00"))
 def test_no_raw_control_byte_reaches_the_terminal(answer: Answer, gateway: Hostile, profiles_file: Path) -> None:
-    with own_cache() as scratch, watchdog(WATCHDOG):
+    with own_cache() as scratch, watchdog(WATCHDOG, "the pipeline"):
         runs = pipeline(gateway, profiles_file, answer, scratch)
     for name, run in runs.items():
         found = RAW_CONTROL.search(run.output)
@@ -274,7 +254,7 @@ def test_a_poisoned_cache_entry_never_reaches_an_output_unchecked(
 ) -> None:
     good = b'{"responseCode":"2007300","accessToken":"tok-ABCdef123456789","tokenType":"Bearer","expiresIn":"900"}'
     common = ("-p", "demo", "--profiles-file", str(profiles_file))
-    with own_cache() as scratch, watchdog(WATCHDOG):
+    with own_cache() as scratch, watchdog(WATCHDOG, "the pipeline"):
         gateway.answers = [Answer(200, "OK", [("Content-Type", "application/json")], good)]
         assert paytoken("get", "nicepay", *common, "-o", "token").exit_code == 0
         (entry,) = (scratch / "cache").glob("*.json")

@@ -18,19 +18,17 @@ import json
 import math
 import os
 import re
-import signal
 import string
 import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 import pytest
 from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
-from support import Run, paytoken, whole_pipeline_settings
+from support import Run, paytoken, watchdog, whole_pipeline_settings
 
 from tidak_cli.demo import Workspace
 from tidak_cli.gateways import PROVIDERS
@@ -301,24 +299,6 @@ def secrets_of(generated: Generated, table: Mapping[str, object], scratch: Path)
 # --- running it ---------------------------------------------------------------------------------------
 
 
-class Hang(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def watchdog(seconds: int) -> Iterator[None]:
-    def fire(_signal: int, _frame: FrameType | None) -> None:
-        raise Hang(f"one CLI run took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, fire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @contextlib.contextmanager
 def scratch_directory() -> Iterator[Path]:
     """A fresh working directory and cache directory for one example; ${SET} set, ${UNSET} not."""
@@ -354,7 +334,7 @@ def every_command(generated: Generated, path: Path) -> dict[str, Run]:
     }
     runs = {}
     for name, args in commands.items():
-        with watchdog(WATCHDOG):
+        with watchdog(WATCHDOG, "one CLI run"):
             runs[name] = paytoken(*args)
     return runs
 
