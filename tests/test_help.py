@@ -137,3 +137,19 @@ def test_a_slow_gateway_gets_a_spinner_on_a_terminal_and_none_in_a_pipe(profiles
     assert "waiting for nicepay…".encode() in terminal and terminal.endswith(b"\r\x1b[K")
     piped = paytoken_process("get", "nicepay", "-p", "demo", "--refresh", "-o", "token")
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_options_before_the_provider_are_its_options(profiles: Path, sandbox: Sandbox) -> None:
+    plain = paytoken("get", "nicepay", "-p", "demo", "-o", "token")
+    for args in (["-p", "demo", "nicepay", "-o", "token"], ["--profile=demo", "-o", "token", "NicePay"]):
+        run = paytoken("get", *args)
+        assert (run.exit_code, run.stdout) == (0, plain.stdout), run.output
+    assert paytoken("sign", "-o", "json", "-p", "demo", "doku").exit_code == 0
+
+
+def test_a_group_without_its_provider_prints_its_help_not_an_error_box() -> None:
+    for group in ("get", "sign"):
+        run = paytoken(group)
+        assert run.exit_code == 2
+        assert run.stderr.startswith(f"Usage: paytoken {group} PROVIDER [OPTIONS]")
+        assert "error:" not in run.stderr and "╭" not in run.output

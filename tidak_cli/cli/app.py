@@ -48,7 +48,7 @@ class _LazyRoot(TyperGroup):
             "      --version           print the version",
             "      --debug             tracebacks, secrets masked",
             "      --install-completion, --show-completion",
-            "                          shell completion for bash, zsh, fish",
+            "                          completion for the shell it runs in: bash, zsh, fish",
             "  -h, --help              this page; COMMAND --help for a command's",
         ]
         sections = [("Commands:", commands), ("Options:", options)]
@@ -74,9 +74,16 @@ class _LazyRoot(TyperGroup):
             code, message = getattr(failure, "exit_code", None), getattr(failure, "format_message", None)
             if not isinstance(code, int) or message is None:
                 raise
+            if type(failure).__name__ == "NoArgsIsHelpError":  # `paytoken get` alone: its help, as asked
+                print(message(), file=sys.stderr)
+                return self._end(code, standalone_mode)
             where = getattr(getattr(failure, "ctx", None), "command_path", None) or "paytoken"
             usage_error(message(), f"see `{where} --help`")
             result = code
+        return self._end(result, standalone_mode)
+
+    @staticmethod
+    def _end(result: Any, standalone_mode: bool) -> Any:
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)

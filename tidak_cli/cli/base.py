@@ -92,6 +92,10 @@ def provider_group(
             )
 
     class ProviderGroup(TyperGroup):
+        def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+            # `get -p dev nicepay` as `get nicepay -p dev`: options written before the provider are its options.
+            return super().parse_args(ctx, _provider_first(args, options))
+
         def format_help(self, ctx: Any, formatter: Any) -> None:
             names = textwrap.wrap(", ".join(PROVIDERS), 76, initial_indent="  ", subsequent_indent="  ")
             formatter.write(
@@ -133,6 +137,28 @@ def provider_group(
             return super().resolve_command(ctx, args)
 
     return ProviderGroup
+
+
+def _provider_first(args: list[str], options: tuple[Option, ...]) -> list[str]:
+    """args with the first provider name moved to the front, when options come before it."""
+    if not args or not args[0].startswith("-"):
+        return args
+    takes_value = {flag for option in options if option.kind != "switch" for flag in option.flags}
+    takes_value |= {option.flag for provider in PROVIDERS.values() for option in provider.options}
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            return args
+        if word in takes_value:
+            index += 2
+            continue
+        if not word.startswith("-"):
+            if word.lower() in PROVIDERS:
+                return [word, *args[:index], *args[index + 1 :]]
+            return args
+        index += 1
+    return args
 
 
 def _provider_command(provider: Provider, options: tuple[Option, ...], run: Callable[..., None]) -> Callable[..., None]:

@@ -37,7 +37,7 @@ def _open_store(cache_url: str | None) -> Any:
     "list",
     epilog=examples(
         "paytoken cache list",
-        "paytoken cache list -o json | jq '.[] | select(.expires_in < 120)'",
+        "paytoken cache list -o json | jq '.[] | select(.expires_in and .expires_in < 120)'",
         "paytoken cache list --cache-url rediss://cache.internal:6380/0",
     ),
 )

@@ -43,7 +43,7 @@ def demo() -> None:
         error(failure, current().redactor)
     if failures:
         raise typer.Exit(int(failures[0].exit_code))
-    print("every provider signed, verified and answered: see README.md for your own profiles")
+    print("every provider signed, verified and answered: `paytoken profiles init --help` starts your own profile")
 
 
 def command() -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
@@ -14,14 +14,14 @@ from ..ui.output import write_json
 from ..ui.session import current
 from .base import guarded, out, single
 from .help import examples
-from .params import BaseUrlOption, ListingFormat, ListingOption, ProfileOption, ProfilesFileOption
+from .params import BaseUrlOption, ListingFormat, ListingOption, ProfileOption, ProfilesFileOption, ProviderArgument
 
 __all__ = ["command"]
 
 
 @guarded
 def doctor(
-    provider_name: Annotated[str, typer.Argument(metavar="PROVIDER", help="Provider name, e.g. nicepay.")],
+    provider_name: ProviderArgument,
     profile: ProfileOption = None,
     profiles_file: ProfilesFileOption = None,
     base_url: BaseUrlOption = None,

@@ -20,6 +20,7 @@ __all__ = [
     "ListingOption",
     "ProfileOption",
     "ProfilesFileOption",
+    "ProviderArgument",
     "SignFormat",
     "parameters",
 ]
@@ -28,9 +29,42 @@ GetFormat = StrEnum("GetFormat", {name: name for name in GET_FORMATS})  # type: 
 SignFormat = StrEnum("SignFormat", {name: name for name in SIGN_FORMATS})  # type: ignore[misc]
 _CHOICES: dict[tuple[str, ...], Any] = {GET_FORMATS: GetFormat, SIGN_FORMATS: SignFormat}
 
+
+def profile_names(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Complete --profile with the profile names the profiles file has for this command's provider."""
+    from ..errors import PaytokenError
+    from ..profiles import find_profiles_file, profile_names, read_profiles_file
+
+    try:
+        document, _ = read_profiles_file(find_profiles_file(ctx.params.get("profiles_file")))
+    except PaytokenError:
+        return []
+    # get/sign: the provider is the command's name; doctor, profiles: its PROVIDER argument.
+    named = ctx.params.get("provider_name") or ctx.params.get("provider") or ctx.info_name or ""
+    provider = str(named).partition(".")[0].lower()
+    return [name for table, name in profile_names(document) if table == provider and name.startswith(incomplete)]
+
+
+def provider_names(incomplete: str) -> list[str]:
+    """Complete a PROVIDER argument with the registered providers' names."""
+    from ..gateways import PROVIDERS
+
+    return [name for name in PROVIDERS if name.startswith(incomplete.lower())]
+
+
+ProviderArgument = Annotated[
+    str, typer.Argument(metavar="PROVIDER", help="Provider name, e.g. nicepay.", autocompletion=provider_names)
+]
 ProfileOption = Annotated[
     str | None,
-    typer.Option("--profile", "-p", metavar="NAME", show_default=False, help="Profile name (default as for get)."),
+    typer.Option(
+        "--profile",
+        "-p",
+        metavar="NAME",
+        show_default=False,
+        help="Profile name (default as for get).",
+        autocompletion=profile_names,
+    ),
 ]
 ProfilesFileOption = Annotated[
     Path | None,
@@ -87,19 +121,6 @@ def _default(option: Option) -> Any:
     if option.kind == "choice" and option.default is not None:
         return _CHOICES[option.choices](option.default)
     return option.default
-
-
-def profile_names(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Complete --profile with the profile names the profiles file has for this command's provider."""
-    from ..errors import PaytokenError
-    from ..profiles import find_profiles_file, profile_names, read_profiles_file
-
-    try:
-        document, _ = read_profiles_file(find_profiles_file(ctx.params.get("profiles_file")))
-    except PaytokenError:
-        return []
-    provider = (ctx.info_name or "").lower()
-    return [name for table, name in profile_names(document) if table == provider and name.startswith(incomplete)]
 
 
 def _typer_option(option: Option) -> Any:

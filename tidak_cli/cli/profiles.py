@@ -14,7 +14,7 @@ from ..ui.output import write_json
 from ..ui.session import current, load
 from .base import guarded, out
 from .help import examples
-from .params import ListingFormat, ListingOption, ProfileOption, ProfilesFileOption
+from .params import ListingFormat, ListingOption, ProfileOption, ProfilesFileOption, ProviderArgument
 
 __all__ = ["command"]
 
@@ -127,7 +127,7 @@ def profiles_show(
 )
 @guarded
 def profiles_init(
-    provider_name: Annotated[str, typer.Argument(metavar="PROVIDER", help="Provider name, e.g. nicepay.")],
+    provider_name: ProviderArgument,
     profile: ProfileOption = None,
     profiles_file: Annotated[
         Path | None,
@@ -188,7 +188,8 @@ def profiles_init(
     except OSError as error:
         raise ConfigError(f"cannot write {path}: {error.strerror}", hint="choose a writable --profiles-file") from None
     print(f"wrote [{provider.name}.{name}] to {path}", file=sys.stderr)
-    fill = "set its ${…} variables (in the environment or ./.env) or write the values in, then " if "${" in text else ""
+    placeholders = any("${" in line for line in text.splitlines() if not line.startswith("#"))
+    fill = "set its ${…} variables (in the environment or ./.env) or write the values in, then " if placeholders else ""
     print(f"next: {fill}`paytoken doctor {provider.name} --profile {name}`", file=sys.stderr)
 
 
