@@ -486,3 +486,14 @@ def test_the_sandbox_log_shows_a_client_s_request_path_escaped(workspace: Worksp
     text = log.read_text()
     assert "b2b?x" in text and "[/]" in text, text
     assert_nothing_acts(text)
+
+
+def test_every_bidi_control_and_invisible_separator_is_escaped() -> None:
+    from tidak_cli.ui.output import json_text, shown
+
+    # Unicode's Bidi_Control set, the line/paragraph separators and the byte-order mark (the hostile review's).
+    acting = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029\ufeff"
+    for character in acting:
+        assert character not in shown(f"a{character}b"), hex(ord(character))
+        written = json_text({"message": f"a{character}b"})
+        assert character not in written and json.loads(written)["message"] == f"a{character}b"

@@ -46,9 +46,12 @@ class ClosedStdout(io.TextIOBase):
 
 
 # Characters that would act on a terminal rather than show: C0 controls but tab and newline, DEL, C1 controls,
-# and the bidirectional overrides that reorder what is shown; and lone surrogates (bytes that were not UTF-8,
+# the bidirectional controls that reorder what is shown (Unicode's Bidi_Control set), the line and paragraph
+# separators and the byte-order mark, which move or hide text; and lone surrogates (bytes that were not UTF-8,
 # in a file name or a Redis key), which no terminal encoding can write.
-_ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_ACTING = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 
 
 def shown(text: str) -> str:
