@@ -110,6 +110,8 @@ def test_completion_offers_commands_providers_options_and_profiles(shell: str, p
     assert "--profile" in options and "--profiles-file" in options
     names = " ".join(complete(shell, "paytoken get nicepay --profile ", 4))
     assert "demo" in names, names
+    names = " ".join(complete(shell, "paytoken doctor doku -p ", 4))
+    assert "demo" in names, names
 
 
 @pytest.mark.realtime

@@ -39,9 +39,13 @@ def profile_names(ctx: typer.Context, incomplete: str) -> list[str]:
         document, _ = read_profiles_file(find_profiles_file(ctx.params.get("profiles_file")))
     except PaytokenError:
         return []
-    # get/sign: the provider is the command's name; doctor, profiles: its PROVIDER argument.
-    named = ctx.params.get("provider_name") or ctx.params.get("provider") or ctx.info_name or ""
-    provider = str(named).partition(".")[0].lower()
+    from ..gateways import PROVIDERS
+
+    # get/sign: the provider is the command's name; doctor, profiles: its PROVIDER argument, which completion's
+    # lenient parse may leave among the context's unparsed arguments.
+    named = [ctx.params.get("provider_name"), ctx.params.get("provider"), ctx.info_name, *ctx.args]
+    known = [str(name).partition(".")[0].lower() for name in named if name]
+    provider = next((name for name in known if name in PROVIDERS), "")
     return [name for table, name in profile_names(document) if table == provider and name.startswith(incomplete)]
 
 
