@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..clock import expiry_after
-from ..errors import GatewayError, PaytokenError, RejectedError
+from ..errors import GatewayError, PaytokenError, RejectedError, UsageError
 from ..profiles import Profile, Setting
 from ..redact import mask_token_fields
 
@@ -27,6 +27,7 @@ __all__ = [
     "Token",
     "compact_json",
     "parse_json_object",
+    "request_id",
     "snippet",
     "unexpected_answer",
     "unreadable_answer",
@@ -175,6 +176,17 @@ class Forensics(Protocol):
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
         """Tell whether signature is the one request carries; if not, search the known mistakes for it."""
         ...
+
+
+def request_id(nonce: str | None, limit: int, name: str, flag: str) -> str:
+    """The request id a recipe signs: given (1 to limit characters) or a UsageError naming its flag."""
+    value = nonce or ""
+    if not value or len(value) > limit:
+        raise UsageError(
+            f"{name} must be 1 to {limit} characters, not {len(value)}",
+            hint=f"leave {flag} out to get a fresh one",
+        )
+    return value
 
 
 def compact_json(value: object) -> bytes:

@@ -12,10 +12,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ...clock import epoch_moment, iso_moment
-from ...errors import GatewayError, RejectedError, UsageError
+from ...errors import GatewayError, RejectedError
 from ...profiles import Profile, Setting
 from ...signing import b64, hmac_sha256, sha256_b64, utc_z
 from ..base import (
@@ -28,9 +27,7 @@ from ..base import (
     snippet,
     unexpected_answer,
 )
-
-if TYPE_CHECKING:
-    pass
+from ..base import request_id as checked_request_id
 
 __all__ = ["DOKU", "DokuProvider", "component", "doku_signature", "jwt_expiry"]
 
@@ -133,12 +130,7 @@ class DokuProvider:
     ) -> SignedRequest:
         client_id = profile.require_text("client_id")
         secret = profile.require_text("secret_key")
-        request_id = nonce or ""
-        if not request_id or len(request_id) > MAX_REQUEST_ID:
-            raise UsageError(
-                f"Request-Id must be 1 to {MAX_REQUEST_ID} characters, not {len(request_id)}",
-                hint="leave --request-id out to use a fresh UUID4",
-            )
+        request_id = checked_request_id(nonce, MAX_REQUEST_ID, "Request-Id", "--request-id")
         timestamp = when if isinstance(when, str) else utc_z(when)
         body = self.request_body(profile) if body is None else body
         digest = sha256_b64(body)

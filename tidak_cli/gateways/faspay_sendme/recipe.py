@@ -9,7 +9,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ...clock import jakarta_moment, lifetime_seconds
 from ...errors import GatewayError, RejectedError
@@ -23,9 +22,6 @@ from ..base import (
     snippet,
     unexpected_answer,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["FASPAY_SENDME", "FaspaySendMeProvider", "faspay_aes", "faspay_key_iv", "faspay_string_to_sign"]
 

@@ -10,10 +10,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ...clock import jakarta_moment, oracle_moment
-from ...errors import ConfigError, GatewayError, RejectedError, UsageError
+from ...errors import ConfigError, GatewayError, RejectedError
 from ...profiles import Profile, Setting
 from ...redact import mask
 from ...signing import b64, hmac_sha256, jakarta_compact
@@ -24,11 +23,9 @@ from ..base import (
     Token,
     compact_json,
     parse_json_object,
+    request_id,
     unexpected_answer,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["FINPAY_WIDGET", "FinpayWidgetProvider", "finpay_signature", "key_text"]
 
@@ -115,12 +112,7 @@ class FinpayWidgetProvider:
                 hint="Finpay keys the HMAC with the hex text of the secret's ASCII bytes: check the secret for "
                 "pasted quotes or spaces",
             )
-        trans_number = nonce or ""
-        if not trans_number or len(trans_number) > MAX_TRANS_NUMBER:
-            raise UsageError(
-                f"--trans-number must be 1 to {MAX_TRANS_NUMBER} characters, not {len(trans_number)}",
-                hint="leave --trans-number out to get a fresh one",
-            )
+        trans_number = request_id(nonce, MAX_TRANS_NUMBER, "--trans-number", "--trans-number")
         req_dtime = when if isinstance(when, str) else jakarta_compact(when)
         fields = {"reqDtime": req_dtime, "requestType": "getToken", "transNumber": trans_number}
         joined, signature = finpay_signature(fields, secret_key)
