@@ -128,7 +128,7 @@ def test_snap_call_headers_and_their_checks() -> None:
     assert request.headers["X-DEVICE-ID"] == "d"
     with pytest.raises(UsageError, match="X-EXTERNAL-ID"):
         provider.build_call(profile, Call("POST", "/v1/x", b"{}", "T", "12a"), "2024-01-01T00:00:00+07:00")
-    with pytest.raises(UsageError, match="(?i)x-signature"):
+    with pytest.raises(UsageError, match=r"(?i)x-signature"):
         provider.build_call(
             profile, Call("POST", "/v1/x", b"{}", "T", "1", {"x-signature": "mine"}), "2024-01-01T00:00:00+07:00"
         )
