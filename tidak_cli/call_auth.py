@@ -126,7 +126,7 @@ def unstreamed(body: object, library: str) -> bytes | None:
     raise UsageError(
         f"a {library} call with a streamed body ({type(body).__name__}) cannot be signed: its bytes are hashed "
         "into the signature before it is sent",
-        hint="read the body into bytes first (data=b'…' or json=…)",
+        hint="give the body as bytes or text (requests: data=…, httpx: content=…) or as json=…",
     )
 
 

@@ -123,8 +123,8 @@ def exec_command(
         debug=False,
     )
     check_get(request)
-    program = _program(command[0])  # before the token: a mistyped command costs no gateway request
     provider = lookup(provider_name)
+    program = _program(command[0])  # before the token: a mistyped command costs no gateway request
     run = current()
     resolved = load(provider, profile, profiles_file, {}, run)
 
