@@ -246,3 +246,21 @@ def test_the_example_runs_against_the_sandbox(dev_profiles: Path, sandbox_calls:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "200 2002700\n"
     assert counts(sandbox_calls)["calls"] == 1
+
+
+def test_a_doku_call_is_signed_with_its_own_recipe_and_accepted(profiles: Path, sandbox: Sandbox) -> None:
+    import tomllib
+
+    secret = tomllib.loads(profiles.read_text())["doku"]["demo"]["secret_key"]
+    auth = tidak_cli.auth("doku", profile="demo", profiles_file=profiles)
+    answer = requests.get(f"{sandbox.url}/orders/v1/status/INV-123", auth=auth, timeout=30)
+    assert answer.status_code == 200, answer.text
+    sent = answer.request
+    # SPEC 6.3, written again here: the component lines of a GET carry no Digest line.
+    component = (
+        "\n".join(f"{name}:{sent.headers[name]}" for name in ("Client-Id", "Request-Id", "Request-Timestamp"))
+        + "\nRequest-Target:/orders/v1/status/INV-123"
+    )
+    expected = base64.b64encode(hmac.new(secret.encode(), component.encode(), hashlib.sha256).digest()).decode()
+    assert sent.headers["Signature"] == f"HMACSHA256={expected}"
+    assert stats(sandbox)["providers"]["doku"]["calls"] == 1  # type: ignore[index]
