@@ -67,7 +67,7 @@ CALL_BODY: tuple[Option, ...] = (
         ("--data", "-d"),
         "text",
         "Call",
-        "the body: JSON (sent compactly), @FILE, or - for stdin",
+        "JSON body (sent compactly), @FILE, or - for stdin",
         metavar="JSON",
     ),
     Option("raw_body", ("--raw-body",), "switch", "Call", "send --data's bytes exactly as given", default=False),
@@ -78,7 +78,7 @@ CALL_BODY: tuple[Option, ...] = (
         ("--external-id",),
         "text",
         "Call",
-        "the call's id (X-EXTERNAL-ID, DOKU Request-Id) [a fresh one]",
+        "the call's id (X-EXTERNAL-ID, Request-Id) [fresh]",
         metavar="ID",
     ),
 )
