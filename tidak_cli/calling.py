@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from .transport import Response, Transport
 
 __all__ = [
-    "CALL_FORMATS",
     "CallOutcome",
     "CallRequest",
     "answer_document",
@@ -43,14 +42,12 @@ __all__ = [
     "send_call",
 ]
 
-# call's -o formats; without -o, pretty on a terminal and the answer's body elsewhere.
-CALL_FORMATS = ("pretty", "body", "json", "curl")
 # Methods that send nothing a gateway could act on twice, when they carry no body (SPEC 6.1).
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
-# An HTTP header's name (RFC 9110 token).
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# An HTTP header's name (RFC 9110 token). Patterns as text: re compiles and caches them on first use, not at import.
+_HEADER_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # A SNAP responseCode: HTTP status (3 digits), service code (2), case (2).
-_SNAP_CODE = re.compile(r"([1-5][0-9]{2})([0-9]{2})([0-9]{2})")
+_SNAP_CODE = r"([1-5][0-9]{2})([0-9]{2})([0-9]{2})"
 
 
 @dataclass(frozen=True)
@@ -150,7 +147,7 @@ def header_pairs(values: Sequence[str]) -> dict[str, str]:
     for value in values:
         name, colon, text = value.partition(":")
         name, text = name.strip(), text.strip(" \t")
-        if not colon or not _HEADER_NAME.fullmatch(name):
+        if not colon or not re.fullmatch(_HEADER_NAME, name):
             raise UsageError(f"-H {value!r} is not 'Name: value'", hint="e.g. -H 'X-Request-Source: cli'")
         if any(character in text for character in "\r\n\0"):
             raise UsageError(f"-H {name}'s value holds a line break or NUL", hint="a header's value is one line")
@@ -484,7 +481,7 @@ def _rejection_hint(provider: Provider, outcome: CallOutcome) -> str:
         if outcome.resent:
             return "a fresh token was refused too: check that base_url is the gateway that issued it"
         return "the token was just issued and still refused: check that base_url is the gateway that issued it"
-    match = _SNAP_CODE.fullmatch(verdict.code or "")
+    match = re.fullmatch(_SNAP_CODE, verdict.code or "")
     if match is not None:
         status, case = match.group(1), match.group(3)
         if status == "401" and case == "00":

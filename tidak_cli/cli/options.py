@@ -10,15 +10,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ..calling import CALL_FORMATS
 from ..getting import GET_FORMATS, GetRequest, option_name
 
 if TYPE_CHECKING:
     from ..gateways.base import Provider
 
-__all__ = ["CALL", "CALL_ARGUMENTS", "COMMON", "GET", "SIGN", "SIGN_FORMATS", "Option", "plain_get", "provider_options"]
+__all__ = [
+    "CALL",
+    "CALL_ARGUMENTS",
+    "CALL_FORMATS",
+    "COMMON",
+    "GET",
+    "SIGN",
+    "SIGN_FORMATS",
+    "Option",
+    "plain_get",
+    "provider_options",
+]
 
 SIGN_FORMATS = ("pretty", "json", "curl")
+# call's -o formats; without -o, pretty on a terminal and the answer's body elsewhere.
+CALL_FORMATS = ("pretty", "body", "json", "curl")
 
 
 @dataclass(frozen=True)

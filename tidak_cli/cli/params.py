@@ -9,9 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..calling import CALL_FORMATS
 from ..getting import GET_FORMATS
-from .options import SIGN_FORMATS, Option
+from .options import CALL_FORMATS, SIGN_FORMATS, Option
 
 __all__ = [
     "BaseUrlOption",
