@@ -415,11 +415,6 @@ def test_doku_call_is_signed_over_its_request_target(call_profiles: Path) -> Non
     assert signed["body"] is None
 
 
-# The doku, faspay-sendme and finpay-widget emulators answer calls from the calls-sandbox branch on; until it is
-# merged their handle_call returns None and the sandbox answers 404. strict: these fail loudly once they pass.
-PENDING_EMULATORS = pytest.mark.xfail(
-    strict=True, reason="the doku / faspay-sendme / finpay-widget sandbox calls come with the calls-sandbox branch"
-)
 NON_SNAP_CALLS = [
     ("doku", "GET", "/orders/v1/status/INV-123", None),
     ("faspay-sendme", "POST", "/account/api/transfer", '{"amount":"10000","beneficiary_account":"1234567890"}'),
@@ -427,7 +422,6 @@ NON_SNAP_CALLS = [
 ]
 
 
-@PENDING_EMULATORS
 @pytest.mark.parametrize(("provider", "method", "path", "data"), NON_SNAP_CALLS)
 def test_call_non_snap_providers(
     provider: str, method: str, path: str, data: str | None, call_profiles: Path, sandbox_calls: Sandbox
@@ -441,7 +435,6 @@ def test_call_non_snap_providers(
     assert_clean(run.output)
 
 
-@PENDING_EMULATORS
 @pytest.mark.parametrize(("provider", "method", "path", "data"), NON_SNAP_CALLS)
 def test_non_snap_5xx_reaches_the_sandbox_once(
     provider: str, method: str, path: str, data: str | None, call_profiles: Path, sandbox_calls: Sandbox
