@@ -23,7 +23,8 @@ __all__ = ["app", "main"]
 # Each command lives in the module of its name, which builds it with command(): a run pays for one.
 COMMANDS = {
     "get": "get a token: print it, or export it for a script",
-    "sign": "sign the token request, send nothing; --compare, --replay",
+    "call": "sign an API call with the token, send it once, show the answer",
+    "sign": "sign the token request (or --request a call), send nothing",
     "exec": "run a command with the token in its environment",
     "doctor": "check a profile end to end: keys, clock, one real request",
     "providers": "the built-in providers, and what each needs",
@@ -37,6 +38,7 @@ _SUMMARY = "Get access tokens from Indonesian payment gateways, and debug their 
 _EXAMPLES = (
     "paytoken demo",
     "paytoken get nicepay --profile dev",
+    "paytoken call nicepay POST /api/v1.0/transfer-va/create-va -p dev -d @va.json",
     'paytoken sign nicepay -p dev --compare "$SIGNATURE"',
     "paytoken doctor nicepay -p dev",
 )

@@ -79,6 +79,7 @@ def providers_show(
             {
                 **_summary(provider),
                 "recipe": list(provider.recipe),
+                "call_recipe": list(provider.call_recipe),
                 "settings": [
                     {"key": setting.name, "need": need(setting), "meaning": setting.help, "default": setting.default}
                     for setting in (*provider.settings, *COMMON_SETTINGS)
@@ -91,6 +92,9 @@ def providers_show(
     console.print(f"[bold]{provider.name}[/]: {escape(provider.title)} ({provider.algorithm})")
     for line in provider.recipe:
         console.print(f"  {escape(line)}")
+    console.print("  [bold]calls after the token[/] (paytoken call):")
+    for line in provider.call_recipe:
+        console.print(f"    {escape(line)}")
     urls = ", ".join(f"{env} {url}" for env, url in provider.base_urls.items()) or "none: base_url is required"
     console.print(f"  built-in base URLs: {escape(urls)}")
     rows = []
