@@ -22,6 +22,7 @@ __all__ = [
     "aes256_cbc_b64",
     "b64",
     "hmac_sha256",
+    "hmac_sha512",
     "jakarta_compact",
     "jakarta_iso",
     "jakarta_iso_millis",
@@ -79,6 +80,11 @@ def sha256_b64(data: bytes) -> str:
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
     """Return the raw HMAC-SHA256 of message under key."""
     return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def hmac_sha512(key: bytes, message: bytes) -> bytes:
+    """Return the raw HMAC-SHA512 of message under key (SNAP's symmetric signature)."""
+    return hmac.new(key, message, hashlib.sha512).digest()
 
 
 def aes256_cbc_b64(key: bytes, iv: bytes, plaintext: str) -> str:

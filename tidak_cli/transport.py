@@ -80,9 +80,12 @@ class Transport:
         self._session.mount("https://", adapter)
         self._trace = trace
         self._redactor = redactor or Redactor()
+        self._once: requests.Session | None = None
 
     def close(self) -> None:
         self._session.close()
+        if self._once is not None:
+            self._once.close()
 
     def __enter__(self) -> Transport:
         return self
@@ -90,10 +93,30 @@ class Transport:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def send(self, request: SignedRequest, *, timeout: float, verify: bool | str = True) -> Response:
-        """Send request and read the whole answer, or raise NetworkError / GatewayError / ConfigError."""
+    def send(
+        self, request: SignedRequest, *, timeout: float, verify: bool | str = True, idempotent: bool = True
+    ) -> Response:
+        """Send request and read the whole answer, or raise NetworkError / GatewayError / ConfigError.
+
+        idempotent=False: a request that must not arrive twice (a payment, a notification) is tried again only
+        when it certainly never left (connection refused, DNS), never after it was sent.
+        """
         self._trace_request(request)
-        return self._exchange(request.method, request.url, dict(request.headers), request.body, timeout, verify)
+        session = self._session if idempotent else self._session_once()
+        headers = dict(request.headers)
+        return self._exchange(request.method, request.url, headers, request.body, timeout, verify, session)
+
+    def _session_once(self) -> requests.Session:
+        if self._once is None:
+            import requests
+            from requests.adapters import HTTPAdapter
+
+            self._once = _session_that_never_follows(requests.Session)()
+            self._once.headers["User-Agent"] = f"paytoken/{__version__}"
+            adapter = _deadline_adapter(HTTPAdapter)(max_retries=_retry_policy(self._trace, after_sending=False))
+            self._once.mount("http://", adapter)
+            self._once.mount("https://", adapter)
+        return self._once
 
     def probe(self, url: str, *, timeout: float, verify: bool | str = True) -> Response:
         """HEAD url: what the gateway's front says about itself (its clock, in the Date header)."""
@@ -102,7 +125,14 @@ class Transport:
         return self._exchange("HEAD", url, {}, None, timeout, verify)
 
     def _exchange(
-        self, method: str, url: str, headers: dict[str, str], data: bytes | None, timeout: float, verify: bool | str
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        timeout: float,
+        verify: bool | str,
+        session: requests.Session | None = None,
     ) -> Response:
         import requests
         import urllib3
@@ -115,7 +145,7 @@ class Transport:
         started = time.monotonic()
         budget = _TRY_BUDGET.set(CONNECT_TIMEOUT + timeout)
         try:
-            with self._session.request(
+            with (session or self._session).request(
                 method,
                 url,
                 headers=headers,
@@ -167,8 +197,11 @@ class Transport:
             self._trace(f"< {self._redactor.body(response.body)}")
 
 
-def _retry_policy(trace: Trace | None) -> Retry:
-    """urllib3's Retry, told to say each retry and why, to cap Retry-After, and to back off from the first."""
+def _retry_policy(trace: Trace | None, *, after_sending: bool = True) -> Retry:
+    """urllib3's Retry, told to say each retry and why, to cap Retry-After, and to back off from the first.
+
+    after_sending=False: only the errors before anything was sent (refused, DNS, connect timeout) are retried.
+    """
     import random
 
     from urllib3.exceptions import ProtocolError
@@ -188,8 +221,9 @@ def _retry_policy(trace: Trace | None) -> Retry:
             return fresh
 
         def _is_connection_error(self, err: Exception) -> bool:
-            # A connection closed or reset before any answer is as safe to retry as a refused one.
-            return super()._is_connection_error(err) or isinstance(err, ProtocolError)
+            # A connection closed or reset before any answer is as safe to retry as a refused one, for a
+            # request that may arrive twice.
+            return super()._is_connection_error(err) or (after_sending and isinstance(err, ProtocolError))
 
         def get_retry_after(self, response: Any) -> float | None:
             # Read at the clock edge; one that is neither seconds nor a date is ignored (the usual backoff).
@@ -221,8 +255,8 @@ def _retry_policy(trace: Trace | None) -> Retry:
         read=False,  # a gateway that took the request and went quiet is not asked twice
         redirect=0,
         other=False,
-        status=MAX_TRIES - 1,
-        status_forcelist=RETRY_STATUSES,
+        status=MAX_TRIES - 1 if after_sending else 0,
+        status_forcelist=RETRY_STATUSES if after_sending else frozenset(),
         allowed_methods=frozenset({"GET", "POST", "HEAD"}),
         backoff_factor=BACKOFF,
         respect_retry_after_header=True,
