@@ -32,6 +32,7 @@ __all__ = [
     "BODY_RESERIALIZED",
     "DUPLICATE_HEADER",
     "MISSING_HEADER",
+    "NO_MATCH",
     "NOT_BASE64",
     "OTHER_BYTES",
     "REPLAYED",
@@ -83,6 +84,13 @@ OTHER_BYTES = Mistake(
     "signed header was changed after signing (tampered), or the receiver's path is not the one the gateway signed",
     "refuse it; if it really came from the gateway, compare the path the gateway calls with the one your app "
     "sees (a proxy that strips a prefix changes it)",
+)
+NO_MATCH = Mistake(
+    "no-match",
+    "the HMAC matches neither the bytes received nor any known mistake: the body or a signed header was changed "
+    "after signing (tampered), the secret is not the one the gateway has, or the path is not the one it signed",
+    "refuse it; if it really came from the gateway, check the secret in the profile and the path the gateway "
+    "calls against the one your app sees (a proxy that strips a prefix changes it)",
 )
 MISSING_HEADER = Mistake("missing-header", "a header the recipe signs is missing", "the gateway always sends it")
 DUPLICATE_HEADER = Mistake(
@@ -262,7 +270,7 @@ def judge_moment(moment: datetime | None, received_at: datetime) -> tuple[Mistak
         return None
     facts = f"it is {describe_skew(off)} the moment of receipt; the window is 5 minutes either way"
     hours = abs(off) / 3600
-    whole_hours = hours >= 0.9 and abs(off - round(hours) * 3600) <= 60
+    whole_hours = hours >= 0.9 and abs(abs(off) - round(hours) * 3600) <= 60
     if whole_hours:
         return TIMESTAMP_WINDOW, facts + (
             f"; a whole {round(hours)} hour(s) off is a time-zone slip (a clock in local time read as another zone)"

@@ -21,6 +21,7 @@ from ...profiles import Profile
 from ...signing import hmac_sha256, sha256_b64, utc_z
 from ..base import compact_json
 from ..notification import (
+    NO_MATCH,
     NOT_BASE64,
     OTHER_BYTES,
     Candidate,
@@ -98,7 +99,7 @@ class DokuNotification:
                     stamp = inbound.header("Request-Timestamp") or ""
                     return verdict.judged(candidate, "Request-Timestamp", stamp, received_at)
         return verdict.fail(
-            OTHER_BYTES,
+            NO_MATCH,
             "the HMAC does not match with secret_key over the bytes received, nor under the known mistakes",
             candidates[0][2],
         )

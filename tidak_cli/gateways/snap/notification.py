@@ -26,6 +26,7 @@ from ...profiles import Profile
 from ...signing import b64, hmac_sha512, jakarta_iso, rsa_sha256_b64
 from ..base import compact_json
 from ..notification import (
+    NO_MATCH,
     NOT_BASE64,
     OTHER_BYTES,
     WRONG_KEY,
@@ -177,7 +178,7 @@ class SnapNotification:
         if match is None:
             first = next(self._strings(inbound, profile, token))[2]
             return verdict.fail(
-                OTHER_BYTES,
+                NO_MATCH,
                 "the HMAC does not match with client_secret over the bytes received, nor under the known mistakes",
                 first,
             )
