@@ -3,6 +3,7 @@
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 from tidak_cli import verify_notification
 
@@ -12,7 +13,7 @@ provider, profile, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))  # the raw bytes: never re-serialized
-        with open("capture.txt", "wb") as capture:  # the request as it came, for `paytoken verify`
+        with Path("capture.txt").open("wb") as capture:  # the request as it came, for `paytoken verify`
             capture.write(f"{self.requestline}\n{self.headers}".encode() + body)
         verdict = verify_notification(provider, profile, "POST", self.path, self.headers.items(), body)
         code = "2002500" if verdict.authentic else "4012500"

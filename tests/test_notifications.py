@@ -20,12 +20,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from support import assert_clean, paytoken, serving
+
 from tidak_cli import verify_notification
 from tidak_cli.errors import UsageError
 from tidak_cli.inbound import read_inbound
@@ -49,9 +50,9 @@ VECTOR_SIGNATURE = (
 CLIENT_SECRET = "DOKU-SNAP-CLIENT-SECRET-EXAMPLE"
 SECRET_KEY = "SK-NOTIFY-EXAMPLE-SECRET"
 BODY = (
-    '{"partnerServiceId":"   88899","customerNo":"1234","virtualAccountNo":"   888991234","trxId":"INV-1",'
-    '"paidAmount":{"value":"150000.00","currency":"IDR"},"additionalInfo":{"receipt":"https://merchant.example/r/1"}}'
-).encode()
+    b'{"partnerServiceId":"   88899","customerNo":"1234","virtualAccountNo":"   888991234","trxId":"INV-1",'
+    b'"paidAmount":{"value":"150000.00","currency":"IDR"},"additionalInfo":{"receipt":"https://merchant.example/r/1"}}'
+)
 
 
 # --- independent implementations ----------------------------------------------------------------------
@@ -282,8 +283,8 @@ def test_hmac_notifications_made_by_python_hmac_verify(profiles: Path) -> None:
 class Receiver(BaseHTTPRequestHandler):
     """A merchant's receiver: keeps each request as it arrived (raw HTTP) and answers SNAP success."""
 
-    received: list[bytes] = []
-    answer: tuple[int, bytes] = (200, b'{"responseCode":"2002500","responseMessage":"Successful"}')
+    received: ClassVar[list[bytes]] = []
+    answer: ClassVar[tuple[int, bytes]] = (200, b'{"responseCode":"2002500","responseMessage":"Successful"}')
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -486,7 +487,7 @@ def test_the_capture_reader_takes_any_bytes(data: bytes) -> None:
 def test_tcpdump_a_output_and_json_dumps_are_read(profiles: Path, keys: Keys) -> None:
     capture = snap_capture(keys, now())
     payload = capture.replace(b"\r\n", b"\n")  # tcpdump -A drops a CR before a LF
-    header_bytes = "E..t..@.@.<...........P.....P.......".encode()  # the IP and TCP headers, as printed
+    header_bytes = b"E..t..@.@.<...........P.....P......."  # the IP and TCP headers, as printed
     dump = (
         (
             f"17:12:40.123456 IP 127.0.0.1.50000 > 127.0.0.1.8000: Flags [P.], seq 1:{len(capture)}, ack 1, "

@@ -155,7 +155,9 @@ class SnapNotification:
             )
         if found is None:
             tried = next(self._strings(inbound, profile))[2]
-            return verdict.fail(OTHER_BYTES, "the gateway's key made it, over other bytes", tried)
+            return verdict.fail(
+                OTHER_BYTES, "signed with the gateway's key, but over other bytes than the ones received", tried
+            )
         return verdict.judged(found, "X-TIMESTAMP", inbound.header("X-TIMESTAMP") or "", received_at)
 
     def _verify_symmetric(self, profile: Profile, inbound: Inbound, received_at: datetime, signature: str) -> Verdict:
