@@ -90,6 +90,7 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "environment", "which built-in base URL to use", "choice", default="sandbox", choices=("sandbox", "production")
     ),
     Setting("base_url", "gateway base URL; overrides environment", "text"),
+    Setting("call_headers", "extra headers of the calls after the token, as a TOML table", "headers"),
     Setting("timeout", "read timeout in seconds", "number", default=30),
     Setting("ca_bundle", "CA bundle file for TLS verification", "path"),
     Setting("verify_tls", "verify the gateway's TLS certificate", "bool", default=True),

@@ -31,6 +31,7 @@ __all__ = [
     "rsa_sha256_verify",
     "rsa_signed_digest",
     "sha256_b64",
+    "sha256_hex",
     "utc_z",
 ]
 
@@ -77,14 +78,19 @@ def sha256_b64(data: bytes) -> str:
     return b64(hashlib.sha256(data).digest())
 
 
-def hmac_sha256(key: bytes, message: bytes) -> bytes:
-    """Return the raw HMAC-SHA256 of message under key."""
-    return hmac.new(key, message, hashlib.sha256).digest()
+def sha256_hex(data: bytes) -> str:
+    """Return lowercase hex SHA-256(data) (SNAP's body hash)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def hmac_sha512(key: bytes, message: bytes) -> bytes:
     """Return the raw HMAC-SHA512 of message under key (SNAP's symmetric signature)."""
     return hmac.new(key, message, hashlib.sha512).digest()
+
+
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """Return the raw HMAC-SHA256 of message under key."""
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 def aes256_cbc_b64(key: bytes, iv: bytes, plaintext: str) -> str:

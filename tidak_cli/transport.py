@@ -73,14 +73,21 @@ class Transport:
         import requests
         from requests.adapters import HTTPAdapter
 
-        self._session = _session_that_never_follows(requests.Session)()
-        self._session.headers["User-Agent"] = f"paytoken/{__version__}"
-        adapter = _deadline_adapter(HTTPAdapter)(max_retries=_retry_policy(trace))
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        def session(resend: bool) -> requests.Session:
+            made = _session_that_never_follows(requests.Session)()
+            made.headers["User-Agent"] = f"paytoken/{__version__}"
+            adapter = _deadline_adapter(HTTPAdapter)(max_retries=_retry_policy(trace, resend=resend))
+            made.mount("http://", adapter)
+            made.mount("https://", adapter)
+            return made
+
+        self._session = session(resend=True)
+        # For a request that must not arrive twice (a payment): tried again only when it never left. Made on
+        # first use, so that a token request does not pay for it.
+        self._make_session = session
+        self._once: requests.Session | None = None
         self._trace = trace
         self._redactor = redactor or Redactor()
-        self._once: requests.Session | None = None
 
     def close(self) -> None:
         self._session.close()
@@ -98,31 +105,22 @@ class Transport:
     ) -> Response:
         """Send request and read the whole answer, or raise NetworkError / GatewayError / ConfigError.
 
-        idempotent=False: a request that must not arrive twice (a payment, a notification) is tried again only
-        when it certainly never left (connection refused, DNS), never after it was sent.
+        idempotent=False (a payment, a notification): tried again only when the connection was never made
+        (refused, DNS, connect timeout); never after a 5xx, a 429, a reset or a timeout while reading.
         """
         self._trace_request(request)
-        session = self._session if idempotent else self._session_once()
-        headers = dict(request.headers)
-        return self._exchange(request.method, request.url, headers, request.body, timeout, verify, session)
-
-    def _session_once(self) -> requests.Session:
-        if self._once is None:
-            import requests
-            from requests.adapters import HTTPAdapter
-
-            self._once = _session_that_never_follows(requests.Session)()
-            self._once.headers["User-Agent"] = f"paytoken/{__version__}"
-            adapter = _deadline_adapter(HTTPAdapter)(max_retries=_retry_policy(self._trace, after_sending=False))
-            self._once.mount("http://", adapter)
-            self._once.mount("https://", adapter)
-        return self._once
+        if not idempotent and self._once is None:
+            self._once = self._make_session(False)
+        session = self._session if idempotent or self._once is None else self._once
+        return self._exchange(
+            request.method, request.url, dict(request.headers), request.body, timeout, verify, session
+        )
 
     def probe(self, url: str, *, timeout: float, verify: bool | str = True) -> Response:
         """HEAD url: what the gateway's front says about itself (its clock, in the Date header)."""
         if self._trace is not None:
             self._trace(self._redactor.text(f"> HEAD {url}"))
-        return self._exchange("HEAD", url, {}, None, timeout, verify)
+        return self._exchange("HEAD", url, {}, None, timeout, verify, self._session)
 
     def _exchange(
         self,
@@ -132,7 +130,7 @@ class Transport:
         data: bytes | None,
         timeout: float,
         verify: bool | str,
-        session: requests.Session | None = None,
+        session: requests.Session,
     ) -> Response:
         import requests
         import urllib3
@@ -145,7 +143,7 @@ class Transport:
         started = time.monotonic()
         budget = _TRY_BUDGET.set(CONNECT_TIMEOUT + timeout)
         try:
-            with (session or self._session).request(
+            with session.request(
                 method,
                 url,
                 headers=headers,
@@ -197,11 +195,8 @@ class Transport:
             self._trace(f"< {self._redactor.body(response.body)}")
 
 
-def _retry_policy(trace: Trace | None, *, after_sending: bool = True) -> Retry:
-    """urllib3's Retry, told to say each retry and why, to cap Retry-After, and to back off from the first.
-
-    after_sending=False: only the errors before anything was sent (refused, DNS, connect timeout) are retried.
-    """
+def _retry_policy(trace: Trace | None, *, resend: bool = True) -> Retry:
+    """urllib3's Retry, told to say each retry and why, to cap Retry-After, and to back off from the first."""
     import random
 
     from urllib3.exceptions import ProtocolError
@@ -221,9 +216,9 @@ def _retry_policy(trace: Trace | None, *, after_sending: bool = True) -> Retry:
             return fresh
 
         def _is_connection_error(self, err: Exception) -> bool:
-            # A connection closed or reset before any answer is as safe to retry as a refused one, for a
-            # request that may arrive twice.
-            return super()._is_connection_error(err) or (after_sending and isinstance(err, ProtocolError))
+            # A connection closed or reset before any answer is as safe to retry as a refused one, for a token
+            # request; a payment may have been taken before the reset, so it is not (resend=False).
+            return super()._is_connection_error(err) or (resend and isinstance(err, ProtocolError))
 
         def get_retry_after(self, response: Any) -> float | None:
             # Read at the clock edge; one that is neither seconds nor a date is ignored (the usual backoff).
@@ -255,8 +250,8 @@ def _retry_policy(trace: Trace | None, *, after_sending: bool = True) -> Retry:
         read=False,  # a gateway that took the request and went quiet is not asked twice
         redirect=0,
         other=False,
-        status=MAX_TRIES - 1 if after_sending else 0,
-        status_forcelist=RETRY_STATUSES if after_sending else frozenset(),
+        status=MAX_TRIES - 1 if resend else 0,
+        status_forcelist=RETRY_STATUSES if resend else frozenset(),
         allowed_methods=frozenset({"GET", "POST", "HEAD"}),
         backoff_factor=BACKOFF,
         respect_retry_after_header=True,

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..clock import expiry_after
-from ..errors import GatewayError, PaytokenError, RejectedError, UsageError
+from ..errors import ConfigError, GatewayError, PaytokenError, RejectedError, UsageError
 from ..profiles import Profile, Setting
 from ..redact import mask_token_fields
 
@@ -20,11 +20,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NONCE",
+    "Call",
+    "CallVerdict",
     "CliOption",
     "Forensics",
     "Provider",
     "SignedRequest",
     "Token",
+    "call_headers",
     "compact_json",
     "parse_json_object",
     "request_id",
@@ -93,6 +96,38 @@ class Token:
         if self.expires_in is None and self.expires_at is not None:
             return replace(self, expires_in=max(0, int((self.expires_at - received_at).total_seconds())))
         return self
+
+
+@dataclass(frozen=True)
+class Call:
+    """A signed API call as the user asks for it, before a recipe signs it (SPEC 6)."""
+
+    method: str
+    # The path as the user gave it, relative, with its query string.
+    path: str
+    # The exact bytes sent and hashed; None for a call without a body.
+    body: bytes | None = field(default=None, repr=False)
+    # The access token, without "Bearer "; None for calls signed without one.
+    token: str | None = field(default=None, repr=False)
+    # The call's unique id (SNAP X-EXTERNAL-ID, DOKU Request-Id); None where the recipe has none.
+    call_id: str | None = None
+    # Headers the user adds (-H); a recipe refuses one it computes.
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallVerdict:
+    """What a gateway's answer to a call says: success or not, in its own words."""
+
+    ok: bool
+    code: str | None = None
+    message: str | None = None
+    # The gateway refused the token before processing the call (SNAP 401xx01): safe to send once more.
+    invalid_token: bool = False
+
+    @property
+    def words(self) -> str:
+        return " ".join(part for part in (self.code, self.message) if part)
 
 
 class Provider(Protocol):
@@ -165,6 +200,28 @@ class Provider(Protocol):
         """Values that are the profile's secrets in another spelling (base64, hex): masked like them."""
         ...
 
+    @property
+    def call_recipe(self) -> tuple[str, ...]:
+        """The signing recipe of the calls after the token, in a few lines, for `providers show`."""
+        ...
+
+    @property
+    def call_needs_token(self) -> bool:
+        """Whether a call carries the access token (SNAP asymmetric calls do not)."""
+        ...
+
+    def new_call_id(self) -> str | None:
+        """Return a fresh id for one call (impure: called outside build_call), or None if calls carry none."""
+        ...
+
+    def build_call(self, profile: Profile, call: Call, when: datetime | str) -> SignedRequest:
+        """Sign call for profile; `when` is an aware time or an exact timestamp string (pure, like build)."""
+        ...
+
+    def judge_call(self, status: int, body: bytes) -> CallVerdict:
+        """Tell from a call's answer whether the gateway accepted it (never raises: any bytes may come)."""
+        ...
+
 
 class Forensics(Protocol):
     """A family's mistake search for `sign --compare` and `sign --replay` (optional: a family may have none)."""
@@ -187,6 +244,25 @@ def request_id(nonce: str | None, limit: int, name: str, flag: str) -> str:
             hint=f"leave {flag} out to get a fresh one",
         )
     return value
+
+
+def call_headers(computed: Mapping[str, str], profile: Profile, call: Call) -> dict[str, str]:
+    """The computed headers plus the profile's `call_headers` and the user's -H; neither may replace one computed."""
+    headers = dict(computed)
+    table = profile.get("call_headers")
+    own = {str(name): str(value) for name, value in table.items()} if isinstance(table, dict) else {}
+    for source, what, error in (
+        (own, f"call_headers in {profile.where}", ConfigError),
+        (call.headers, "-H", UsageError),
+    ):
+        for name, value in source.items():
+            if name.lower() in {taken.lower() for taken in headers}:
+                raise error(
+                    f"{what} sets the header {name}, which paytoken computes for this call",
+                    hint=f"leave {name} out; `paytoken sign PROVIDER --request …` shows the value it computes",
+                )
+            headers[name] = value
+    return headers
 
 
 def compact_json(value: object) -> bytes:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from ..clock import SIGNATURE_WINDOW
@@ -31,8 +32,11 @@ __all__ = [
     "Fault",
     "Gateway",
     "Incoming",
+    "Issued",
+    "Ledger",
     "Reply",
     "SandboxConfig",
+    "expiry",
     "new_token",
     "require_secrets",
     "secrets_client",
@@ -137,12 +141,82 @@ class Reply:
     content_type: str = "application/json"
     issued: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
+    # A token this answer issues, and to which client: the sandbox's ledger remembers it for the calls.
+    token: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    # A call the gateway accepted (counted apart from tokens issued).
+    accepted: bool = False
     trickle: float = 0.0  # seconds between the body's bytes, for the trickle fault
     trickle_headers: float = 0.0  # seconds between the bytes of the status line and headers
 
     @classmethod
-    def json(cls, status: int, value: object, *, issued: bool = False) -> Reply:
-        return cls(status, json.dumps(value).encode(), issued=issued)
+    def json(
+        cls,
+        status: int,
+        value: object,
+        *,
+        issued: bool = False,
+        token: str | None = None,
+        client_id: str | None = None,
+        accepted: bool = False,
+    ) -> Reply:
+        return cls(
+            status, json.dumps(value).encode(), issued=issued, token=token, client_id=client_id, accepted=accepted
+        )
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A token the sandbox issued: to whom, by which provider, until when."""
+
+    provider: str
+    client_id: str
+    expires_at: datetime
+
+
+class Ledger:
+    """What a gateway remembers between requests: the tokens it issued and the call ids it has seen."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, Issued] = {}
+        self._call_ids: set[tuple[str, str, str, str]] = set()
+
+    def issue(self, token: str, provider: str, client_id: str, expires_at: datetime) -> None:
+        with self._lock:
+            self._tokens[token] = Issued(provider, client_id, expires_at)
+
+    def holder(self, token: str, now: datetime) -> Issued | None:
+        """Who token was issued to, while it is unexpired; None for a token this sandbox never issued."""
+        with self._lock:
+            issued = self._tokens.get(token)
+        return issued if issued is not None and now < issued.expires_at else None
+
+    def expire_all(self) -> int:
+        """End the life of every token issued so far (the control behind tests of the refresh-once rule)."""
+        past = datetime.fromtimestamp(0, UTC)
+        with self._lock:
+            for token, issued in self._tokens.items():
+                self._tokens[token] = Issued(issued.provider, issued.client_id, past)
+            return len(self._tokens)
+
+    def first_use(self, provider: str, client_id: str, call_id: str, now: datetime) -> bool:
+        """Record call_id for today; False when the client used it already today (a duplicate)."""
+        key = (provider, client_id, now.date().isoformat(), call_id)
+        with self._lock:
+            if key in self._call_ids:
+                return False
+            self._call_ids.add(key)
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+            self._call_ids.clear()
+
+
+def expiry(now: datetime, ttl: int) -> datetime:
+    return now + timedelta(seconds=ttl)
 
 
 class Gateway(Protocol):
@@ -165,6 +239,11 @@ class Gateway(Protocol):
 
     def check_client(self, client: Client, where: str) -> None:
         """Refuse a sandbox config entry that lacks what this gateway verifies with."""
+        ...
+
+    def handle_call(self, request: Incoming, config: SandboxConfig, now: datetime, ledger: Ledger) -> Reply | None:
+        """Verify a call after the token as the gateway would and answer in its shape (SPEC 6.5); None when
+        request is not one of this gateway's calls."""
         ...
 
 

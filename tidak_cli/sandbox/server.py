@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import json
 import socket
 import ssl
@@ -20,7 +21,7 @@ from typing import Any
 
 from ..errors import ConfigError, PaytokenError
 from ..gateways import PROVIDERS, emulator_for
-from ..gateways.emulation import Fault, Gateway, Incoming, Reply, SandboxConfig
+from ..gateways.emulation import Fault, Gateway, Incoming, Ledger, Reply, SandboxConfig, expiry
 from ..redact import Redactor
 
 __all__ = ["Sandbox"]
@@ -44,6 +45,7 @@ class _Counts:
     issued: int = 0
     rejected: int = 0
     faulted: int = 0
+    calls: int = 0  # calls after the token that the gateway accepted
 
 
 class Sandbox:
@@ -60,6 +62,8 @@ class Sandbox:
         self._log = log
         self._lock = threading.Lock()
         self._gateways: dict[str, Gateway] = {}
+        # What the gateways remember between requests: tokens issued, call ids used today.
+        self.ledger = Ledger()
         self._index(config)
         # The file the clients came from and how to read them again: the sandbox follows an edited profiles file.
         self._follow = follow
@@ -137,6 +141,7 @@ class Sandbox:
             self._faults = dict(self.config.faults)
             self._counts = {name: _Counts() for name in PROVIDERS}
             self._recent.clear()
+        self.ledger.clear()
 
     def _take_fault(self, provider: str) -> Fault | None:
         with self._lock:
@@ -169,6 +174,8 @@ class Sandbox:
                 counts.faulted += 1
             elif reply is not None and reply.issued:
                 counts.issued += 1
+            elif reply is not None and reply.accepted:
+                counts.calls += 1
             else:
                 counts.rejected += 1
 
@@ -210,8 +217,23 @@ class Sandbox:
         self._follow_source()
         gateway = self._gateways.get(request.path.split("?", 1)[0])
         if gateway is None:
-            paths = {gateway.provider.name: path for path, gateway in self._gateways.items()}
-            return Reply.json(404, {"error": f"no token endpoint at {request.path}", "paths": paths})
+            return self._call(request)
+        return self._answer(gateway, request, lambda: gateway.handle(request, self.config, self.now()))
+
+    def _call(self, request: Incoming) -> Reply | None:
+        """A call after the token (SPEC 6.5): the first gateway that recognises it as its own answers."""
+        now = self.now()
+        for gateway in {id(gateway): gateway for gateway in self._gateways.values()}.values():
+            handle_call = getattr(gateway, "handle_call", None)  # a test's toy gateway may serve tokens only
+            reply = handle_call(request, self.config, now, self.ledger) if handle_call is not None else None
+            if reply is not None:
+                # Verified before the fault switches apply: a gateway that fails after taking a call has still
+                # taken it (its X-EXTERNAL-ID is used), which is why a call is never resent.
+                return self._answer(gateway, request, functools.partial(_same, reply))
+        paths = {gateway.provider.name: path for path, gateway in self._gateways.items()}
+        return Reply.json(404, {"error": f"no token endpoint or call at {request.path}", "paths": paths})
+
+    def _answer(self, gateway: Gateway, request: Incoming, handle: Callable[[], Reply]) -> Reply | None:
         name = gateway.provider.name
         self._arrived(name, request)
         fault = self._take_fault(name)
@@ -222,7 +244,9 @@ class Sandbox:
             self._settled(name, reply, faulted=True)
             self._note(f"{request.method} {request.path} -> fault: {reply.status if reply else 'dropped'}")
             return reply
-        reply = gateway.handle(request, self.config, self.now())
+        reply = handle()
+        if reply.token is not None and reply.client_id is not None:
+            self.ledger.issue(reply.token, name, reply.client_id, expiry(self.now(), self.config.token_ttl))
         if fault is not None and fault.truncate:
             reply = replace(reply, body=reply.body[: len(reply.body) // 2])
         if fault is not None and (fault.trickle or fault.trickle_headers):
@@ -263,6 +287,8 @@ class Sandbox:
             with self._lock:
                 self._clock_offset = float(offset)
             return Reply.json(200, {"offset": offset})
+        if action == ("POST", "/_sandbox/expire-tokens"):
+            return Reply.json(200, {"expired": self.ledger.expire_all()})
         if action == ("POST", "/_sandbox/reset"):
             self.reset()
             return Reply.json(200, {"reset": True})
@@ -286,6 +312,10 @@ class Sandbox:
     def _note(self, line: str) -> None:
         if self._log is not None:
             self._log(line)
+
+
+def _same(reply: Reply) -> Reply:
+    return reply
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

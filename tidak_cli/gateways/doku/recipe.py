@@ -19,9 +19,12 @@ from ...profiles import Profile, Setting
 from ...signing import b64, hmac_sha256, sha256_b64, utc_z
 from ..base import (
     NONCE,
+    Call,
+    CallVerdict,
     CliOption,
     SignedRequest,
     Token,
+    call_headers,
     compact_json,
     parse_json_object,
     snippet,
@@ -208,6 +211,65 @@ class DokuProvider:
 
     def derived_secrets(self, profile: Profile) -> list[str]:
         return []
+
+    # --- the calls after the token (SPEC 6.3) ----------------------------------------------------
+
+    call_needs_token: bool = True
+
+    @property
+    def call_recipe(self) -> tuple[str, ...]:
+        return (
+            "METHOD {base_url}PATH; Authorization: Bearer <token> (not signed)",
+            "headers: Client-Id, Request-Id (UUID4; --external-id sets it), Request-Timestamp (UTC), Signature",
+            "string to sign: the token's lines with Request-Target:PATH; a Digest line only with a body",
+            'signature: "HMACSHA256=" + base64(HMAC-SHA256(key = secret_key, string to sign))',
+            "success: HTTP 2xx",
+        )
+
+    def new_call_id(self) -> str | None:
+        return str(uuid.uuid4())
+
+    def build_call(self, profile: Profile, call: Call, when: datetime | str) -> SignedRequest:
+        if not call.path.startswith("/"):
+            from ...errors import UsageError
+
+            raise UsageError(f"the call's PATH {call.path!r} must start with /", hint=f"write /{call.path}")
+        client_id = profile.require_text("client_id")
+        secret = profile.require_text("secret_key")
+        request_id = checked_request_id(call.call_id, MAX_REQUEST_ID, "Request-Id", "--external-id")
+        timestamp = when if isinstance(when, str) else utc_z(when)
+        digest = sha256_b64(call.body) if call.body else None
+        string_to_sign = component(client_id, request_id, timestamp, call.path, digest)
+        signature = doku_signature(secret, string_to_sign)
+        computed = {
+            **({"Content-Type": "application/json"} if call.body else {}),
+            **({"Authorization": f"Bearer {call.token}"} if call.token else {}),
+            "Client-Id": client_id,
+            "Request-Id": request_id,
+            "Request-Timestamp": timestamp,
+            "Signature": signature,
+        }
+        return SignedRequest(
+            provider=self.name,
+            method=call.method.upper(),
+            url=profile.base_url + call.path,
+            headers=call_headers(computed, profile, call),
+            body=call.body,
+            string_to_sign=string_to_sign,
+            signature=signature,
+            algorithm=self.algorithm,
+            derivation=(
+                ("Request-Target", f"{call.path}  (the path as sent, no host)"),
+                ("Digest", f"{digest}  (base64 SHA-256 of the body bytes)" if digest else "none: no body, no line"),
+                ("HMAC key", f"secret_key as UTF-8 text ({len(secret.encode('utf-8'))} bytes)"),
+            ),
+            signed_at=iso_moment(timestamp),
+        )
+
+    def judge_call(self, status: int, body: bytes) -> CallVerdict:
+        data = parse_json_object(body)
+        code, message = _error_words(data) if data is not None else (None, None)
+        return CallVerdict(200 <= status < 300, code, message)
 
 
 DOKU = DokuProvider()

@@ -15,9 +15,12 @@ from ...errors import GatewayError, RejectedError
 from ...profiles import Profile, Setting
 from ...signing import aes256_cbc_b64, b64, hmac_sha256, jakarta_spaced
 from ..base import (
+    Call,
+    CallVerdict,
     CliOption,
     SignedRequest,
     Token,
+    call_headers,
     parse_json_object,
     snippet,
     unexpected_answer,
@@ -41,9 +44,21 @@ def faspay_aes(faspay_secret: str, iv: str, plaintext: str) -> str:
     return aes256_cbc_b64(key, derived_iv, plaintext)
 
 
-def faspay_string_to_sign(path: str, timestamp: str, client_key: str, client_secret: str) -> str:
-    """`GET:{path}:{timestamp}:{base64(client_key:client_secret)}:` (the last field, the body, is empty)."""
-    return ":".join((SIGNED_METHOD, path, timestamp, b64(f"{client_key}:{client_secret}".encode()), ""))
+def faspay_string_to_sign(
+    path: str,
+    timestamp: str,
+    client_key: str,
+    client_secret: str,
+    *,
+    method: str = SIGNED_METHOD,
+    token: str | None = None,
+) -> str:
+    """`GET:{path}:{timestamp}:{base64(client_key:client_secret)}:` (the last field, the body, is empty).
+
+    A call after the token signs its own method and base64(client_key:client_secret:access_token).
+    """
+    credentials = f"{client_key}:{client_secret}" + (f":{token}" if token is not None else "")
+    return ":".join((method, path, timestamp, b64(credentials.encode()), ""))
 
 
 @dataclass(frozen=True)
@@ -109,11 +124,21 @@ class FaspaySendMeProvider:
         self, profile: Profile, when: datetime | str, nonce: str | None, body: bytes | None = None
     ) -> SignedRequest:
         # The body is not signed as bytes here (Faspay sends none; Finpay's is rebuilt from its fields).
+        return self._signed(profile, SIGNED_METHOD, self.token_path, when, None, None)
+
+    def _signed(
+        self, profile: Profile, method: str, path: str, when: datetime | str, token: str | None, call: Call | None
+    ) -> SignedRequest:
         faspay_secret = profile.require_text("faspay_secret")
         iv = profile.require_text("iv")
         timestamp = when if isinstance(when, str) else jakarta_spaced(when)
         string_to_sign = faspay_string_to_sign(
-            self.token_path, timestamp, profile.require_text("client_key"), profile.require_text("client_secret")
+            path,
+            timestamp,
+            profile.require_text("client_key"),
+            profile.require_text("client_secret"),
+            method=method,
+            token=token,
         )
         if profile.text("signature_method") == "hmac":
             signature = hmac_sha256(faspay_secret.encode("utf-8"), string_to_sign.encode("utf-8")).hex()
@@ -125,26 +150,32 @@ class FaspaySendMeProvider:
         authorization = faspay_aes(
             faspay_secret, iv, f"{profile.require_text('app_key')}:{profile.require_text('app_secret')}"
         )
+        computed = {
+            "faspay-key": profile.require_text("faspay_key"),
+            "faspay-timestamp": timestamp,
+            "faspay-authorization": authorization,
+            "faspay-signature": signature,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        signed_method = (
+            ("Signed method", f"{SIGNED_METHOD} (whatever verb is sent)")
+            if call is None
+            else ("Signed body", "none: Faspay signs the body as the empty string, whatever is sent")
+        )
         return SignedRequest(
             provider=self.name,
-            method=profile.text("http_method") or "GET",
-            url=profile.base_url + self.token_path,
-            headers={
-                "faspay-key": profile.require_text("faspay_key"),
-                "faspay-timestamp": timestamp,
-                "faspay-authorization": authorization,
-                "faspay-signature": signature,
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
-            body=None,
+            method=(profile.text("http_method") or "GET") if call is None else method,
+            url=profile.base_url + path,
+            headers=computed if call is None else call_headers(computed, profile, call),
+            body=None if call is None else call.body,
             string_to_sign=string_to_sign,
             signature=signature,
             algorithm=algorithm,
             derivation=(
                 ("AES key", f"SHA-256(faspay_secret), fingerprint {hashlib.sha256(key).hexdigest()[:16]}"),
                 ("AES IV", f"{derived_iv.decode()}  (last 16 hex characters of MD5(faspay_secret + iv))"),
-                ("Signed method", f"{SIGNED_METHOD} (whatever verb is sent)"),
+                signed_method,
                 (
                     "Signature method",
                     "HMAC-SHA256 keyed with faspay_secret; faspay-authorization stays AES"
@@ -189,6 +220,38 @@ class FaspaySendMeProvider:
         # The string to sign carries base64(client_key:client_secret): the secret, readable by anyone.
         client_key, client_secret = profile.text("client_key"), profile.text("client_secret")
         return [b64(f"{client_key}:{client_secret}".encode())] if client_secret is not None else []
+
+    # --- the calls after the token (SPEC 6.3) ----------------------------------------------------
+
+    call_needs_token: bool = True
+
+    @property
+    def call_recipe(self) -> tuple[str, ...]:
+        return (
+            "METHOD {base_url}PATH with the token request's headers (faspay-key, -timestamp, -authorization)",
+            "string to sign: METHOD:path:faspay-timestamp:base64(client_key:client_secret:access_token): "
+            "(the body is signed as the empty string)",
+            "faspay-signature: AES(string to sign) as for the token (or the hex HMAC with signature_method = hmac)",
+            'success: HTTP 2xx and status "2" when the answer has one',
+        )
+
+    def new_call_id(self) -> str | None:
+        return None
+
+    def build_call(self, profile: Profile, call: Call, when: datetime | str) -> SignedRequest:
+        if not call.path.startswith("/"):
+            from ...errors import UsageError
+
+            raise UsageError(f"the call's PATH {call.path!r} must start with /", hint=f"write /{call.path}")
+        return self._signed(profile, call.method.upper(), call.path, when, call.token or "", call)
+
+    def judge_call(self, status: int, body: bytes) -> CallVerdict:
+        data = parse_json_object(body)
+        state = data.get("status") if data is not None else None
+        code = data.get("response_code") if data is not None else None
+        message = " / ".join(str(data[key]) for key in ("message", "response_desc") if data.get(key)) if data else ""
+        ok = 200 <= status < 300 and (state is None or str(state) == "2")
+        return CallVerdict(ok, str(code) if code is not None else None, message or None)
 
 
 FASPAY_SENDME = FaspaySendMeProvider()

@@ -5,6 +5,7 @@ Recipe: SPEC 1.3 (Finpay Money co-brand API, "security/getToken").
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -12,15 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ...clock import jakarta_moment, oracle_moment
-from ...errors import ConfigError, GatewayError, RejectedError
+from ...errors import ConfigError, GatewayError, RejectedError, UsageError
 from ...profiles import Profile, Setting
 from ...redact import mask
 from ...signing import b64, hmac_sha256, jakarta_compact
 from ..base import (
     NONCE,
+    Call,
+    CallVerdict,
     CliOption,
     SignedRequest,
     Token,
+    call_headers,
     compact_json,
     parse_json_object,
     request_id,
@@ -176,6 +180,79 @@ class FinpayWidgetProvider:
         if password is not None:
             derived.append(b64(f"{profile.text('merchant_id')}:{password}".encode()))
         return derived
+
+    # --- the calls after the token (SPEC 6.3) ----------------------------------------------------
+
+    call_needs_token: bool = True
+
+    @property
+    def call_recipe(self) -> tuple[str, ...]:
+        return (
+            "POST {base_url}PATH (e.g. /apicobrand/widget/topup), Authorization: Basic as for the token",
+            "body: your fields plus tokenID (the token) and signature, compact JSON",
+            "signature: the getToken recipe over every field but signature, tokenID included",
+            "success: statusCode 000",
+        )
+
+    def new_call_id(self) -> str | None:
+        return None
+
+    def build_call(self, profile: Profile, call: Call, when: datetime | str) -> SignedRequest:
+        del when  # a widget call's time is a field of the body the user gives (reqDtime)
+        if not call.path.startswith("/"):
+            raise UsageError(f"the call's PATH {call.path!r} must start with /", hint=f"write /{call.path}")
+        fields = _call_fields(call.body)
+        fields["tokenID"] = call.token or ""
+        secret_key = profile.require_text("secret_key")
+        joined, signature = finpay_signature(fields, secret_key)
+        merchant_id, password = profile.require_text("merchant_id"), profile.require_text("merchant_password")
+        computed = {
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + b64(f"{merchant_id}:{password}".encode()),
+        }
+        return SignedRequest(
+            provider=self.name,
+            method=call.method.upper(),
+            url=profile.base_url + call.path,
+            headers=call_headers(computed, profile, call),
+            body=compact_json({**fields, "signature": signature}),
+            string_to_sign=joined,
+            signature=signature,
+            algorithm=self.algorithm,
+            derivation=(
+                ("Sorted fields", ", ".join(sorted(fields))),
+                ("Body", "your fields, tokenID and signature, serialized compactly once"),
+            ),
+        )
+
+    def judge_call(self, status: int, body: bytes) -> CallVerdict:
+        data = parse_json_object(body)
+        code = data.get("statusCode") if data is not None else None
+        message = data.get("statusDesc") if data is not None else None
+        return CallVerdict(
+            200 <= status < 300 and str(code) == "000",
+            str(code) if code is not None else None,
+            message if isinstance(message, str) else None,
+        )
+
+
+def _call_fields(body: bytes | None) -> dict[str, str]:
+    """A widget call's own fields: a JSON object of strings or numbers (each signed as its text)."""
+    data = parse_json_object(body or b"{}")
+    if data is None:
+        raise UsageError(
+            "a finpay-widget call's --data must be a JSON object of fields", hint='e.g. --data \'{"amount":"10000"}\''
+        )
+    fields: dict[str, str] = {}
+    for key, value in data.items():
+        if key in ("tokenID", "signature"):
+            raise UsageError(f"--data sets {key}, which paytoken computes", hint=f"leave {key} out")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise UsageError(
+                f"the field {key} is not a string or a number", hint="Finpay signs the fields' text values only"
+            )
+        fields[key] = value if isinstance(value, str) else json.dumps(value)
+    return fields
 
 
 FINPAY_WIDGET = FinpayWidgetProvider()

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 from ...errors import ConfigError
 from ...forensics import decode_signature
 from ...profiles import Profile
-from ...signing import b64, hmac_sha512, jakarta_iso, rsa_sha256_b64
+from ...signing import hmac_sha512, jakarta_iso, rsa_sha256_b64, sha256_hex
 from ..base import compact_json
 from ..notification import (
     NO_MATCH,
@@ -42,6 +41,7 @@ from ..notification import (
     rsa_search,
     snap_answer,
 )
+from .recipe import snap_symmetric_signature
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -52,10 +52,6 @@ __all__ = ["NICEPAY_NOTIFICATION", "SnapNotification"]
 
 HMAC_SHA512_SIZE = 64
 _OWN_KEYS = ("gateway_public_key_file", "notification_public_key_file", "public_key_file")
-
-
-def _sha256_hex(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -109,13 +105,13 @@ class SnapNotification:
             return
         method = inbound.method.upper()
         middle = f"{token}:" if token is not None else ""
-        yield None, "as received", f"{method}:{inbound.target}:{middle}{_sha256_hex(inbound.body)}:{stamp}"
+        yield None, "as received", f"{method}:{inbound.target}:{middle}{sha256_hex(inbound.body)}:{stamp}"
         if inbound.target != inbound.path:
             note = f"path without its query: {inbound.path}"
-            yield OTHER_BYTES, note, f"{method}:{inbound.path}:{middle}{_sha256_hex(inbound.body)}:{stamp}"
+            yield OTHER_BYTES, note, f"{method}:{inbound.path}:{middle}{sha256_hex(inbound.body)}:{stamp}"
         for mistake, how, body in body_variants(inbound.body):
             note = f"the gateway signed the body {how}: {body[:120].decode('utf-8', errors='replace')!r}"
-            yield mistake, note, f"{method}:{inbound.target}:{middle}{_sha256_hex(body)}:{stamp}"
+            yield mistake, note, f"{method}:{inbound.target}:{middle}{sha256_hex(body)}:{stamp}"
 
     def _verify_rsa(
         self, profile: Profile, inbound: Inbound, received_at: datetime, signature: str, recipe: str
@@ -225,11 +221,11 @@ class SnapNotification:
         elif symmetric:
             secret = profile.require_text("client_secret")
             access_token = token or nonce
-            string_to_sign = f"POST:{path}:{access_token}:{_sha256_hex(body)}:{x_timestamp}"
-            signature = b64(hmac_sha512(secret.encode("utf-8"), string_to_sign.encode("utf-8")))
+            string_to_sign = f"POST:{path}:{access_token}:{sha256_hex(body)}:{x_timestamp}"
+            signature = snap_symmetric_signature(secret, string_to_sign)
             headers["Authorization"] = f"Bearer {access_token}"
         else:
-            string_to_sign = f"POST:{path}:{_sha256_hex(body)}:{x_timestamp}"
+            string_to_sign = f"POST:{path}:{sha256_hex(body)}:{x_timestamp}"
             signature = rsa_sha256_b64(key().private_key, string_to_sign.encode("utf-8"))
         headers["X-SIGNATURE"] = signature
         if self.over_body:

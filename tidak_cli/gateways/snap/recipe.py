@@ -13,13 +13,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...clock import iso_moment, lifetime_seconds
-from ...errors import ConfigError, GatewayError, RejectedError
+from ...errors import ConfigError, GatewayError, RejectedError, UsageError
 from ...profiles import Profile, Setting
-from ...signing import jakarta_iso, jakarta_iso_millis, utc_z
+from ...signing import b64, hmac_sha512, jakarta_iso, jakarta_iso_millis, sha256_hex, utc_z
 from ..base import (
+    Call,
+    CallVerdict,
     CliOption,
     SignedRequest,
     Token,
+    call_headers,
     compact_json,
     parse_json_object,
     unexpected_answer,
@@ -37,7 +40,10 @@ __all__ = [
     "SNAP_HINTS",
     "TIMESTAMP_FORMATS",
     "SnapProvider",
+    "external_id",
+    "snap_call_string",
     "snap_hint",
+    "snap_symmetric_signature",
     "timestamp_matches",
 ]
 
@@ -67,6 +73,9 @@ _KEY_SETTINGS: tuple[Setting, ...] = (
     Setting("private_key_file", "path to the RSA private key (PEM or DER)", "file", secret=True),
     Setting("private_key_passphrase", "passphrase of an encrypted private key", "secret"),
     Setting("public_key_file", "the public key you uploaded to the gateway (used by doctor)", "file"),
+    Setting("client_secret", "the secret that signs the calls after the token (HMAC-SHA512)", "secret"),
+    Setting("partner_id", "X-PARTNER-ID of the calls [client_id]", "text"),
+    Setting("channel_id", "CHANNEL-ID of the calls", "text"),
 )
 
 _GENERIC_SETTINGS: tuple[Setting, ...] = (
@@ -87,10 +96,7 @@ _NOTIFICATION_SETTINGS: Mapping[str, tuple[Setting, ...]] = {
         ),
     ),
     "snap": (_GATEWAY_KEY,),
-    "doku-snap": (
-        _GATEWAY_KEY,
-        Setting("client_secret", "the client secret: DOKU's HMAC-SHA512 notifications are keyed with it", "secret"),
-    ),
+    "doku-snap": (_GATEWAY_KEY,),  # and client_secret, for DOKU's HMAC-SHA512 notifications
 }
 
 _SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
@@ -118,6 +124,37 @@ def snap_hint(code: str, provider: str) -> str | None:
     return hint.format(provider=provider) if hint else None
 
 
+# X-EXTERNAL-ID: "numeric, at most 36 digits, unique per day" (SNAP; SPEC 6.2).
+_EXTERNAL_ID = re.compile(r"[0-9]{1,36}")
+
+
+def external_id(value: str | None) -> str:
+    """The X-EXTERNAL-ID a call signs: given (1 to 36 digits) or a UsageError."""
+    if value is None or not _EXTERNAL_ID.fullmatch(value):
+        raise UsageError(
+            f"X-EXTERNAL-ID must be 1 to 36 digits, not {value!r}",
+            hint="leave --external-id out to get a fresh one (unique per day)",
+        )
+    return value
+
+
+def snap_call_string(method: str, signed_path: str, token: str | None, body: bytes, x_timestamp: str) -> str:
+    """SNAP's string to sign for a call: METHOD:path:token:lowerhex(SHA-256(body)):X-TIMESTAMP; no token field
+    in the asymmetric form (signature type 2)."""
+    fields = (method, signed_path, *((token,) if token is not None else ()), sha256_hex(body), x_timestamp)
+    return ":".join(fields)
+
+
+def snap_symmetric_signature(client_secret: str, string_to_sign: str) -> str:
+    """base64(HMAC-SHA512(key = client_secret as UTF-8, string to sign))."""
+    return b64(hmac_sha512(client_secret.encode("utf-8"), string_to_sign.encode("utf-8")))
+
+
+def _call_snap_code(code: str) -> bool:
+    # responseCode is HTTP status (3) + service code (2) + case (2); 2xx answers start 200 or 202.
+    return code.startswith(("200", "202"))
+
+
 @dataclass(frozen=True)
 class SnapProvider:
     """A SNAP B2B access-token endpoint: RSA-signed `client_id|X-TIMESTAMP`."""
@@ -133,6 +170,16 @@ class SnapProvider:
     accepted_timestamps: tuple[str, ...] = ("jakarta",)
     # The generic `snap` provider reads its path, timestamp style, body and headers from the profile.
     configurable: bool = False
+    # The calls after the token (SPEC 6.2). NICEPAY serves them under a /nicepay prefix it does not sign.
+    call_prefix: str = ""
+    # The profile key whose value keys the call HMAC.
+    call_secret: str = "client_secret"
+    # The profile key that gives X-PARTNER-ID (client_id when it is not set).
+    partner_id_key: str = "partner_id"
+    # CHANNEL-ID when the profile has no channel_id; "{client_id}" is replaced (NICEPAY's SDKs: client_id + "01").
+    default_channel_id: str | None = None
+    # "symmetric": HMAC-SHA512 with the token (type 1); "asymmetric": SHA256withRSA, no token (type 2).
+    call_signature: str = "symmetric"
     algorithm: str = "SHA256withRSA"
     identity_key: str = "client_id"
     one_of: tuple[tuple[str, ...], ...] = (("private_key", "private_key_file"),)
@@ -279,6 +326,120 @@ class SnapProvider:
     def derived_secrets(self, profile: Profile) -> list[str]:
         return []
 
+    # --- the calls after the token (SPEC 6.2) ----------------------------------------------------
+
+    @property
+    def call_needs_token(self) -> bool:
+        return self.call_signature == "symmetric"
+
+    @property
+    def call_recipe(self) -> tuple[str, ...]:
+        prefix = f" (URL under {self.call_prefix}, signed without it)" if self.call_prefix else ""
+        if self.call_needs_token:
+            signed = "METHOD:path:access_token:lowerhex(SHA-256(body)):X-TIMESTAMP"
+            signature = f"X-SIGNATURE: base64(HMAC-SHA512(key = {self.call_secret}, string to sign))"
+            auth = "Authorization: Bearer <token>, "
+        else:
+            signed = "METHOD:path:lowerhex(SHA-256(body)):X-TIMESTAMP (no token)"
+            signature = "X-SIGNATURE: base64(SHA256withRSA with the private key)"
+            auth = ""
+        channel = f" [{self.default_channel_id}]" if self.default_channel_id else ""
+        return (
+            f"METHOD {{base_url}}PATH{prefix}; the body hashed and sent as the same bytes",
+            f"string to sign: {signed}",
+            signature,
+            f"headers: Content-Type, {auth}X-TIMESTAMP, X-SIGNATURE, X-PARTNER-ID = {self.partner_id_key} "
+            f"[client_id], X-EXTERNAL-ID (digits, unique per day), CHANNEL-ID = channel_id{channel}",
+            "success: HTTP 2xx and responseCode 200xxxx or 202xxxx; 401xx01 is a refused token",
+        )
+
+    def new_call_id(self) -> str | None:
+        import secrets
+        import time
+
+        # Unique per day across machines too: nanoseconds since the epoch plus five random digits.
+        return f"{time.time_ns()}{secrets.randbelow(100_000):05d}"
+
+    def call_paths(self, path: str) -> tuple[str, str]:
+        """The path in the URL and the path signed: NICEPAY adds its /nicepay prefix to the URL only."""
+        if not path.startswith("/"):
+            raise UsageError(f"the call's PATH {path!r} must start with /", hint=f"write /{path}")
+        if not self.call_prefix:
+            return path, path
+        prefix = self.call_prefix
+        if path == prefix or path.startswith(prefix + "/"):
+            return path, path[len(prefix) :] or "/"
+        return prefix + path, path
+
+    def build_call(self, profile: Profile, call: Call, when: datetime | str) -> SignedRequest:
+        method = call.method.upper()
+        url_path, signed_path = self.call_paths(call.path)
+        client_id = profile.require_text("client_id")
+        x_timestamp = when if isinstance(when, str) else TIMESTAMP_FORMATS[self.timestamp_format(profile)](when)
+        body = call.body if call.body is not None else b""
+        string_to_sign = snap_call_string(
+            method, signed_path, call.token if self.call_needs_token else None, body, x_timestamp
+        )
+        if self.call_needs_token:
+            if not call.token:
+                raise UsageError(f"a {self.name} call is signed with the access token, and there is none")
+            secret = profile.require_text(self.call_secret)
+            signature = snap_symmetric_signature(secret, string_to_sign)
+            algorithm = "HMAC-SHA512"
+            key_fact = f"{self.call_secret} as UTF-8 text ({len(secret.encode('utf-8'))} bytes)"
+        else:
+            from ...signing import rsa_sha256_b64
+
+            signature = rsa_sha256_b64(self.private_key(profile), string_to_sign.encode("utf-8"))
+            algorithm = "SHA256withRSA"
+            key_fact = "the private key (the same pair as the token request)"
+        channel = profile.text("channel_id") or (self.default_channel_id or "").format(client_id=client_id)
+        computed = {
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {call.token}"} if self.call_needs_token else {}),
+            "X-TIMESTAMP": x_timestamp,
+            "X-SIGNATURE": signature,
+            "X-PARTNER-ID": profile.text(self.partner_id_key) or client_id,
+            "X-EXTERNAL-ID": external_id(call.call_id),
+            **({"CHANNEL-ID": channel} if channel else {}),
+        }
+        derivation = [
+            ("Body bytes", f"{len(body)} bytes, hashed and sent as the same bytes"),
+            ("Body hash", f"{sha256_hex(body)}  (lowercase hex SHA-256)"),
+            (
+                "Signed path",
+                signed_path
+                + (
+                    f"  (the URL's {self.call_prefix} is not signed)"
+                    if url_path != signed_path
+                    else "  (path and query as sent, no host)"
+                ),
+            ),
+            ("Key", key_fact),
+        ]
+        return SignedRequest(
+            provider=self.name,
+            method=method,
+            url=profile.base_url + url_path,
+            headers=call_headers(computed, profile, call),
+            body=call.body,
+            string_to_sign=string_to_sign,
+            signature=signature,
+            algorithm=algorithm,
+            derivation=tuple(derivation),
+            signed_at=iso_moment(x_timestamp),
+        )
+
+    def judge_call(self, status: int, body: bytes) -> CallVerdict:
+        data = parse_json_object(body)
+        code = data.get("responseCode") if data is not None else None
+        message = data.get("responseMessage") if data is not None else None
+        code_text = str(code) if isinstance(code, str | int) and not isinstance(code, bool) else None
+        message_text = message if isinstance(message, str) else None
+        ok = 200 <= status < 300 and (code_text is None or _call_snap_code(code_text))
+        refused_token = status == 401 and code_text is not None and re.fullmatch(r"401\d\d01", code_text) is not None
+        return CallVerdict(ok, code_text, message_text, invalid_token=refused_token)
+
 
 _GRANT: Mapping[str, object] = {"grantType": "client_credentials"}
 
@@ -289,6 +450,8 @@ NICEPAY = SnapProvider(
     base_urls={"sandbox": "https://dev.nicepay.co.id", "production": "https://www.nicepay.co.id"},
     body={**_GRANT, "additionalInfo": {}},
     expires_in_as_string=True,
+    call_prefix="/nicepay",
+    default_channel_id="{client_id}01",
 )
 FINPAY_SNAP = SnapProvider(
     name="finpay-snap",
