@@ -25,7 +25,7 @@ from typing import ClassVar
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import assert_clean, paytoken, serving
+from support import assert_clean, paytoken, serving, watchdog
 
 from tidak_cli import verify_notification
 from tidak_cli.errors import UsageError
@@ -624,3 +624,26 @@ def _wait_for(port: int) -> None:
                 return
         stop.wait(0.05)
     raise AssertionError(f"the example receiver did not start on port {port}")
+
+
+def test_the_sandbox_prints_its_gateway_public_key(isolated: Path) -> None:
+    from tidak_cli.notifying import gateway_key_directory
+
+    Path("sandbox.toml").write_text('[doku]\nclient_id = "MCH-1"\nsecret_key = "s"\n')
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tidak_cli", "sandbox", "--port", "0", "--config", "sandbox.toml"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert child.stderr is not None
+        with watchdog(30, "the sandbox's banner"):
+            while not any("public key:" in line for line in lines) and len(lines) < 20:
+                lines.append(child.stderr.readline())  # the banner comes first, then the sandbox waits
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+    public = gateway_key_directory() / "public.pem"
+    assert any(f"its public key: {public}" in line for line in lines), lines
+    assert public.read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
