@@ -2,9 +2,11 @@
 
 The library API is a few functions; the `paytoken` command is built on the same code.
 
-    >>> from tidak_cli import get_token
+    >>> from tidak_cli import get_token, verify_notification
     >>> token = get_token("nicepay", profile="dev")          # doctest: +SKIP
     >>> token.access_token, token.expires_at                  # doctest: +SKIP
+    >>> verdict = verify_notification("nicepay", "dev", "POST", path, headers, body)  # doctest: +SKIP
+    >>> verdict.authentic, verdict.reason, verdict.mistake    # doctest: +SKIP
 
 Signed calls after the token, with requests or httpx (docs/library.md):
 
@@ -20,11 +22,15 @@ from typing import TYPE_CHECKING
 from .version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
+
     from .call_auth import RequestsAuth
     from .call_auth_httpx import HttpxAuth
     from .gateways.base import SignedRequest, Token
+    from .gateways.notification import Verdict
 
-__all__ = ["__version__", "auth", "build_request", "get_token", "httpx_auth"]
+__all__ = ["__version__", "auth", "build_request", "get_token", "httpx_auth", "verify_notification"]
 
 
 def get_token(provider: str, profile: str = "default", *, profiles_file: Path | None = None) -> Token:
@@ -76,3 +82,29 @@ def httpx_auth(
     from .call_auth_httpx import HttpxAuth
 
     return HttpxAuth(CallSigner(provider, profile, profiles_file=profiles_file, min_ttl=min_ttl))
+
+
+def verify_notification(
+    provider: str,
+    profile: str,
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    body: bytes | str,
+    *,
+    profiles_file: Path | None = None,
+    received_at: datetime | None = None,
+) -> Verdict:
+    """Judge a notification the gateway sent, inside a web handler: a Verdict with .authentic and .reason.
+
+    path is the request's path with its query, as received; body the raw bytes (never JSON parsed and
+    written again). A profile without the key raises ConfigError; anything else is a Verdict.
+    """
+    from .clock import utc_now
+    from .gateways import lookup
+    from .profiles import load_profile
+    from .verifying import verify_parts
+
+    gateway = lookup(provider)
+    resolved = load_profile(gateway, profile, profiles_file=profiles_file)
+    return verify_parts(gateway, resolved, method, path, headers, body, received_at or utc_now())

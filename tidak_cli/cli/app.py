@@ -32,6 +32,8 @@ COMMANDS = {
     "cache": "list or clear cached tokens",
     "keygen": "a new RSA key pair for the SNAP gateways",
     "sandbox": "the local gateway emulator, for every provider",
+    "verify": "check a notification the gateway sent: authentic or why not",
+    "notify": "send your webhook a notification signed as the gateway would",
     "demo": "every provider end to end, offline: start here",
 }
 _SUMMARY = "Get access tokens from Indonesian payment gateways, and debug their signatures."

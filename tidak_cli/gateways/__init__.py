@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from ..profiles import Profile
     from .emulation import Gateway
+    from .notification import NotificationRecipe
 
 __all__ = [
     "FAMILIES",
@@ -35,6 +36,7 @@ __all__ = [
     "family_of",
     "forensics_for",
     "lookup",
+    "notification_for",
 ]
 
 P = TypeVar("P", bound=Provider)
@@ -52,6 +54,9 @@ class Family(Generic[P]):
     # For a family that signs with the profile's RSA key pair: how to load the private key. doctor checks
     # the pair and demo makes one; the profile then holds private_key_file and the sandbox the public half.
     private_key: Callable[[P, Profile], RSAPrivateKey] | None = None
+    # What the gateway sends to the merchant's webhook, for `verify` and `notify`; None (or None for a
+    # provider): no notification recipe.
+    notification: Callable[[P], NotificationRecipe | None] | None = None
 
 
 # Family package (relative to this one, or an absolute module name) -> its provider names, in the order
@@ -124,3 +129,16 @@ def forensics_for(provider: Provider) -> Forensics:
             hint=f"`paytoken sign {provider.name}` shows every byte it signs: compare them with yours",
         )
     return make(provider)
+
+
+def notification_for(provider: Provider) -> NotificationRecipe:
+    """Return provider's notification recipe, or a UsageError saying plainly that it has none."""
+    make = family_of(provider.name).notification if provider.name in PROVIDERS else None
+    recipe = make(provider) if make is not None else None
+    if recipe is None:
+        having = [name for name in PROVIDERS if (found := family_of(name).notification) and found(PROVIDERS[name])]
+        raise UsageError(
+            f"{provider.name} has no notification recipe: verify and notify are not available for it",
+            hint=f"providers with one: {', '.join(having)}",
+        )
+    return recipe

@@ -10,6 +10,7 @@ from .recipe import DOKU_SNAP, FINPAY_SNAP, GENERIC_SNAP, NICEPAY, SnapProvider
 if TYPE_CHECKING:
     from ..base import Forensics
     from ..emulation import Gateway
+    from ..notification import NotificationRecipe
 
 
 def _emulator(provider: SnapProvider) -> Gateway:
@@ -24,9 +25,23 @@ def _forensics(provider: SnapProvider) -> Forensics:
     return SnapForensics(provider)
 
 
+def _notification(provider: SnapProvider) -> NotificationRecipe | None:
+    from .notification import NICEPAY_NOTIFICATION, SnapNotification
+
+    if provider.name == "nicepay":
+        return NICEPAY_NOTIFICATION
+    if provider.name == "snap":
+        return SnapNotification("snap", "gateway_public_key_file", "/v1.0/transfer-va/payment")
+    if provider.name == "doku-snap":
+        # DOKU's sample notification path (developers.doku.com, HTTP Notification Sample for SNAP).
+        return SnapNotification("doku-snap", "gateway_public_key_file", "/v1/transfer-va/payment", symmetric_too=True)
+    return None  # finpay-snap: its notification recipe is not documented
+
+
 FAMILY = Family(
     providers=(NICEPAY, FINPAY_SNAP, DOKU_SNAP, GENERIC_SNAP),
     emulator=_emulator,
     forensics=_forensics,
     private_key=SnapProvider.private_key,
+    notification=_notification,
 )

@@ -85,6 +85,20 @@ _GENERIC_SETTINGS: tuple[Setting, ...] = (
     Setting("headers", "extra request headers as a TOML table", "headers"),
 )
 
+# Keys for the notifications the gateway sends to the merchant (SPEC 7, gateways/snap/notification.py).
+_GATEWAY_KEY = Setting("gateway_public_key_file", "the gateway's public key, to verify its notifications", "file")
+_NOTIFICATION_SETTINGS: Mapping[str, tuple[Setting, ...]] = {
+    "nicepay": (
+        Setting(
+            "notification_public_key_file",
+            "NICEPAY's notification public key (e-mailed by NICEPAY; not its transaction key)",
+            "file",
+        ),
+    ),
+    "snap": (_GATEWAY_KEY,),
+    "doku-snap": (_GATEWAY_KEY,),  # and client_secret, for DOKU's HMAC-SHA512 notifications
+}
+
 _SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
 
 SNAP_HINTS: Mapping[str, str] = {
@@ -175,7 +189,10 @@ class SnapProvider:
     def __post_init__(self) -> None:
         extra = _GENERIC_SETTINGS if self.configurable else ()
         options = (CliOption("--token-path", "token_path", "access-token path, overriding the profile", "PATH"),)
-        object.__setattr__(self, "settings", _KEY_SETTINGS + extra)
+        settings = _KEY_SETTINGS + extra
+        named = {setting.name for setting in settings}
+        notification = tuple(item for item in _NOTIFICATION_SETTINGS.get(self.name, ()) if item.name not in named)
+        object.__setattr__(self, "settings", settings + notification)
         object.__setattr__(self, "options", options if self.configurable else ())
 
     @property
