@@ -8,14 +8,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import tokens
 from .errors import PaytokenError
-from .gateways import PROVIDERS, family_of
+from .gateways import PROVIDERS, family_of, grouped, provenance
 from .gateways.base import Provider
 from .profiles import load_profile
 from .sandbox import Sandbox, load_config
 from .transport import Transport
+
+if TYPE_CHECKING:
+    from .keys import KeyPair
 
 __all__ = ["DemoRow", "Workspace", "run_demo"]
 
@@ -40,6 +44,7 @@ class Workspace:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._profiles: list[str] = []
+        self._pairs: dict[Path, KeyPair] = {}
         sandbox: list[str] = []
         for index, provider in enumerate(PROVIDERS.values(), start=1):
             make = self._key_pair if family_of(provider.name).private_key else self._shared_secrets
@@ -53,7 +58,12 @@ class Workspace:
         from .keys import generate, write_key_pair
 
         client_id = f"DEMO-{provider.name.upper()}-{index:03d}"
-        pair = write_key_pair(generate(2048), self.directory / provider.name)
+        # The SNAP presets share one pair (a partner may register one public key with many gateways): a 2048-bit
+        # key costs tens of milliseconds, and the demo runs every provider.
+        shared = provenance(provider).group != "seed"
+        folder = self.directory / ("snap-presets" if shared else provider.name)
+        pair = self._pairs.get(folder) or write_key_pair(generate(2048), folder)
+        self._pairs[folder] = pair
         profile = (
             f"[{provider.name}.demo]\n"
             f"{provider.identity_key} = {_toml_string(client_id)}\n"
@@ -97,7 +107,7 @@ def run_demo(progress: Callable[[str], None] = lambda _line: None) -> list[DemoR
             progress(f"sandbox listening on {sandbox.url}")
             profiles_path = workspace.write_profiles(sandbox.url)
             with Transport() as transport:
-                return [_one(provider, profiles_path, transport) for provider in PROVIDERS.values()]
+                return [_one(provider, profiles_path, transport) for provider in grouped()]
 
 
 def _one(provider: Provider, profiles_path: Path, transport: Transport) -> DemoRow:
