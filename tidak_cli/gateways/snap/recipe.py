@@ -257,7 +257,8 @@ class SnapProvider:
         if self.partner_id_key != "partner_id":
             found.append(f"calls' X-PARTNER-ID is {self.partner_id_key}")
         if self.default_channel_id:
-            found.append(f"calls' CHANNEL-ID defaults to {self.default_channel_id}")
+            channel = self.default_channel_id.replace("{client_id}", "client_id + ")
+            found.append(f"calls' CHANNEL-ID defaults to {channel}")
         if not self.call_needs_token:
             found.append("calls signed SHA256withRSA without the token (SNAP signature type 2)")
         return tuple(found)
