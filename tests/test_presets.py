@@ -529,3 +529,44 @@ def test_compare_finds_a_bri_signature_made_now_without_the_timestamp(
     seconds_only = rsa_b64(compare_key, f"P-bri|{jakarta_now()}")
     run = paytoken("sign", "bri", "-p", "t", f"--compare={seconds_only}", "-o", "json")
     assert run.exit_code == 1 and json.loads(run.stdout)["compare"]["mistake"] == "snap.seconds"
+
+
+# --- sign --replay judges a captured request by the preset's own rules ---------------------------------
+
+
+def captured(workspace: Workspace, profiles: Path, name: str, stamp: str, headers: Mapping[str, str]) -> Path:
+    """A raw HTTP capture of a token request, signed here with the workspace's key (cryptography)."""
+    key = serialization.load_pem_private_key((workspace.directory / "snap-presets" / "private.pem").read_bytes(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    client_id = demo_client_id(profiles, name)
+    body = TOKEN_REQUESTS[name][0].decode()
+    lines = [
+        f"POST {PROVIDERS[name].token_path} HTTP/1.1",
+        "Host: gateway.example",
+        "Content-Type: application/json",
+        f"X-TIMESTAMP: {stamp}",
+        f"X-CLIENT-KEY: {client_id}",
+        f"X-SIGNATURE: {rsa_b64(key, f'{client_id}|{stamp}')}",
+        *(f"{header}: {value}" for header, value in headers.items()),
+        "",
+        body,
+    ]
+    path = Path("captured.txt")
+    path.write_text("\r\n".join(lines))
+    return path
+
+
+def test_replay_wants_danas_x_partner_id_and_bris_milliseconds(profiles: Path, workspace: Workspace) -> None:
+    dana = demo_client_id(profiles, "dana")
+    right = captured(workspace, profiles, "dana", jakarta_now(), {"X-PARTNER-ID": dana})
+    run = paytoken("sign", "dana", "-p", "demo", "--replay", str(right), "-o", "json")
+    assert run.exit_code == 0 and json.loads(run.stdout)["replay"]["problems"] == [], run.output
+    without = captured(workspace, profiles, "dana", jakarta_now(), {})
+    problems = json.loads(paytoken("sign", "dana", "-p", "demo", "--replay", str(without), "-o", "json").stdout)
+    assert any("X-PARTNER-ID" in problem for problem in problems["replay"]["problems"]), problems
+    seconds = captured(workspace, profiles, "bri", jakarta_now(), {})
+    problems = json.loads(paytoken("sign", "bri", "-p", "demo", "--replay", str(seconds), "-o", "json").stdout)
+    assert any(".123+07:00" in problem for problem in problems["replay"]["problems"]), problems
+    millis = captured(workspace, profiles, "bri", jakarta_now(millis=True), {})
+    run = paytoken("sign", "bri", "-p", "demo", "--replay", str(millis), "-o", "json")
+    assert run.exit_code == 0 and json.loads(run.stdout)["replay"]["problems"] == [], run.output

@@ -236,7 +236,7 @@ class Sandbox:
         now = self.now()
         gateways = {id(gateway): gateway for serving in self._gateways.values() for gateway in serving}.values()
         # Calls signed without a token (SNAP type 2) name their partner; those gateways look first.
-        for gateway in sorted(gateways, key=lambda gateway: gateway.provider.call_needs_token):
+        for gateway in sorted(gateways, key=lambda gateway: getattr(gateway.provider, "call_needs_token", True)):
             handle_call = getattr(gateway, "handle_call", None)  # a test's toy gateway may serve tokens only
             reply = handle_call(request, self.config, now, self.ledger) if handle_call is not None else None
             if reply is not None:

@@ -108,7 +108,7 @@ class SnapForensics:
 
     def read_capture(self, profile: Profile, captured: Captured, now: datetime) -> Replay:
         check = CaptureCheck(captured)
-        check.require("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
+        check.require("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE", *self.provider.token_headers)
         check.json_content()
         check.path(self.provider.path(profile))
         check.same("X-CLIENT-KEY", captured.header("X-CLIENT-KEY"), profile.require_text("client_id"))
