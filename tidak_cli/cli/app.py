@@ -24,6 +24,7 @@ __all__ = ["app", "main"]
 COMMANDS = {
     "get": "get a token: print it, or export it for a script",
     "sign": "sign the token request, send nothing; --compare, --replay",
+    "exec": "run a command with the token in its environment",
     "doctor": "check a profile end to end: keys, clock, one real request",
     "providers": "the built-in providers, and what each needs",
     "profiles": "list profiles, or show one with its secrets masked",
