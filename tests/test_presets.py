@@ -315,6 +315,11 @@ def send(request: object) -> tuple[int, dict[str, object]]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_preset_makes_a_signed_call_against_the_sandbox(name: str, call_world: CallWorld, isolated: Path) -> None:
+    """Through the library users call (tidak_cli.auth with requests), the token from the cache `get` filled."""
+    import requests
+
+    import tidak_cli
+
     provider = PROVIDERS[name]
     world = call_world
     world.sandbox.reset()
@@ -324,26 +329,28 @@ def test_every_preset_makes_a_signed_call_against_the_sandbox(name: str, call_wo
         assert got.exit_code == 0, got.output
         token = got.stdout.strip()
     path = CALL_PATHS.get(name, "/v1.0/transfer-va/create-va")
-    request, _call = signed_call(world, name, token, path)
-    headers = request.headers  # type: ignore[attr-defined]
+    auth = tidak_cli.auth(name, profile="c", profiles_file=world.profiles)
+    answer = requests.post(world.sandbox.url + path, data=CALL_BODY, auth=auth, timeout=30)
+    assert answer.status_code == 200 and str(answer.json()["responseCode"]).startswith("200"), answer.text
+    assert provider.judge_call(answer.status_code, answer.content).ok
+    sent = answer.request
+    assert sent.body == CALL_BODY
     body_hash = hashlib.sha256(CALL_BODY).hexdigest()
-    stamp = headers["X-TIMESTAMP"]
+    stamp = sent.headers["X-TIMESTAMP"]
     assert TOKEN_REQUESTS[name][1].fullmatch(stamp), stamp  # calls use the token's X-TIMESTAMP form
     if token is not None:
+        assert sent.headers["Authorization"] == f"Bearer {token}"  # the cached token, not a new one
         key = world.secrets[name]["api_secret" if name == "bni" else "client_secret"]
         text = f"POST:{path}:{token}:{body_hash}:{stamp}"
         independent = base64.b64encode(hmac.new(key.encode(), text.encode(), hashlib.sha512).digest()).decode()
-        assert headers["X-SIGNATURE"] == independent
-        assert headers["Authorization"] == f"Bearer {token}"
+        assert sent.headers["X-SIGNATURE"] == independent
     else:
-        assert "Authorization" not in headers
+        assert "Authorization" not in sent.headers
         if shutil.which("openssl"):
             text = f"POST:{path}:{body_hash}:{stamp}"
-            assert openssl_verifies(world.public_key, headers["X-SIGNATURE"], text, isolated)
-    status, answer = send(request)
-    assert status == 200 and str(answer["responseCode"]).startswith("200"), answer
-    assert provider.judge_call(status, json.dumps(answer).encode()).ok
-    assert stats(world.sandbox)["providers"][name]["calls"] == 1
+            assert openssl_verifies(world.public_key, sent.headers["X-SIGNATURE"], text, isolated)
+    counts = stats(world.sandbox)["providers"][name]
+    assert (counts["calls"], counts["issued"]) == (1, 1 if token else 0)
 
 
 def test_bnis_calls_name_the_app_by_its_api_key(call_world: CallWorld) -> None:
