@@ -685,7 +685,10 @@ DURIANPAY = SnapProvider(
         _WALLET,
         "official docs",
         ("https://docs.durianpay.id/integration/snap/authentication/generate-access-token/", "…/api/snap/sandbox/"),
-        ("sandbox host api-sandbox.durianpay.id (its SNAP sandbox page)",),
+        (
+            "sandbox host api-sandbox.durianpay.id (its SNAP sandbox page)",
+            "grant AUTHORIZATION_CODE as its example has it; should it want client_credentials, use `snap`",
+        ),
     ),
 )
 
