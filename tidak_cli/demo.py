@@ -9,15 +9,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import tokens
 from .calling import CallRequest, judged, read_body, send_call
 from .errors import PaytokenError
-from .gateways import PROVIDERS, family_of
+from .gateways import PROVIDERS, family_of, grouped, provenance
 from .gateways.base import Provider
 from .profiles import Profile, load_profile
 from .sandbox import Sandbox, load_config
 from .transport import Transport
+
+if TYPE_CHECKING:
+    from .keys import KeyPair
 
 __all__ = ["DemoRow", "Workspace", "run_demo"]
 
@@ -60,6 +64,7 @@ class Workspace:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._profiles: list[str] = []
+        self._pairs: dict[Path, KeyPair] = {}
         sandbox: list[str] = []
         for index, provider in enumerate(PROVIDERS.values(), start=1):
             make = self._key_pair if family_of(provider.name).private_key else self._shared_secrets
@@ -73,9 +78,16 @@ class Workspace:
         from .keys import generate, write_key_pair
 
         client_id = f"DEMO-{provider.name.upper()}-{index:03d}"
-        pair = write_key_pair(generate(2048), self.directory / provider.name)
-        # The secret that signs the calls after the token, held by both sides as after onboarding.
-        call_secret = f"client_secret = {_toml_string(secrets.token_urlsafe(24))}\n"
+        # The SNAP presets share one pair (a partner may register one public key with many gateways): a 2048-bit
+        # key costs tens of milliseconds, and the demo runs every provider.
+        shared = provenance(provider).group != "seed"
+        folder = self.directory / ("snap-presets" if shared else provider.name)
+        pair = self._pairs.get(folder) or write_key_pair(generate(2048), folder)
+        self._pairs[folder] = pair
+        # The secret that signs the calls after the token, under the gateway's own name for it (BNI: api_secret);
+        # a gateway whose calls are signed with the RSA key (DANA) has none.
+        secret_key = getattr(provider, "call_secret", "client_secret") if provider.call_needs_token else None
+        call_secret = f"{secret_key} = {_toml_string(secrets.token_urlsafe(24))}\n" if secret_key else ""
         profile = (
             f"[{provider.name}.demo]\n"
             f"{provider.identity_key} = {_toml_string(client_id)}\n"
@@ -119,7 +131,7 @@ def run_demo(progress: Callable[[str], None] = lambda _line: None) -> list[DemoR
             progress(f"sandbox listening on {sandbox.url}")
             profiles_path = workspace.write_profiles(sandbox.url)
             with Transport() as transport:
-                return [_one(provider, profiles_path, transport) for provider in PROVIDERS.values()]
+                return [_one(provider, profiles_path, transport) for provider in grouped()]
 
 
 def _one(provider: Provider, profiles_path: Path, transport: Transport) -> DemoRow:

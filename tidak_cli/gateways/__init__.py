@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import UsageError
-from .base import CliOption, Forensics, Provider, SignedRequest, Token
+from .base import CliOption, Forensics, Provenance, Provider, SignedRequest, Token
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -25,18 +25,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAMILIES",
+    "GROUPS",
     "PROVIDERS",
+    "SEED",
     "CliOption",
     "Family",
     "Forensics",
+    "Provenance",
     "Provider",
     "SignedRequest",
     "Token",
     "emulator_for",
     "family_of",
     "forensics_for",
+    "grouped",
     "lookup",
     "notification_for",
+    "provenance",
+    "quirks",
 ]
 
 P = TypeVar("P", bound=Provider)
@@ -62,7 +68,12 @@ class Family(Generic[P]):
 # Family package (relative to this one, or an absolute module name) -> its provider names, in the order
 # `providers` lists them. Each package's FAMILY declares the providers themselves.
 FAMILIES: dict[str, tuple[str, ...]] = {
-    ".snap": ("nicepay", "finpay-snap", "doku-snap", "snap"),
+    ".snap": (
+        *("nicepay", "finpay-snap", "doku-snap", "snap"),
+        # SNAP presets: data in snap/recipe.py, grouped by their Provenance (banks, then e-wallets and aggregators).
+        *("bri", "bni", "mandiri", "bca"),
+        *("dana", "midtrans", "ifortepay", "paydia", "paycloud", "durianpay"),
+    ),
     ".doku": ("doku",),
     ".finpay_widget": ("finpay-widget",),
     ".faspay_sendme": ("faspay-sendme",),
@@ -142,3 +153,31 @@ def notification_for(provider: Provider) -> NotificationRecipe:
             hint=f"providers with one: {', '.join(having)}",
         )
     return recipe
+
+
+# The seed gateways' facts come from the project's specification, pinned by its test vectors.
+SEED = Provenance()
+
+# Provenance groups, in the order listings show them, with their headings.
+GROUPS: Mapping[str, str] = {
+    "seed": "seed gateways",
+    "bank": "SNAP banks",
+    "wallet": "SNAP e-wallets and aggregators",
+}
+
+
+def grouped() -> list[Provider]:
+    """Every provider, the seed gateways first, then the SNAP banks, then e-wallets and aggregators."""
+    return sorted(PROVIDERS.values(), key=lambda provider: list(GROUPS).index(provenance(provider).group))
+
+
+def provenance(provider: Provider) -> Provenance:
+    """Where provider's facts come from (a provider that does not say is one of the seed gateways)."""
+    found = getattr(provider, "provenance", SEED)
+    return found if isinstance(found, Provenance) else SEED
+
+
+def quirks(provider: Provider) -> tuple[str, ...]:
+    """How provider departs from its family's common recipe, one line each (none when it says nothing)."""
+    found = getattr(provider, "quirks", ())
+    return tuple(str(line) for line in found)

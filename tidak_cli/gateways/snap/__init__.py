@@ -1,11 +1,11 @@
-"""SNAP B2B access tokens: four providers of one recipe (NICEPAY, Finpay, DOKU, any SNAP bank)."""
+"""SNAP B2B access tokens: one recipe, as NICEPAY, Finpay, DOKU, any SNAP bank and the SNAP presets run it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from .. import Family
-from .recipe import DOKU_SNAP, FINPAY_SNAP, GENERIC_SNAP, NICEPAY, SnapProvider
+from .recipe import DOKU_SNAP, FINPAY_SNAP, GENERIC_SNAP, NICEPAY, PRESETS, SnapProvider
 
 if TYPE_CHECKING:
     from ..base import Forensics
@@ -39,7 +39,7 @@ def _notification(provider: SnapProvider) -> NotificationRecipe | None:
 
 
 FAMILY = Family(
-    providers=(NICEPAY, FINPAY_SNAP, DOKU_SNAP, GENERIC_SNAP),
+    providers=(NICEPAY, FINPAY_SNAP, DOKU_SNAP, GENERIC_SNAP, *PRESETS),
     emulator=_emulator,
     forensics=_forensics,
     private_key=SnapProvider.private_key,
