@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import assert_clean, paytoken, set_fault, stats
+from support import assert_clean, paytoken, set_fault, stats, with_key
 
 from tidak_cli.demo import Workspace
 from tidak_cli.sandbox import Sandbox, load_config
@@ -38,7 +38,7 @@ COMPACT = '{"trxId":"INV-1","totalAmount":{"value":10000.00,"currency":"IDR"},"n
 
 def _with_secrets(text: str, table: str) -> str:
     for name, secret in SECRETS.items():
-        text = text.replace(f"[{name}{table}]\n", f'[{name}{table}]\nclient_secret = "{secret}"\n')
+        text = with_key(text, f"{name}{table}", "client_secret", secret)
     return text
 
 

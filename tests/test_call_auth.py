@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import requests
-from support import paytoken, stats
+from support import paytoken, stats, with_key
 
 import tidak_cli
 from tidak_cli.demo import Workspace
@@ -38,7 +38,7 @@ def calls_sandbox(workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
     """A sandbox whose NICEPAY client has a client_secret, so that it serves NICEPAY's calls."""
     config = tmp_path_factory.mktemp("calls") / "sandbox.toml"
     text = workspace.sandbox_config.read_text()
-    config.write_text(text.replace("[nicepay]\n", f'[nicepay]\nclient_secret = "{SECRET}"\n', 1))
+    config.write_text(with_key(text, "nicepay", "client_secret", SECRET))
     with Sandbox(load_config(config)).start() as server:
         yield server
 
@@ -53,7 +53,7 @@ def sandbox_calls(calls_sandbox: Sandbox) -> Sandbox:
 def dev_profiles(workspace: Workspace, sandbox_calls: Sandbox, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A profiles file in which [nicepay.dev] is the workspace's NICEPAY client with its client_secret."""
     text = workspace.write_profiles(sandbox_calls.url, name=f"calls-{secrets.token_hex(4)}.toml").read_text()
-    text = text.replace("[nicepay.demo]\n", f'[nicepay.dev]\nclient_secret = "{SECRET}"\n', 1)
+    text = with_key(text, "nicepay.demo", "client_secret", SECRET).replace("[nicepay.demo]\n", "[nicepay.dev]\n", 1)
     target = isolated / "profiles.toml"
     target.write_text(text)
     target.chmod(0o600)

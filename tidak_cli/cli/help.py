@@ -27,12 +27,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "paytoken sign {p} --profile dev",
         'paytoken sign {p} -p dev --timestamp "$TS" --compare "$SIGNATURE"',
         "paytoken sign {p} -p dev --replay request.txt",
-        "paytoken sign {p} -p dev -o curl",
         "paytoken sign {p} -p dev --request POST {path} -d @body.json",
     ),
     "call": (
         "paytoken call {p} POST {path} -p dev -d {data}",
-        "paytoken call {p} POST {path} -p dev -d @body.json -o pretty",
         "paytoken call {p} POST {path} -p dev -d @body.json --dry-run",
         "paytoken call {p} POST {path} -p dev -d @body.json -o json | jq .status",
     ),
