@@ -31,6 +31,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "call": (
         "paytoken call {p} POST {path} -p dev -d {data}",
+        "paytoken call {p} POST {path} -p dev -d @body.json -o pretty",
         "paytoken call {p} POST {path} -p dev -d @body.json --dry-run",
         "paytoken call {p} POST {path} -p dev -d @body.json -o json | jq .status",
     ),
