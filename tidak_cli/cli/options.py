@@ -20,6 +20,7 @@ __all__ = [
     "CALL_ARGUMENTS",
     "CALL_FORMATS",
     "COMMON",
+    "EXEC",
     "GET",
     "SIGN",
     "SIGN_FORMATS",
@@ -199,6 +200,11 @@ CALL: tuple[Option, ...] = (
     ),
     *(option for option in GET if option.name in ("refresh", "no_cache", "min_ttl", "verbose")),
     Option("dry_run", ("--dry-run",), "switch", "Debugging", "sign and print the call; send nothing", default=False),
+)
+
+# `exec` takes the token as `get` does, from the cache: get's options that say which token and how it is named.
+EXEC: tuple[Option, ...] = tuple(
+    option for option in GET if option.name in ("profile", "profiles_file", "env_prefix", "refresh", "min_ttl")
 )
 
 # Seconds as both this reader and Click's FLOAT with min=0 read them (no signs, exponents, inf, nan, spaces).
