@@ -56,7 +56,7 @@ def notify(
     """Send a notification signed as the gateway would (the sandbox's gateway key), once; judge the answer."""
     from ..clock import utc_now
     from ..gateways import notification_for
-    from ..notifying import failure, gateway_key, notification_body, send_notification
+    from ..notifying import failure, notification_body, send_notification
     from ..transport import Transport
     from ..ui.notifications import delivery_json, delivery_text
 
@@ -77,11 +77,7 @@ def notify(
             now=utc_now(),
             transport=transport,
         )
-    rsa = provider.name != "doku" and not symmetric
-    if output == "json":
-        write_output(delivery_json(delivery))
-    else:
-        write_output(delivery_text(delivery, gateway_key().public_path if rsa else None, run.redactor))
+    write_output(delivery_json(delivery) if output == "json" else delivery_text(delivery, run.redactor))
     ended = failure(delivery)
     if ended is not None:
         raise ended
