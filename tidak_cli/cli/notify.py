@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -12,11 +11,9 @@ from ..ui.output import write_output
 from ..ui.session import current, load
 from .base import guarded, single
 from .help import examples
-from .params import ProfileOption, ProfilesFileOption, ProviderArgument
+from .params import PrettyJson, PrettyJsonOption, ProfileOption, ProfilesFileOption, ProviderArgument
 
 __all__ = ["command"]
-
-NotifyFormat = StrEnum("NotifyFormat", {"pretty": "pretty", "json": "json"})
 
 
 @guarded
@@ -49,9 +46,7 @@ def notify(
         str | None,
         typer.Option("--token", metavar="T", show_default=False, help="--symmetric: the Bearer token to send."),
     ] = None,
-    output: Annotated[
-        NotifyFormat, typer.Option("--output", "-o", metavar="FORMAT", help="pretty (for people) or json.")
-    ] = NotifyFormat.pretty,
+    output: PrettyJsonOption = PrettyJson.pretty,
 ) -> None:
     """Send a notification signed as the gateway would (the sandbox's gateway key), once; judge the answer."""
     from ..clock import utc_now
