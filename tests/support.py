@@ -90,16 +90,6 @@ def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[
     return run, modules
 
 
-def with_key(text: str, table: str, key: str, value: str) -> str:
-    """TOML text with key = value in [table]: the key's line replaced if the table has one, else added first."""
-    header = f"[{table}]\n"
-    start = text.index(header) + len(header)
-    end = text.find("\n[", start)
-    end = len(text) if end == -1 else end + 1
-    lines = [line for line in text[start:end].splitlines(keepends=True) if not line.startswith(f"{key} =")]
-    return text[:start] + f"{key} = {json.dumps(value)}\n" + "".join(lines) + text[end:]
-
-
 def stats(sandbox: Sandbox) -> dict[str, object]:
     """Read the sandbox's counts over HTTP, as an outside observer would."""
     with urllib.request.urlopen(f"{sandbox.url}/_sandbox/stats") as answer:
@@ -122,6 +112,13 @@ def assert_clean(output: str, secrets: Sequence[str] = ()) -> None:
     assert "Traceback" not in output
     for secret in secrets:
         assert secret not in output, f"secret leaked: {secret[:6]}…"
+
+
+def sandbox_value(workspace: Workspace, provider: str, key: str) -> str:
+    """A value of provider's table in the workspace's sandbox config: the gateway's half of the credentials."""
+    import tomllib
+
+    return str(tomllib.loads(workspace.sandbox_config.read_text())[provider][key])
 
 
 def workspace_secrets(workspace: Workspace) -> list[str]:
