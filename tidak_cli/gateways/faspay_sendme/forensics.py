@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -125,12 +125,27 @@ FASPAY_CALL_OTHER_TIMESTAMP = Mistake(
 )
 
 
-def _fields(text: str) -> tuple[str, str, str, str, str]:
-    """METHOD, path, timestamp, credentials, body of a Faspay string to sign (the timestamp holds colons)."""
+def _fields(text: str, client_key: str) -> tuple[str, str, str, str, str]:
+    """METHOD, path, timestamp, credentials, body of a Faspay string to sign (the timestamp and a body may hold
+    colons: the credentials field, base64 of `client_key:…`, is found by what it holds)."""
     parts = text.split(":")
+    for index in range(2, len(parts)):
+        held = _credentials(parts[index])
+        if held is not None and held[0] == client_key:
+            return parts[0], parts[1], ":".join(parts[2:index]), parts[index], ":".join(parts[index + 1 :])
     if len(parts) < 5:
         return (text, "", "", "", "")
     return parts[0], parts[1], ":".join(parts[2:-2]), parts[-2], parts[-1]
+
+
+def _masked_credentials(text: str, client_key: str) -> str:
+    """text with its credentials field written as base64(client_key:••••:••••abcd), the secret and token masked."""
+    method, path, stamp, field, body = _fields(text, client_key)
+    held = _credentials(field)
+    if held is None or held[0] != client_key:
+        return text
+    shown = ":".join([held[0], *(mask(value) for value in held[1:])])
+    return ":".join((method, path, stamp, f"base64({shown})", body))
 
 
 def _credentials(field: str) -> list[str] | None:
@@ -145,13 +160,14 @@ class _Opened:
     """The string an AES signature holds, opened with the profile's faspay_secret and iv (None: it does not open)."""
 
     def __init__(self, profile: Profile, signature: str) -> None:
+        self.client_key = profile.require_text("client_key")
         key, iv = faspay_key_iv(profile.require_text("faspay_secret"), profile.require_text("iv"))
         try:
             plain = aes256_cbc_open(key, iv, base64.b64decode(signature.strip(), validate=True))
             self.text = plain.decode("utf-8") if plain is not None else None
         except (binascii.Error, ValueError):
             self.text = None
-        credentials = _credentials(_fields(self.text)[3]) if self.text else None
+        credentials = _credentials(_fields(self.text, self.client_key)[3]) if self.text else None
         self.token = credentials[2] if credentials is not None and len(credentials) == 3 else None
 
     def differences(self, ours: str) -> list[str]:
@@ -160,7 +176,10 @@ class _Opened:
             return []
         found: list[str] = []
         for name, theirs, mine in zip(
-            ("method", "path", "timestamp", "credentials", "body field"), _fields(self.text), _fields(ours), strict=True
+            ("method", "path", "timestamp", "credentials", "body field"),
+            _fields(self.text, self.client_key),
+            _fields(ours, self.client_key),
+            strict=True,
         ):
             if theirs == mine:
                 continue
@@ -268,8 +287,16 @@ class FaspayForensics:
     ) -> Iterator[Candidate]:
         """The right call recipe (SPEC 6.3) at each moment, then the call mistakes of SPEC 6.4 Faspay can make.
 
-        read: the token the AES signature holds, when it opens.
+        read: the token the AES signature holds, when it opens. Each candidate's string is shown with its
+        credentials field written out masked: base64(client_key:client_secret:…) is the client secret, readable.
         """
+        client_key = profile.require_text("client_key")
+        for candidate in self._call_candidates(profile, request, call, context, read):
+            yield replace(candidate, string_to_sign=_masked_credentials(candidate.string_to_sign, client_key))
+
+    def _call_candidates(
+        self, profile: Profile, request: SignedRequest, call: Call, context: SearchContext, read: str | None
+    ) -> Iterator[Candidate]:
         faspay_secret, iv = profile.require_text("faspay_secret"), profile.require_text("iv")
         client_key, client_secret = profile.require_text("client_key"), profile.require_text("client_secret")
         hmac_form = profile.text("signature_method") == "hmac"
@@ -302,12 +329,12 @@ class FaspayForensics:
             signed = text(stamp)
             yield Candidate(FASPAY_OTHER_METHOD, signed, other(signed), moment=moment)
             yield made(FASPAY_CALL_NO_TOKEN, text(stamp, token=None), moment=moment)
+            yield made(FASPAY_CALL_BEARER, text(stamp, token="Bearer " + token), moment=moment)
             for other_token, how in dict.fromkeys(others):
                 if other_token != token:
                     which = f"the token ending {mask(other_token)}, {how}"
                     mistake = FASPAY_CALL_OTHER_TOKEN._replace(says=FASPAY_CALL_OTHER_TOKEN.says.format(which=which))
                     yield made(mistake, text(stamp, token=other_token), moment=moment)
-            yield made(FASPAY_CALL_BEARER, text(stamp, token="Bearer " + token), moment=moment)
             if method != SIGNED_METHOD:
                 yield made(FASPAY_CALL_GET_SIGNED, text(stamp, method=SIGNED_METHOD), moment=moment)
             yield made(FASPAY_CALL_LOWER_METHOD, text(stamp, method=method.lower()), moment=moment)

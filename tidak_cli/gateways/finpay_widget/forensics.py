@@ -205,7 +205,10 @@ class FinpayForensics:
             if other != token:
                 which = f"the token ending {mask(other)}, which paytoken knows of"
                 mistake = FINPAY_CALL_OTHER_TOKEN._replace(says=FINPAY_CALL_OTHER_TOKEN.says.format(which=which))
-                yield made(mistake, {**fields, "tokenID": other})
+                # Shown with that token masked: it is not the one this call prints anyway.
+                _joined, other_signature = finpay_signature({**fields, "tokenID": other}, secret)
+                shown, _ = finpay_signature({**fields, "tokenID": mask(other)}, secret)
+                yield Candidate(mistake, shown, other_signature)
         yield made(FINPAY_CALL_BEARER, {**fields, "tokenID": "Bearer " + token})
         own = [name for name in fields if name != "tokenID"]
         for order in ([*own, "tokenID"], ["tokenID", *own]):
@@ -214,7 +217,7 @@ class FinpayForensics:
                 yield Candidate(
                     FINPAY_UNSORTED, unsorted, mac(right_key, unsorted), note=f"field order: {', '.join(order)}"
                 )
-        for placeholder in ("None", "null", "undefined", ""):
+        for placeholder in ("None", "null", "undefined"):
             with_signature = "".join(value for _name, value in sorted({**fields, "signature": placeholder}.items()))
             note = f"signature field holding {placeholder!r}"
             yield Candidate(FINPAY_SIGNATURE_INCLUDED, with_signature, mac(right_key, with_signature), note=note)

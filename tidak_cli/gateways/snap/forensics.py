@@ -469,7 +469,9 @@ class _SnapCallSearch:
             if other != self.token:
                 which = f"the token ending {mask(other)}, which paytoken knows of"
                 mistake = SNAP_CALL_OTHER_TOKEN._replace(says=SNAP_CALL_OTHER_TOKEN.says.format(which=which))
-                yield made(mistake, self.text(stamp, token=other))
+                # Shown with that token masked: it is not the one this call prints anyway.
+                signed = self.sign(self.text(stamp, token=other))
+                yield made(mistake, self.text(stamp, token=mask(other)), signature=signed)
         text = self.text(stamp)
         raw = hmac_sha512(self.secret.encode("utf-8"), text.encode("utf-8"))
         yield made(SNAP_CALL_HEX_SIGNATURE, text, "lowercase hex", raw.hex())
