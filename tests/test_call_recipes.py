@@ -240,3 +240,23 @@ def test_finpay_widget_call_signs_its_fields_with_the_token() -> None:
     assert sent == {**fields, "signature": independent}
     with pytest.raises(UsageError, match="tokenID"):
         provider.build_call(profile, Call("POST", "/apicobrand/widget/topup", b'{"tokenID":"x"}', "T"), "x")
+
+
+def test_finpay_widget_call_adds_req_dtime_from_the_clock_unless_given() -> None:
+    provider = lookup("finpay-widget")
+    profile = resolve_profile(
+        provider,
+        "t",
+        {"merchant_id": "M", "merchant_password": "P", "secret_key": "k", "base_url": "https://w"},
+        path=None,
+        environ={},
+    )
+    request = provider.build_call(
+        profile, Call("POST", "/apicobrand/widget/topup", b'{"amount":"5"}', "T"), "20240821142750"
+    )
+    sent = json.loads(request.body or b"")
+    assert sent["reqDtime"] == "20240821142750"
+    assert request.signed_at is not None
+    fields = {"amount": "5", "reqDtime": "20240821142750", "tokenID": "T"}
+    joined = "".join(value for _, value in sorted(fields.items()))
+    assert request.signature == hmac.new(b"k".hex().encode(), joined.encode(), hashlib.sha256).hexdigest().upper()

@@ -764,7 +764,7 @@ def test_rejections_are_counted_as_rejected(sandbox: Sandbox, workspace: Workspa
     faspay_send(sandbox, faspay_headers(workspace, client_secret="wrong"))
     counts = stats(sandbox)["providers"]
     for provider in ("doku", "finpay-widget", "faspay-sendme"):
-        assert counts[provider] == {"requests": 1, "issued": 0, "rejected": 1, "faulted": 0}  # type: ignore[index]
+        assert counts[provider] == {"requests": 1, "issued": 0, "rejected": 1, "faulted": 0, "calls": 0}  # type: ignore[index]
 
 
 # --- parse(status, body): the gateway's answer is untrusted input ----------------------------------

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..clock import SIGNATURE_WINDOW
 from ..errors import ConfigError
+from .base import parse_json_object
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -36,6 +37,7 @@ __all__ = [
     "Ledger",
     "Reply",
     "SandboxConfig",
+    "echoed",
     "expiry",
     "new_token",
     "require_secrets",
@@ -144,6 +146,8 @@ class Reply:
     # A token this answer issues, and to which client: the sandbox's ledger remembers it for the calls.
     token: str | None = field(default=None, repr=False)
     client_id: str | None = None
+    # When that token expires, if the gateway says (DOKU's valid_time); else the sandbox's token_ttl.
+    expires_at: datetime | None = None
     # A call the gateway accepted (counted apart from tokens issued).
     accepted: bool = False
     trickle: float = 0.0  # seconds between the body's bytes, for the trickle fault
@@ -158,10 +162,19 @@ class Reply:
         issued: bool = False,
         token: str | None = None,
         client_id: str | None = None,
+        expires_at: datetime | None = None,
         accepted: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> Reply:
         return cls(
-            status, json.dumps(value).encode(), issued=issued, token=token, client_id=client_id, accepted=accepted
+            status,
+            json.dumps(value).encode(),
+            issued=issued,
+            headers=headers or {},
+            token=token,
+            client_id=client_id,
+            expires_at=expires_at,
+            accepted=accepted,
         )
 
 
@@ -191,6 +204,24 @@ class Ledger:
         with self._lock:
             issued = self._tokens.get(token)
         return issued if issued is not None and now < issued.expires_at else None
+
+    def record(self, token: str) -> Issued | None:
+        """Who token was issued to and until when, expired or not; None for a token this sandbox never issued."""
+        with self._lock:
+            return self._tokens.get(token)
+
+    def issued_to(self, provider: str, client_id: str) -> list[tuple[str, Issued]]:
+        """Every token provider issued to client_id, newest first, expired ones included.
+
+        For a gateway whose calls carry the token only inside a signature (Faspay SendMe): it tries each.
+        """
+        with self._lock:
+            found = [
+                (token, issued)
+                for token, issued in self._tokens.items()
+                if issued.provider == provider and issued.client_id == client_id
+            ]
+        return found[::-1]
 
     def expire_all(self) -> int:
         """End the life of every token issued so far (the control behind tests of the refresh-once rule)."""
@@ -245,6 +276,16 @@ class Gateway(Protocol):
         """Verify a call after the token as the gateway would and answer in its shape (SPEC 6.5); None when
         request is not one of this gateway's calls."""
         ...
+
+
+def echoed(request: Incoming) -> dict[str, object]:
+    """The call as the gateway read it, for a success answer: method, path, and the body (as JSON when it is)."""
+    body = parse_json_object(request.body) if request.body else None
+    return {
+        "method": request.method,
+        "path": request.path,
+        "body": body if body is not None else request.body.decode("utf-8", "replace"),
+    }
 
 
 def new_token() -> str:

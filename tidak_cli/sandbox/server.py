@@ -246,7 +246,8 @@ class Sandbox:
             return reply
         reply = handle()
         if reply.token is not None and reply.client_id is not None:
-            self.ledger.issue(reply.token, name, reply.client_id, expiry(self.now(), self.config.token_ttl))
+            expires_at = reply.expires_at or expiry(self.now(), self.config.token_ttl)
+            self.ledger.issue(reply.token, name, reply.client_id, expires_at)
         if fault is not None and fault.truncate:
             reply = replace(reply, body=reply.body[: len(reply.body) // 2])
         if fault is not None and (fault.trickle or fault.trickle_headers):

@@ -232,7 +232,7 @@ class FaspaySendMeProvider:
             "string to sign: METHOD:path:faspay-timestamp:base64(client_key:client_secret:access_token): "
             "(the body is signed as the empty string)",
             "faspay-signature: AES(string to sign) as for the token (or the hex HMAC with signature_method = hmac)",
-            'success: HTTP 2xx and status "2" when the answer has one',
+            'success: HTTP 2xx and status "2" (or "1", on process) when the answer has one',
         )
 
     def new_call_id(self) -> str | None:
@@ -250,7 +250,9 @@ class FaspaySendMeProvider:
         state = data.get("status") if data is not None else None
         code = data.get("response_code") if data is not None else None
         message = " / ".join(str(data[key]) for key in ("message", "response_desc") if data.get(key)) if data else ""
-        ok = 200 <= status < 300 and (state is None or str(state) == "2")
+        # Faspay SendMe's "Error Code And Response Code" page: a transaction answers status 1 (on process), 2
+        # (success) or 4 (failed), and 9 is an error; a transfer on process was taken, not refused.
+        ok = 200 <= status < 300 and (state is None or str(state) in ("1", "2"))
         return CallVerdict(ok, str(code) if code is not None else None, message or None)
 
 

@@ -1,8 +1,14 @@
-"""Finpay Money widget `getToken`: Basic authorization, then the sorted-values HMAC, answered in statusCode.
+"""Finpay Money widget `getToken` and the widget calls after it: Basic authorization, then the sorted-values
+HMAC, answered in statusCode.
 
 Finpay answers failures with HTTP 200 and a statusCode other than 000. Its published codes are only
-seen, not documented; the sandbox uses A1001 (bad field), A1003 (merchant credentials), A1004 (signature,
-with the expected one in the answer, as Finpay's staging server does) and A1005 (reqDtime out of range).
+seen, not documented; the sandbox uses A1001 (bad field), A1002 (tokenID unknown, another merchant's, or
+expired), A1003 (merchant credentials), A1004 (signature, with the expected one in the answer, as Finpay's
+staging server does) and A1005 (reqDtime out of range).
+
+A call (SPEC 6.3, 6.5) is a POST to `/apicobrand/widget/…`: the same Basic credentials, a body of fields with
+`reqDtime` (Jakarta time, within 5 minutes), the `tokenID` getToken gave this merchant, and `signature` = the
+getToken recipe over every other field, tokenID included.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +30,7 @@ from ..emulation import (
     Ledger,
     Reply,
     SandboxConfig,
+    echoed,
     new_token,
     require_secrets,
     secrets_client,
@@ -34,6 +42,7 @@ __all__ = ["FinpayGateway"]
 
 _SECRETS = ("merchant_password", "secret_key")
 _REQ_DTIME = re.compile(r"\d{14}")
+_CALL_PREFIX = "/apicobrand/widget/"
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
@@ -84,9 +93,32 @@ class FinpayGateway:
         for name in ("reqDtime", "requestType", "transNumber", "signature"):
             if not isinstance(fields.get(name), str) or not fields[name]:
                 return self._status("A1001", f"Invalid field {name}")
-        req_dtime, trans_number, signature = (str(fields[name]) for name in ("reqDtime", "transNumber", "signature"))
+        trans_number = str(fields["transNumber"])
         if fields["requestType"] != "getToken" or len(trans_number) > MAX_TRANS_NUMBER:
             return self._status("A1001", "Invalid field requestType or transNumber")
+        problem = self._req_dtime_problem(str(fields["reqDtime"]), now)
+        if problem is not None:
+            return problem
+        problem = self._signature_problem({key: str(value) for key, value in fields.items()}, client)
+        if problem is not None:
+            return problem
+        expiry = now + timedelta(seconds=config.token_ttl)
+        token = new_token()
+        return Reply.json(
+            200,
+            {
+                "statusCode": "000",
+                "statusDesc": "Success",
+                "tokenID": token,
+                "tokenExpiry": token_expiry_text(expiry),
+                "processingTime": "0.012",
+            },
+            issued=True,
+            token=token,
+            client_id=client.client_id,
+        )
+
+    def _req_dtime_problem(self, req_dtime: str, now: datetime) -> Reply | None:
         if not _REQ_DTIME.fullmatch(req_dtime):
             return self._status("A1001", "Invalid field reqDtime")
         stamp = jakarta_moment(req_dtime, "%Y%m%d%H%M%S")
@@ -94,21 +126,49 @@ class FinpayGateway:
             return self._status("A1001", "Invalid field reqDtime")
         if not within_skew(stamp, now):
             return self._status("A1005", "reqDtime is not within 5 minutes of server time (Jakarta)")
-        _, expected = finpay_signature({key: str(value) for key, value in fields.items()}, client.secrets["secret_key"])
-        if not hmac.compare_digest(expected.encode(), signature.encode()):
+        return None
+
+    def _signature_problem(self, fields: dict[str, str], client: Client) -> Reply | None:
+        _, expected = finpay_signature(fields, client.secrets["secret_key"])
+        if not hmac.compare_digest(expected.encode(), fields.get("signature", "").encode()):
             return self._status("A1004", "Invalid Signature", signature=expected)
-        expiry = now + timedelta(seconds=config.token_ttl)
-        return Reply.json(
-            200,
-            {
-                "statusCode": "000",
-                "statusDesc": "Success",
-                "tokenID": new_token(),
-                "tokenExpiry": token_expiry_text(expiry),
-                "processingTime": "0.012",
-            },
-            issued=True,
-        )
+        return None
+
+    # --- the calls after the token (SPEC 6.3, 6.5) -----------------------------------------------
 
     def handle_call(self, request: Incoming, config: SandboxConfig, now: datetime, ledger: Ledger) -> Reply | None:
-        return None  # the calls of SPEC 6.5 for this gateway: being built (signed-calls issue)
+        if not request.path.startswith(_CALL_PREFIX):
+            return None
+        if request.method != "POST":
+            return Reply.json(405, {"statusCode": "A1000", "statusDesc": "Method Not Allowed"})
+        client = self._merchant(request, config)
+        if client is None:
+            return self._status("A1003", "Invalid merchant credentials")
+        data = parse_json_object(request.body)
+        if data is None:
+            return self._status("A1001", "Invalid request body")
+        fields: dict[str, str] = {}
+        for key, value in data.items():
+            # Every field is signed as its text: a string as is, a number as JSON writes it (as build_call does).
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                return self._status("A1001", f"Invalid field {key}")
+            fields[key] = value if isinstance(value, str) else json.dumps(value)
+        for name in ("reqDtime", "tokenID", "signature"):
+            if not fields.get(name):
+                return self._status("A1001", f"Invalid field {name}")
+        problem = self._req_dtime_problem(fields["reqDtime"], now)
+        if problem is not None:
+            return problem
+        issued = ledger.record(fields["tokenID"])
+        if issued is None or issued.provider != self.provider.name or issued.client_id != client.client_id:
+            return self._status("A1002", "Invalid tokenID")
+        if now >= issued.expires_at:
+            return self._status("A1002", "tokenID has expired")
+        problem = self._signature_problem(fields, client)
+        if problem is not None:
+            return problem
+        return Reply.json(
+            200,
+            {"statusCode": "000", "statusDesc": "Success", "request": echoed(request), "processingTime": "0.012"},
+            accepted=True,
+        )

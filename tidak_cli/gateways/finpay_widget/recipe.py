@@ -189,7 +189,7 @@ class FinpayWidgetProvider:
     def call_recipe(self) -> tuple[str, ...]:
         return (
             "POST {base_url}PATH (e.g. /apicobrand/widget/topup), Authorization: Basic as for the token",
-            "body: your fields plus tokenID (the token) and signature, compact JSON",
+            "body: your fields plus reqDtime (unless given), tokenID (the token) and signature, compact JSON",
             "signature: the getToken recipe over every field but signature, tokenID included",
             "success: statusCode 000",
         )
@@ -198,10 +198,12 @@ class FinpayWidgetProvider:
         return None
 
     def build_call(self, profile: Profile, call: Call, when: datetime | str) -> SignedRequest:
-        del when  # a widget call's time is a field of the body the user gives (reqDtime)
         if not call.path.startswith("/"):
             raise UsageError(f"the call's PATH {call.path!r} must start with /", hint=f"write /{call.path}")
         fields = _call_fields(call.body)
+        # Every widget request carries its time as reqDtime (Jakarta yyyyMMddHHmmss), as getToken does: the
+        # clock's (or --timestamp's) unless the body sets its own.
+        fields.setdefault("reqDtime", when if isinstance(when, str) else jakarta_compact(when))
         fields["tokenID"] = call.token or ""
         secret_key = profile.require_text("secret_key")
         joined, signature = finpay_signature(fields, secret_key)
@@ -221,8 +223,9 @@ class FinpayWidgetProvider:
             algorithm=self.algorithm,
             derivation=(
                 ("Sorted fields", ", ".join(sorted(fields))),
-                ("Body", "your fields, tokenID and signature, serialized compactly once"),
+                ("Body", "your fields, reqDtime unless given, tokenID and signature, serialized compactly once"),
             ),
+            signed_at=jakarta_moment(fields["reqDtime"], "%Y%m%d%H%M%S"),
         )
 
     def judge_call(self, status: int, body: bytes) -> CallVerdict:
