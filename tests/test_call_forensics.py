@@ -775,6 +775,25 @@ def test_finpay_widget_call_right_and_random() -> None:
     assert_none_named(found, "tokenID left out of the signed fields", "another or an expired tokenID")
 
 
+def test_finpay_widget_reqdtime_from_the_clock_is_searched_like_a_timestamp() -> None:
+    """A body without reqDtime takes the clock's: searched over the last minutes, or near the --timestamp given."""
+    provider, profile = lookup("finpay-widget"), finpay_profile()
+    own = {name: value for name, value in WIDGET_FIELDS.items() if name != "reqDtime"}
+    call = replace(WIDGET_CALL, body=json.dumps(own).encode())
+    now = datetime.now(UTC).replace(microsecond=0)
+    then = (now - timedelta(minutes=2)).astimezone(JAKARTA).strftime("%Y%m%d%H%M%S")
+    right = compare(
+        provider, profile, call, finpay_sig({**own, "reqDtime": then, "tokenID": TOKEN}), context(None, now=now), now
+    )
+    assert right.matches and right.matched == f"reqDtime {then}, 2 minutes ago", right
+    no_token = finpay_sig({**own, "reqDtime": then})
+    assert_named(compare(provider, profile, call, no_token, context(None, now=now), now), "finpay.call.token-left-out")
+    given = "20241231101140"
+    search = SearchContext.around(now, timestamp=given, signed_at=SIGNED_AT, nonce=None)
+    off = finpay_sig({**own, "reqDtime": "20241231101138", "tokenID": TOKEN})
+    assert_named(compare(provider, profile, call, off, search, given), "finpay.call.other-timestamp")
+
+
 # --- replay: a captured call, taken apart and signed again -----------------------------------------------
 
 

@@ -134,7 +134,7 @@ class FinpayForensics:
     def compare_call(
         self, profile: Profile, request: SignedRequest, call: Call, signature: str, context: SearchContext
     ) -> Comparison:
-        tally = Tally(self.call_candidates(profile, request, context))
+        tally = Tally(self.call_candidates(profile, request, call, context))
         found = symmetric_search(signature, request.signature, tally, context)
         unknowable = [
             "an HMAC does not say which of its inputs differ: if the fields shown are the ones sent, it was made "
@@ -179,57 +179,79 @@ class FinpayForensics:
             check.problems.append("Authorization is not Basic base64(merchant_id:merchant_password)")
         check.same("the Basic authorization's merchant id", user, profile.require_text("merchant_id"))
 
-    def call_candidates(self, profile: Profile, request: SignedRequest, context: SearchContext) -> Iterator[Candidate]:
-        """The right call recipe (SPEC 6.3), then the call mistakes of SPEC 6.4 the widget's recipe can make."""
+    def call_candidates(
+        self, profile: Profile, request: SignedRequest, call: Call, context: SearchContext
+    ) -> Iterator[Candidate]:
+        """The right call recipe (SPEC 6.3), then the call mistakes of SPEC 6.4 the widget's recipe can make.
+
+        reqDtime is the body's when it sets one; else the clock's, like a timestamp: the one given, or every
+        second of the last minutes.
+        """
         secret = profile.require_text("secret_key")
         signed = parse_json_object(request.body or b"{}") or {}
         fields = {name: str(value) for name, value in signed.items() if name != "signature"}
         token = fields.get("tokenID", "")
+        own_time = "reqDtime" in (parse_json_object(call.body or b"{}") or {})
+
+        def made(
+            mistake: Mistake | None, changed: dict[str, str], note: str = "", moment: datetime | None = None
+        ) -> Candidate:
+            joined, signature = finpay_signature(changed, secret)
+            return Candidate(mistake, joined, signature, note=note, moment=moment)
+
+        stamped: list[tuple[str, datetime | None]] = (
+            [(fields["reqDtime"], request.signed_at)] if own_time else context.stamped(jakarta_compact)
+        )
+        for stamp, moment in stamped:
+            joined, signature = finpay_signature({**fields, "reqDtime": stamp}, secret)
+            exact = own_time or stamp == context.timestamp
+            yield Candidate(None, joined, signature, note=f"reqDtime {stamp}", exact=exact, moment=moment)
+        for stamp, moment in stamped:
+            yield from self._call_mistakes({**fields, "reqDtime": stamp}, token, secret, moment, context)
+        signed_at = request.signed_at
+        if (own_time or context.timestamp is not None) and signed_at is not None:
+            for moment in moments_near(signed_at):
+                other_stamp = jakarta_compact(moment)
+                if other_stamp != fields["reqDtime"]:
+                    note = f"signed reqDtime {other_stamp}; the field carried {fields['reqDtime']}"
+                    yield made(FINPAY_CALL_OTHER_TIMESTAMP, {**fields, "reqDtime": other_stamp}, note, moment)
+
+    def _call_mistakes(
+        self, fields: dict[str, str], token: str, secret: str, moment: datetime | None, context: SearchContext
+    ) -> Iterator[Candidate]:
         right_key = key_text(secret).encode("ascii")
 
         def mac(key: bytes, joined: str) -> str:
             return hmac_sha256(key, joined.encode("utf-8")).hex().upper()
 
-        def made(
-            mistake: Mistake, changed: dict[str, str], note: str = "", moment: datetime | None = None
-        ) -> Candidate:
+        def made(mistake: Mistake, changed: dict[str, str], shown: dict[str, str] | None = None) -> Candidate:
             joined, signature = finpay_signature(changed, secret)
-            return Candidate(mistake, joined, signature, note=note, moment=moment)
+            text = joined if shown is None else finpay_signature(shown, secret)[0]
+            return Candidate(mistake, text, signature, moment=moment)
 
-        joined, signature = finpay_signature(fields, secret)
-        yield Candidate(None, joined, signature, note="the fields as given", exact=True)
+        joined, _signature = finpay_signature(fields, secret)
         for mistake, key in self._wrong_keys(secret):
-            yield Candidate(mistake, joined, mac(key, joined))
+            yield Candidate(mistake, joined, mac(key, joined), moment=moment)
         yield made(FINPAY_CALL_NO_TOKEN, {name: value for name, value in fields.items() if name != "tokenID"})
         for other in dict.fromkeys(context.tokens):
             if other != token:
                 which = f"the token ending {mask(other)}, which paytoken knows of"
                 mistake = FINPAY_CALL_OTHER_TOKEN._replace(says=FINPAY_CALL_OTHER_TOKEN.says.format(which=which))
                 # Shown with that token masked: it is not the one this call prints anyway.
-                _joined, other_signature = finpay_signature({**fields, "tokenID": other}, secret)
-                shown, _ = finpay_signature({**fields, "tokenID": mask(other)}, secret)
-                yield Candidate(mistake, shown, other_signature)
+                yield made(mistake, {**fields, "tokenID": other}, {**fields, "tokenID": mask(other)})
         yield made(FINPAY_CALL_BEARER, {**fields, "tokenID": "Bearer " + token})
         own = [name for name in fields if name != "tokenID"]
         for order in ([*own, "tokenID"], ["tokenID", *own]):
             if order != sorted(fields):
                 unsorted = "".join(fields[name] for name in order)
-                yield Candidate(
-                    FINPAY_UNSORTED, unsorted, mac(right_key, unsorted), note=f"field order: {', '.join(order)}"
-                )
+                note = f"field order: {', '.join(order)}"
+                yield Candidate(FINPAY_UNSORTED, unsorted, mac(right_key, unsorted), note=note, moment=moment)
         for placeholder in ("None", "null", "undefined"):
             with_signature = "".join(value for _name, value in sorted({**fields, "signature": placeholder}.items()))
             note = f"signature field holding {placeholder!r}"
-            yield Candidate(FINPAY_SIGNATURE_INCLUDED, with_signature, mac(right_key, with_signature), note=note)
-        stamp = fields.get("reqDtime")
-        signed_at = jakarta_moment(stamp or "", "%Y%m%d%H%M%S")
-        if stamp is None or signed_at is None:
-            return
-        for moment in moments_near(signed_at):
-            other_stamp = jakarta_compact(moment)
-            if other_stamp != stamp:
-                note = f"signed reqDtime {other_stamp}; the field carried {stamp}"
-                yield made(FINPAY_CALL_OTHER_TIMESTAMP, {**fields, "reqDtime": other_stamp}, note, moment)
+            yield Candidate(
+                FINPAY_SIGNATURE_INCLUDED, with_signature, mac(right_key, with_signature), note=note, moment=moment
+            )
 
     def _wrong_keys(self, secret: str) -> list[tuple[Mistake, bytes]]:
         keys = [(FINPAY_RAW_SECRET, secret.encode("utf-8")), (FINPAY_UPPER_KEY, key_text(secret).upper().encode())]
