@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import padding as block_padding
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from support import paytoken
 
 from tidak_cli.capture import parse_capture
 from tidak_cli.forensics import Comparison, SearchContext
@@ -34,6 +35,7 @@ from tidak_cli.gateways import forensics_for, lookup
 from tidak_cli.gateways.base import Call, CallReplay, Provider
 from tidak_cli.gateways.snap.forensics import SnapForensics
 from tidak_cli.gateways.snap.recipe import NICEPAY
+from tidak_cli.inspection import compare_call, replay_call
 from tidak_cli.profiles import Profile, resolve_profile
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -805,17 +807,17 @@ def raw_http(method: str, target: str, headers: Mapping[str, str], body: bytes |
 
 
 def replayed(provider: Provider, profile: Profile, capture: bytes, now: datetime) -> tuple[CallReplay, Comparison]:
-    replay = forensics_for(provider).read_call_capture(profile, parse_capture(capture), now)
-    call = replay.call if replay.call.call_id else replace(replay.call, call_id=provider.new_call_id())
-    request = provider.build_call(profile, call, replay.timestamp or now)
-    search = SearchContext.around(
-        now,
-        timestamp=replay.timestamp,
-        signed_at=request.signed_at,
-        nonce=call.call_id if replay.call_id_captured else None,
-    )
-    assert replay.signature is not None
-    return replay, forensics_for(provider).compare_call(profile, request, call, replay.signature, search)
+    """The capture through the core `sign --request … --replay FILE` runs (inspection.replay_call)."""
+    path = Path(f"capture-{secrets.token_hex(4)}.http")
+    path.write_bytes(capture)
+
+    def no_token() -> str:
+        raise AssertionError("the capture carries its token: none is asked for")
+
+    found = replay_call(provider, profile, path, token=no_token)
+    assert found.replay is not None and found.comparison is not None, found
+    assert found.request.signed_at is None or abs(found.request.signed_at - now) < timedelta(minutes=1)
+    return found.replay, found.comparison
 
 
 def snap_headers(signature: str, stamp: str, **extra: str) -> dict[str, str]:
@@ -947,3 +949,64 @@ def test_replay_of_a_finpay_widget_call(newline: str) -> None:
     assert found.matches, found
     _, found = replayed(lookup("finpay-widget"), profile, capture(finpay_sig(fields)), now)
     assert_named(found, "finpay.call.token-left-out")
+
+
+def test_replay_of_a_faspay_hmac_call_asks_for_the_token() -> None:
+    """The HMAC form hides the token: the replay signs again with the one given (or cached), and says so."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    stamp = now.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M:%S")
+    headers = {
+        "faspay-key": FASPAY["faspay_key"],
+        "faspay-timestamp": stamp,
+        "faspay-authorization": faspay_aes(f"{FASPAY['app_key']}:{FASPAY['app_secret']}"),
+        "faspay-signature": faspay(faspay_hmac, stamp=stamp),
+    }
+    path = Path("faspay-hmac.http")
+    path.write_bytes(raw_http("POST", FASPAY_PATH, headers, SENT, "\r\n"))
+    asked: list[str] = []
+
+    def given() -> str:
+        asked.append("token")
+        return TOKEN
+
+    found = replay_call(lookup("faspay-sendme"), faspay_profile("hmac"), path, token=given)
+    assert asked == ["token"] and found.comparison is not None and found.comparison.matches, found
+    assert found.replay is not None and any("does not say which access token" in line for line in found.replay.cautions)
+
+
+def test_compare_call_core_tries_the_other_known_tokens(keys: Keys) -> None:
+    """inspection.compare_call (what `sign --request --compare` runs): the cached token is tried, the call's is not
+    offered as another."""
+    profile = snap_profile(keys)
+    request = NICEPAY.build_call(profile, SNAP_CALL, SNAP_STAMP)
+    found = compare_call(
+        NICEPAY,
+        profile,
+        request,
+        SNAP_CALL,
+        snap_sig(token=OLD_TOKEN),
+        timestamp=SNAP_STAMP,
+        call_id_given=False,
+        tokens=[TOKEN, OLD_TOKEN],
+    )
+    assert_named(found, "snap.call.other-token")
+    spaced = snap_sig(body=json.dumps(BODY).encode())
+    found = compare_call(NICEPAY, profile, request, SNAP_CALL, spaced, timestamp=SNAP_STAMP, call_id_given=False)
+    assert_named(found, "snap.call.body-spacing")
+
+
+# --- what `sign` prints of the findings ---------------------------------------------------------------------
+
+
+def test_pretty_findings_mask_secrets_in_disguise(isolated: Path) -> None:
+    """A Faspay signed string holds base64(client_key:client_secret): the findings print it masked, as `sign`
+    masks the string to sign itself (the token request's search had shown it whole)."""
+    table = "\n".join(f"{name} = {json.dumps(value)}" for name, value in {**FASPAY, "base_url": BASE_URL}.items())
+    (isolated / "profiles.toml").write_text(f"[faspay-sendme.default]\n{table}\n")
+    (isolated / "profiles.toml").chmod(0o600)
+    credentials = b64(f"{FASPAY['client_key']}:{FASPAY['client_secret']}".encode())
+    text = f"GET:/account/api/tokens:{FASPAY_STAMP}:{credentials}"
+    run = paytoken("sign", "faspay-sendme", "--timestamp", FASPAY_STAMP, f"--compare={faspay_aes(text)}")
+    assert run.exit_code == 1, run.output
+    assert "faspay.no-trailing-colon" not in run.stdout and "lacks its trailing colon" in run.stdout
+    assert credentials not in run.output
