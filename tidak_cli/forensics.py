@@ -448,12 +448,12 @@ def body_spellings(sent: bytes) -> list[Spelling]:
 def _json_spellings(value: object, *, escapes: bool, add: Callable[[str, str, bytes], None]) -> None:
     """The body's JSON written again the ways libraries write it."""
     escaped = " and \\uXXXX escapes" if escapes else ""
+    add("spacing", f'json.dumps\'s default spacing (", " and ": "){escaped}', _utf8(json.dumps(value)))
     add(
         "spacing",
         '", " and ": " spacing (json.dumps with ensure_ascii=False)',
         _utf8(json.dumps(value, ensure_ascii=False)),
     )
-    add("spacing", f'json.dumps\'s default spacing (", " and ": "){escaped}', _utf8(json.dumps(value)))
     for indent in (2, 4):
         pretty = f"pretty-printed, indent {indent} (json.dumps(indent={indent}), JSON.stringify(body, null, {indent}))"
         add("spacing", pretty, _utf8(json.dumps(value, indent=indent, ensure_ascii=False)))
