@@ -21,6 +21,8 @@ PAGES = [
     ["sign", "--help"],
     *(["get", name, "--help"] for name in PROVIDERS),
     *(["sign", name, "--help"] for name in PROVIDERS),
+    ["call", "--help"],
+    *(["call", name, "--help"] for name in PROVIDERS),
 ]
 
 
@@ -32,7 +34,11 @@ def test_help_fits_80_columns_and_shows_examples(args: list[str]) -> None:
     assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
     assert len(lines) <= 45
     examples = run.stdout.split("Examples:\n")[1].splitlines()
-    assert len(examples) >= 4 and all(line.startswith("  paytoken ") or "$(paytoken" in line for line in examples)
+    # An example too long for a line goes on as the shell continues it: a backslash, then an indented line.
+    continued = [index for index, line in enumerate(examples[1:], 1) if examples[index - 1].endswith(" \\")]
+    assert all(examples[index].startswith("      ") for index in continued)
+    firsts = [line for index, line in enumerate(examples) if index not in continued]
+    assert len(firsts) >= 4 and all(line.startswith("  paytoken ") or "$(paytoken" in line for line in firsts)
     assert "│" not in run.stdout  # no box drawing
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "describe_skew",
     "epoch_moment",
     "expiry_after",
+    "expiry_moment",
     "http_date",
     "humanize_seconds",
     "iso_moment",
@@ -57,6 +58,12 @@ SKEW_WORTH_SAYING = 60.0
 
 # Oracle's DD-MON-YY HH24:MI:SS, as Finpay writes an expiry: `24-AUG-24 16:23:30`.
 _ORACLE = re.compile(r"([0-9]{2})-([A-Za-z]{3})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
+# Go's time.Time.String(), as Durianpay writes a token's expiry: `2024-05-13 08:47:36.452492159 +0000 UTC`, with
+# up to nine fraction digits, a numeric offset, a zone abbreviation, and (from a monotonic clock) ` m=+0.5`.
+_GO_TIME = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))? ([+-][0-9]{4})"
+    r"(?: [A-Za-z][A-Za-z0-9+-]{0,9})?(?: m=[+-][0-9]+\.[0-9]+)?"
+)
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
@@ -132,6 +139,19 @@ def oracle_moment(text: str) -> datetime | None:
     except ValueError:
         return None
     return sane(moment)
+
+
+def expiry_moment(value: object) -> datetime | None:
+    """Read an expiry a gateway sends as a date-time: ISO 8601 with an offset, or Go's time.String(); else None."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    match = _GO_TIME.fullmatch(value.strip())
+    if match is None:
+        return iso_moment(value.strip()) if "T" in value else None
+    day, time, fraction, offset = match.groups()
+    # Python keeps microseconds: the nanoseconds past them cannot matter to an expiry.
+    micro = f".{(fraction or '0')[:6]:0<6}"
+    return iso_moment(f"{day}T{time}{micro}{offset[:3]}:{offset[3:]}")
 
 
 def epoch_moment(value: object) -> datetime | None:

@@ -7,6 +7,8 @@ from enum import IntEnum
 from typing import ClassVar
 
 __all__ = [
+    "CommandNotExecutable",
+    "CommandNotFound",
     "ConfigError",
     "ExitCode",
     "GatewayError",
@@ -30,6 +32,9 @@ class ExitCode(IntEnum):
     NETWORK = 5
     GATEWAY = 6
     INTERNAL = 70  # EX_SOFTWARE: a bug in paytoken, never an answer a script should act on
+    # `exec`: the command could not be run, as a POSIX shell says it (found but not executable, not found).
+    CANNOT_EXECUTE = 126
+    COMMAND_NOT_FOUND = 127
     INTERRUPTED = 130
     BROKEN_PIPE = 141  # SIGPIPE's status, as the shell reports a tool killed by it
 
@@ -110,3 +115,15 @@ class SignatureMismatch(PaytokenError):
     """`sign --compare`: the given signature is not the one paytoken computes."""
 
     exit_code = ExitCode.MISMATCH
+
+
+class CommandNotFound(PaytokenError):
+    """`exec`: no such command (exit 127, as a shell)."""
+
+    exit_code = ExitCode.COMMAND_NOT_FOUND
+
+
+class CommandNotExecutable(PaytokenError):
+    """`exec`: the command exists but cannot be run (exit 126, as a shell)."""
+
+    exit_code = ExitCode.CANNOT_EXECUTE

@@ -14,6 +14,7 @@ from pathlib import Path
 from .errors import ConfigError, PaytokenError
 
 __all__ = [
+    "BODY_LIMIT",
     "CACHE_ENTRY_LIMIT",
     "CAPTURE_LIMIT",
     "CONFIG_LIMIT",
@@ -24,6 +25,8 @@ __all__ = [
 
 # Keys, profiles, .env, dotenv targets and sandbox configs are a few kilobytes; a MiB is generous.
 CONFIG_LIMIT = 1024 * 1024
+# A call's body (--data @FILE, --data -): as much as the sandbox accepts, and far more than any API call holds.
+BODY_LIMIT = 1024 * 1024
 # A captured request: its body may be as large as the sandbox accepts (1 MiB), plus the request line and headers.
 CAPTURE_LIMIT = 2 * 1024 * 1024
 # A cache entry holds the gateway's answer (capped at 1 MiB when read) re-encoded with spaces after separators.

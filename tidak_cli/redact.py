@@ -68,6 +68,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is masked whole.
         found = sorted({secret for secret in secrets if len(secret) >= 4}, key=len, reverse=True)
+        self._secrets = tuple(found)
         self._long = [secret for secret in found if len(secret) >= _MASK_INSIDE_WORDS_FROM]
         self._short = [
             re.compile(_FIELD_BEFORE + re.escape(secret) + _FIELD_AFTER)
@@ -94,6 +95,10 @@ class Redactor:
             if len(line) >= 16 and "-----" not in line
         ]
         return cls(secrets)
+
+    def adding(self, *secrets: str) -> Redactor:
+        """This redactor and more secrets (a token a command signs with but exists not to print)."""
+        return Redactor((*self._secrets, *secrets))
 
     def text(self, text: str) -> str:
         """Text from outside: every secret masked where it stands as a value (see the class)."""

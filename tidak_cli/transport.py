@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from .gateways.base import SignedRequest
 
-__all__ = ["CONNECT_TIMEOUT", "MAX_BODY", "Response", "Trace", "Transport"]
+__all__ = ["CONNECT_TIMEOUT", "MAX_BODY", "Response", "Trace", "Transport", "never_arrived"]
 
 CONNECT_TIMEOUT = 10.0
 MAX_BODY = 1024 * 1024
@@ -511,6 +511,15 @@ def _network_error(error: requests.exceptions.RequestException, host: str, timeo
             hint="retry; if it persists, the gateway or a proxy in between is dropping connections",
         )
     return NetworkError(f"request to {host} failed: {_first_line(error)}", quoted=[_first_line(error)])
+
+
+def never_arrived(error: BaseException) -> bool:
+    """Tell whether a failed send certainly never reached the gateway: refused, no such host, no connection made."""
+    import requests
+
+    return isinstance(error.__cause__, requests.exceptions.ConnectTimeout) or (
+        _caused_by(error, ConnectionRefusedError, socket.gaierror) is not None
+    )
 
 
 def _broken_answer(error: Exception, host: str, timeout: float) -> NetworkError:

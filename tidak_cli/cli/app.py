@@ -23,19 +23,24 @@ __all__ = ["app", "main"]
 # Each command lives in the module of its name, which builds it with command(): a run pays for one.
 COMMANDS = {
     "get": "get a token: print it, or export it for a script",
-    "sign": "sign the token request, send nothing; --compare, --replay",
+    "call": "sign an API call with the token, send it once, show the answer",
+    "sign": "sign the token request (or --request a call), send nothing",
+    "exec": "run a command with the token in its environment",
     "doctor": "check a profile end to end: keys, clock, one real request",
     "providers": "the built-in providers, and what each needs",
     "profiles": "list profiles, or show one with its secrets masked",
     "cache": "list or clear cached tokens",
     "keygen": "a new RSA key pair for the SNAP gateways",
     "sandbox": "the local gateway emulator, for every provider",
+    "verify": "check a notification the gateway sent: authentic or why not",
+    "notify": "send your webhook a notification signed as the gateway would",
     "demo": "every provider end to end, offline: start here",
 }
 _SUMMARY = "Get access tokens from Indonesian payment gateways, and debug their signatures."
 _EXAMPLES = (
     "paytoken demo",
     "paytoken get nicepay --profile dev",
+    "paytoken call nicepay POST /api/v1.0/transfer-va/create-va -p dev -d @va.json",
     'paytoken sign nicepay -p dev --compare "$SIGNATURE"',
     "paytoken doctor nicepay -p dev",
 )

@@ -16,7 +16,7 @@ from ..errors import UsageError
 from ..gateways import PROVIDERS, lookup
 from ..gateways.base import Provider
 from ..ui.session import current, guarded_call
-from .help import EXAMPLES, option_lines, page
+from .help import EXAMPLES, example_values, option_lines, page
 from .options import Option, provider_options
 from .params import parameters
 
@@ -82,12 +82,13 @@ def provider_group(
     class ProviderCommand(TyperCommand):
         def format_help(self, ctx: Any, formatter: Any) -> None:
             provider = PROVIDERS[self.name or ""]
+            arguments = "".join(f" {option.metavar}" for option in options if option.kind == "argument")
             formatter.write(
                 page(
-                    f"{ctx.parent.command_path} {provider.name} [OPTIONS]" if ctx.parent else provider.name,
+                    f"{ctx.parent.command_path} {provider.name}{arguments} [OPTIONS]" if ctx.parent else provider.name,
                     self.help or "",
                     [(None, option_lines((*options, *provider_options(provider))))],
-                    [example.format(p=provider.name) for example in EXAMPLES[command]],
+                    [example.format(**example_values(provider.name)) for example in EXAMPLES[command]],
                 )
             )
 
@@ -98,16 +99,17 @@ def provider_group(
 
         def format_help(self, ctx: Any, formatter: Any) -> None:
             names = textwrap.wrap(", ".join(PROVIDERS), 76, initial_indent="  ", subsequent_indent="  ")
+            arguments = "".join(f" {option.metavar}" for option in options if option.kind == "argument")
             formatter.write(
                 page(
-                    f"{ctx.command_path} PROVIDER [OPTIONS]",
+                    f"{ctx.command_path} PROVIDER{arguments} [OPTIONS]",
                     summary,
                     [
                         ("Providers (`paytoken providers` says what each needs):", names),
                         (None, option_lines(options)),
                         (None, [f"A provider's own flags: {ctx.command_path} PROVIDER --help"]),
                     ],
-                    [example.format(p="nicepay") for example in EXAMPLES[command]],
+                    [example.format(**example_values("nicepay")) for example in EXAMPLES[command]],
                 )
             )
 
@@ -143,15 +145,16 @@ def _provider_first(args: list[str], options: tuple[Option, ...]) -> list[str]:
     """args with the first provider name moved to the front, when options come before it."""
     if not args or not args[0].startswith("-"):
         return args
-    takes_value = {flag for option in options if option.kind != "switch" for flag in option.flags}
-    takes_value |= {option.flag for provider in PROVIDERS.values() for option in provider.options}
+    takes_value = {flag: 1 for option in options if option.kind != "switch" for flag in option.flags}
+    takes_value |= {flag: 2 for option in options if option.kind == "pair" for flag in option.flags}
+    takes_value |= {option.flag: 1 for provider in PROVIDERS.values() for option in provider.options}
     index = 0
     while index < len(args):
         word = args[index]
         if word == "--":
             return args
         if word in takes_value:
-            index += 2
+            index += 1 + takes_value[word]
             continue
         if not word.startswith("-"):
             if word.lower() in PROVIDERS:

@@ -24,14 +24,14 @@ def demo() -> None:
     console = err()
     rows = run_demo(progress=lambda line: console.print(f"[dim]{line}[/]"))
     table(
-        "paytoken demo: one token per provider from the local sandbox",
-        ("provider", "client id", "token", "expires in", "time"),
+        "paytoken demo: one token and one signed call per provider, from the local sandbox",
+        ("provider", "token", "expires in", "signed call", "time"),
         [
             (
                 row.provider,
-                row.client_id,
                 (row.token[:10] + "…" + row.token[-4:]) if row.token else "failed",
                 humanize_seconds(row.expires_in) if row.expires_in is not None else "-",
+                row.call or "-",
                 f"{row.milliseconds:.0f} ms",
             )
             for row in rows
@@ -43,7 +43,10 @@ def demo() -> None:
         error(failure, current().redactor)
     if failures:
         raise typer.Exit(int(failures[0].exit_code))
-    print("every provider signed, verified and answered: `paytoken profiles init --help` starts your own profile")
+    print(
+        "every provider signed, verified and answered, token and call: "
+        "`paytoken profiles init --help` starts your own profile"
+    )
 
 
 def command() -> Any:

@@ -15,9 +15,22 @@ from ..getting import GET_FORMATS, GetRequest, option_name
 if TYPE_CHECKING:
     from ..gateways.base import Provider
 
-__all__ = ["COMMON", "GET", "SIGN", "SIGN_FORMATS", "Option", "plain_get", "provider_options"]
+__all__ = [
+    "CALL",
+    "CALL_ARGUMENTS",
+    "CALL_FORMATS",
+    "COMMON",
+    "GET",
+    "SIGN",
+    "SIGN_FORMATS",
+    "Option",
+    "plain_get",
+    "provider_options",
+]
 
 SIGN_FORMATS = ("pretty", "json", "curl")
+# call's -o formats; without -o, pretty on a terminal and the answer's body elsewhere.
+CALL_FORMATS = ("pretty", "body", "json", "curl")
 
 
 @dataclass(frozen=True)
@@ -26,7 +39,8 @@ class Option:
 
     name: str
     flags: tuple[str, ...]
-    kind: Literal["text", "path", "seconds", "switch", "choice"]
+    # repeat: given any number of times; pair: two values (METHOD PATH); argument: positional, in the usage line.
+    kind: Literal["text", "path", "seconds", "switch", "choice", "repeat", "pair", "argument"]
     group: str
     help: str
     default: object = None
@@ -56,6 +70,29 @@ COMMON: tuple[Option, ...] = (
         "timestamp", ("--timestamp",), "text", "Request", "sign this exact timestamp, not the clock's", metavar="TS"
     ),
     Option("debug", ("--debug",), "switch", "Debugging", "tracebacks, secrets masked", default=False),
+)
+
+# What a call is made of beyond the common options: `call` and `sign --request` share them.
+CALL_BODY: tuple[Option, ...] = (
+    Option(
+        "data",
+        ("--data", "-d"),
+        "text",
+        "Call",
+        "JSON body (sent compactly), @FILE, or - for stdin",
+        metavar="JSON",
+    ),
+    Option("raw_body", ("--raw-body",), "switch", "Call", "send --data's bytes exactly as given", default=False),
+    Option("headers", ("--header", "-H"), "repeat", "Call", "add a header 'Name: value' (repeatable)", metavar="H"),
+    Option("token", ("--token",), "text", "Call", "sign with this token, not the cached one", metavar="TOKEN"),
+    Option(
+        "external_id",
+        ("--external-id",),
+        "text",
+        "Call",
+        "the call's id (X-EXTERNAL-ID, Request-Id) [fresh]",
+        metavar="ID",
+    ),
 )
 
 GET: tuple[Option, ...] = (
@@ -115,6 +152,15 @@ SIGN: tuple[Option, ...] = (
     ),
     Option("hex", ("--hex",), "switch", "Output", "also show the string to sign as a hex dump", default=False),
     Option(
+        "request",
+        ("--request",),
+        "pair",
+        "Call",
+        "sign an API call after the token instead (see `paytoken call`)",
+        metavar="METHOD PATH",
+    ),
+    *CALL_BODY,
+    Option(
         "compare",
         ("--compare",),
         "text",
@@ -130,6 +176,29 @@ SIGN: tuple[Option, ...] = (
         "judge a request your application sent (raw HTTP, curl -v, or a curl command)",
         metavar="FILE",
     ),
+)
+
+CALL_ARGUMENTS: tuple[Option, ...] = (
+    Option("method", (), "argument", "Call", "HTTP method, e.g. POST (any case; sent upper case)", metavar="METHOD"),
+    Option("path", (), "argument", "Call", "path and query under base_url, e.g. /v1.0/x?a=1", metavar="PATH"),
+)
+
+CALL: tuple[Option, ...] = (
+    *CALL_ARGUMENTS,
+    *COMMON,
+    *CALL_BODY,
+    Option(
+        "output",
+        ("--output", "-o"),
+        "choice",
+        "Output",
+        "pretty, body (the answer's bytes), json, or curl (the command; sends nothing) "
+        "[pretty on a terminal, else body]",
+        metavar="FORMAT",
+        choices=CALL_FORMATS,
+    ),
+    *(option for option in GET if option.name in ("refresh", "no_cache", "min_ttl", "verbose")),
+    Option("dry_run", ("--dry-run",), "switch", "Debugging", "sign and print the call; send nothing", default=False),
 )
 
 # Seconds as both this reader and Click's FLOAT with min=0 read them (no signs, exponents, inf, nan, spaces).

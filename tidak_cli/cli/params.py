@@ -10,11 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from ..getting import GET_FORMATS
-from .options import SIGN_FORMATS, Option
+from .options import CALL_FORMATS, SIGN_FORMATS, Option
 
 __all__ = [
     "BaseUrlOption",
     "CacheUrlOption",
+    "CallFormat",
     "GetFormat",
     "ListingFormat",
     "ListingOption",
@@ -27,7 +28,8 @@ __all__ = [
 
 GetFormat = StrEnum("GetFormat", {name: name for name in GET_FORMATS})  # type: ignore[misc]
 SignFormat = StrEnum("SignFormat", {name: name for name in SIGN_FORMATS})  # type: ignore[misc]
-_CHOICES: dict[tuple[str, ...], Any] = {GET_FORMATS: GetFormat, SIGN_FORMATS: SignFormat}
+CallFormat = StrEnum("CallFormat", {name: name for name in CALL_FORMATS})  # type: ignore[misc]
+_CHOICES: dict[tuple[str, ...], Any] = {GET_FORMATS: GetFormat, SIGN_FORMATS: SignFormat, CALL_FORMATS: CallFormat}
 
 
 def profile_names(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -115,6 +117,12 @@ def _annotation(option: Option) -> Any:
         return float
     if option.kind == "path":
         return Path | None
+    if option.kind == "repeat":
+        return list[str] | None
+    if option.kind == "pair":
+        return tuple[str, str] | None
+    if option.kind == "argument":
+        return str
     if option.kind == "choice":
         choice = _CHOICES[option.choices]
         return choice if option.default is not None else choice | None
@@ -122,12 +130,16 @@ def _annotation(option: Option) -> Any:
 
 
 def _default(option: Option) -> Any:
+    if option.kind == "argument":
+        return inspect.Parameter.empty
     if option.kind == "choice" and option.default is not None:
         return _CHOICES[option.choices](option.default)
     return option.default
 
 
 def _typer_option(option: Option) -> Any:
+    if option.kind == "argument":
+        return typer.Argument(metavar=option.metavar, help=option.help, show_default=False)
     settings: dict[str, Any] = {"help": option.help}
     if option.name == "profile":
         settings["autocompletion"] = profile_names

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..gateways import PROVIDERS, lookup
+from ..gateways import GROUPS, PROVIDERS, lookup, provenance, quirks
 from ..gateways.base import Provider
 from ..profiles import Setting
 from ..ui.output import write_json
@@ -35,17 +35,32 @@ def providers_list(ctx: typer.Context, output: ListingOption = ListingFormat.tab
     if output == "json":
         write_json([_summary(provider) for provider in PROVIDERS.values()])
         return
-    rows = [(p.name, p.title, p.algorithm, p.token_path) for p in PROVIDERS.values()]
-    table(None, ("provider", "gateway", "signature", "token path"), rows, out())
+    columns = ("provider", "gateway", "signature", "source")
+    rows: dict[str, list[tuple[str, str, str, str]]] = {group: [] for group in GROUPS}
+    for provider in PROVIDERS.values():
+        rows[provenance(provider).group].append(
+            (provider.name, provider.title, provider.algorithm, provenance(provider).confidence)
+        )
+    # One table per group, their columns as wide as the widest cell of any, so that they line up.
+    cells = [columns, *(row for group in rows.values() for row in group)]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(columns))]
+    console = out()
+    for group, heading in GROUPS.items():
+        if rows[group]:
+            table(heading, columns, rows[group], console, widths)
+    console.print("`paytoken providers show NAME`: its recipe, quirks and sources")
 
 
 def _summary(provider: Provider) -> dict[str, object]:
+    source = provenance(provider)
     return {
         "name": provider.name,
         "title": provider.title,
         "algorithm": provider.algorithm,
         "token_path": provider.token_path,
         "base_urls": dict(provider.base_urls),
+        "group": source.group,
+        "confidence": source.confidence,
     }
 
 
@@ -74,11 +89,16 @@ def providers_show(
     def need(setting: Setting) -> str:
         return "required" if setting.required else ("one of" if setting.name in groups else "optional")
 
+    source = provenance(provider)
     if output == "json":
         write_json(
             {
                 **_summary(provider),
                 "recipe": list(provider.recipe),
+                "quirks": list(quirks(provider)),
+                "call_recipe": list(provider.call_recipe),
+                "sources": list(source.sources),
+                "notes": list(source.notes),
                 "settings": [
                     {"key": setting.name, "need": need(setting), "meaning": setting.help, "default": setting.default}
                     for setting in (*provider.settings, *COMMON_SETTINGS)
@@ -93,6 +113,15 @@ def providers_show(
         console.print(f"  {escape(line)}")
     urls = ", ".join(f"{env} {url}" for env, url in provider.base_urls.items()) or "none: base_url is required"
     console.print(f"  built-in base URLs: {escape(urls)}")
+    for heading, lines in (("quirks", quirks(provider)), ("calls after the token", provider.call_recipe)):
+        if lines:
+            console.print(f"{heading}:")
+            for line in lines:
+                console.print(f"  {escape(line)}")
+    said = "from community code — check with your sandbox" if source.community_only else source.confidence
+    console.print(f"source: {escape(said)}")
+    for line in (*source.sources, *(f"note: {note}" for note in source.notes)):
+        console.print(f"  {escape(line)}")
     rows = []
     for setting in (*provider.settings, *COMMON_SETTINGS):
         default = "" if setting.default is None else f" (default {setting.default})"

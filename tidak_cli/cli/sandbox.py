@@ -67,6 +67,12 @@ def sandbox(
         for client in clients:
             path = client.token_path or PROVIDERS[provider_name].token_path
             console.print(f"  {provider_name}: {client.client_id}  at {path}")
+    from ..notifying import gateway_key
+
+    console.print(
+        "notifications: `paytoken notify` signs as the gateways do with the sandbox's own key pair; give your "
+        f"receiver (and the profile's gateway_public_key_file) its public key: {markup_text(gateway_key().public_path)}"
+    )
     console.print(
         f'point a profile at it with base_url = "{server.url}" or --base-url {server.url}; '
         f"stats at /_sandbox/stats; edits of {source} are picked up on the next request; Ctrl-C stops it"

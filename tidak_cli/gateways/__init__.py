@@ -14,27 +14,35 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import UsageError
-from .base import CliOption, Forensics, Provider, SignedRequest, Token
+from .base import CliOption, Forensics, Provenance, Provider, SignedRequest, Token
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
     from ..profiles import Profile
     from .emulation import Gateway
+    from .notification import NotificationRecipe
 
 __all__ = [
     "FAMILIES",
+    "GROUPS",
     "PROVIDERS",
+    "SEED",
     "CliOption",
     "Family",
     "Forensics",
+    "Provenance",
     "Provider",
     "SignedRequest",
     "Token",
     "emulator_for",
     "family_of",
     "forensics_for",
+    "grouped",
     "lookup",
+    "notification_for",
+    "provenance",
+    "quirks",
 ]
 
 P = TypeVar("P", bound=Provider)
@@ -52,12 +60,20 @@ class Family(Generic[P]):
     # For a family that signs with the profile's RSA key pair: how to load the private key. doctor checks
     # the pair and demo makes one; the profile then holds private_key_file and the sandbox the public half.
     private_key: Callable[[P, Profile], RSAPrivateKey] | None = None
+    # What the gateway sends to the merchant's webhook, for `verify` and `notify`; None (or None for a
+    # provider): no notification recipe.
+    notification: Callable[[P], NotificationRecipe | None] | None = None
 
 
 # Family package (relative to this one, or an absolute module name) -> its provider names, in the order
 # `providers` lists them. Each package's FAMILY declares the providers themselves.
 FAMILIES: dict[str, tuple[str, ...]] = {
-    ".snap": ("nicepay", "finpay-snap", "doku-snap", "snap"),
+    ".snap": (
+        *("nicepay", "finpay-snap", "doku-snap", "snap"),
+        # SNAP presets: data in snap/recipe.py, grouped by their Provenance (banks, then e-wallets and aggregators).
+        *("bri", "bni", "mandiri", "bca"),
+        *("dana", "midtrans", "ifortepay", "paydia", "paycloud", "durianpay"),
+    ),
     ".doku": ("doku",),
     ".finpay_widget": ("finpay-widget",),
     ".faspay_sendme": ("faspay-sendme",),
@@ -124,3 +140,44 @@ def forensics_for(provider: Provider) -> Forensics:
             hint=f"`paytoken sign {provider.name}` shows every byte it signs: compare them with yours",
         )
     return make(provider)
+
+
+def notification_for(provider: Provider) -> NotificationRecipe:
+    """Return provider's notification recipe, or a UsageError saying plainly that it has none."""
+    make = family_of(provider.name).notification if provider.name in PROVIDERS else None
+    recipe = make(provider) if make is not None else None
+    if recipe is None:
+        having = [name for name in PROVIDERS if (found := family_of(name).notification) and found(PROVIDERS[name])]
+        raise UsageError(
+            f"{provider.name} has no notification recipe: verify and notify are not available for it",
+            hint=f"providers with one: {', '.join(having)}",
+        )
+    return recipe
+
+
+# The seed gateways' facts come from the project's specification, pinned by its test vectors.
+SEED = Provenance()
+
+# Provenance groups, in the order listings show them, with their headings.
+GROUPS: Mapping[str, str] = {
+    "seed": "seed gateways",
+    "bank": "SNAP banks",
+    "wallet": "SNAP e-wallets and aggregators",
+}
+
+
+def grouped() -> list[Provider]:
+    """Every provider, the seed gateways first, then the SNAP banks, then e-wallets and aggregators."""
+    return sorted(PROVIDERS.values(), key=lambda provider: list(GROUPS).index(provenance(provider).group))
+
+
+def provenance(provider: Provider) -> Provenance:
+    """Where provider's facts come from (a provider that does not say is one of the seed gateways)."""
+    found = getattr(provider, "provenance", SEED)
+    return found if isinstance(found, Provenance) else SEED
+
+
+def quirks(provider: Provider) -> tuple[str, ...]:
+    """How provider departs from its family's common recipe, one line each (none when it says nothing)."""
+    found = getattr(provider, "quirks", ())
+    return tuple(str(line) for line in found)

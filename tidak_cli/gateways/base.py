@@ -25,6 +25,7 @@ __all__ = [
     "CallVerdict",
     "CliOption",
     "Forensics",
+    "Provenance",
     "Provider",
     "SignedRequest",
     "Token",
@@ -144,6 +145,24 @@ class CallVerdict:
     @property
     def words(self) -> str:
         return " ".join(part for part in (self.code, self.message) if part)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a provider's facts come from and how sure they are, for `paytoken providers` and `providers show`."""
+
+    # "seed": the gateways paytoken started with; "bank": a SNAP bank; "wallet": a SNAP e-wallet or aggregator.
+    group: str = "seed"
+    # How the facts were checked: "SPEC vectors", "official docs", "official SDK", "community", …
+    confidence: str = "SPEC vectors"
+    # Where to read them (a documentation page, an SDK file), most authoritative first.
+    sources: tuple[str, ...] = ()
+    # Where a source contradicts another (or the issue that asked for the preset), and what paytoken follows.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def community_only(self) -> bool:
+        return self.confidence == "community"
 
 
 class Provider(Protocol):

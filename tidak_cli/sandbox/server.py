@@ -61,7 +61,8 @@ class Sandbox:
         self.config = config
         self._log = log
         self._lock = threading.Lock()
-        self._gateways: dict[str, Gateway] = {}
+        # Token path -> the gateways serving it: several SNAP gateways share one (`/v1.0/access-token/b2b`).
+        self._gateways: dict[str, list[Gateway]] = {}
         # What the gateways remember between requests: tokens issued, call ids used today.
         self.ledger = Ledger()
         self._index(config)
@@ -182,11 +183,12 @@ class Sandbox:
     def _index(self, config: SandboxConfig) -> None:
         for provider in PROVIDERS.values():
             gateway = emulator_for(provider)
-            # A path shared by two providers (`snap` and a bank with the default path) goes to the first.
-            self._gateways.setdefault(provider.token_path, gateway)
-            for client in config.clients.get(provider.name, ()):
-                if client.token_path:
-                    self._gateways.setdefault(client.token_path, gateway)
+            # A path shared by providers (`snap`, Midtrans and Durianpay) goes to the one whose client asks.
+            own = [client.token_path for client in config.clients.get(provider.name, ()) if client.token_path]
+            for path in (provider.token_path, *own):
+                serving = self._gateways.setdefault(path, [])
+                if all(other.provider.name != provider.name for other in serving):
+                    serving.append(gateway)
 
     def _follow_source(self) -> None:
         """Take the clients again if the file they came from changed since they were read."""
@@ -215,22 +217,33 @@ class Sandbox:
         if request.path.startswith("/_sandbox/"):
             return self._control(request)
         self._follow_source()
-        gateway = self._gateways.get(request.path.split("?", 1)[0])
+        gateway = self._token_gateway(request)
         if gateway is None:
             return self._call(request)
         return self._answer(gateway, request, lambda: gateway.handle(request, self.config, self.now()))
 
+    def _token_gateway(self, request: Incoming) -> Gateway | None:
+        """The gateway whose token path this is: of several, the first that knows the client asking."""
+        serving = self._gateways.get(request.path.split("?", 1)[0], [])
+        for gateway in serving[1:]:
+            claims = getattr(gateway, "claims", None)  # a test's toy gateway has a token path of its own
+            if claims is not None and claims(request, self.config):
+                return gateway
+        return serving[0] if serving else None
+
     def _call(self, request: Incoming) -> Reply | None:
         """A call after the token (SPEC 6.5): the first gateway that recognises it as its own answers."""
         now = self.now()
-        for gateway in {id(gateway): gateway for gateway in self._gateways.values()}.values():
+        gateways = {id(gateway): gateway for serving in self._gateways.values() for gateway in serving}.values()
+        # Calls signed without a token (SNAP type 2) name their partner; those gateways look first.
+        for gateway in sorted(gateways, key=lambda gateway: getattr(gateway.provider, "call_needs_token", True)):
             handle_call = getattr(gateway, "handle_call", None)  # a test's toy gateway may serve tokens only
             reply = handle_call(request, self.config, now, self.ledger) if handle_call is not None else None
             if reply is not None:
                 # Verified before the fault switches apply: a gateway that fails after taking a call has still
                 # taken it (its X-EXTERNAL-ID is used), which is why a call is never resent.
                 return self._answer(gateway, request, functools.partial(_same, reply))
-        paths = {gateway.provider.name: path for path, gateway in self._gateways.items()}
+        paths = {gateway.provider.name: path for path, serving in self._gateways.items() for gateway in serving}
         return Reply.json(404, {"error": f"no token endpoint or call at {request.path}", "paths": paths})
 
     def _answer(self, gateway: Gateway, request: Incoming, handle: Callable[[], Reply]) -> Reply | None:

@@ -30,6 +30,7 @@ __all__ = [
     "shown",
     "trace_line",
     "warning",
+    "write_bytes",
     "write_json",
     "write_output",
 ]
@@ -177,6 +178,27 @@ def write_output(text: str) -> None:
             "and the answer has other characters",
             hint="use a UTF-8 locale, or set PYTHONIOENCODING=utf-8",
         ) from None
+
+
+def write_bytes(data: bytes) -> None:
+    """Write bytes on stdout as they are (a gateway's answer for a pipe); on a terminal, as shown() text."""
+    if sys.stdout.isatty():
+        text = shown(data.decode("utf-8", errors="replace"))
+        write_output(text if text.endswith("\n") or not text else text + "\n")
+        return
+    try:
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stdout (a test's capture): the bytes as UTF-8 text
+            sys.stdout.write(data.decode("utf-8", errors="replace"))
+        else:
+            buffer.write(data)
+            buffer.flush()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as failure:
+        raise _unwritable(failure.strerror or str(failure)) from None
 
 
 def _unwritable(reason: str) -> OutputError:

@@ -294,7 +294,13 @@ def doctor_line(check: Check, out: Console, redactor: Redactor | None = None) ->
         out.print(f"             [bold]fix:[/] {markup_text(check.fix)}")
 
 
-def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]], out: Console) -> None:
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    out: Console,
+    widths: Sequence[int] = (),
+) -> None:
     # Off a terminal, no box: columns that `cut`, `awk` and `column -t` can read.
     from rich import box
     from rich.table import Table
@@ -310,8 +316,9 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str
         show_edge=out.is_terminal,
         pad_edge=out.is_terminal,
     )
-    for column in columns:
-        view.add_column(Text(shown(column)), overflow="fold")
+    # widths: the columns' least widths, so that tables printed one under another line up.
+    for index, column in enumerate(columns):
+        view.add_column(Text(shown(column)), overflow="fold", min_width=widths[index] if index < len(widths) else None)
     for row in rows:
         view.add_row(*(Text(shown(cell)) for cell in row))
     out.print(view)

@@ -10,6 +10,7 @@ from .recipe import DOKU, DokuProvider
 if TYPE_CHECKING:
     from ..base import Forensics
     from ..emulation import Gateway
+    from ..notification import NotificationRecipe
 
 
 def _emulator(provider: DokuProvider) -> Gateway:
@@ -24,4 +25,10 @@ def _forensics(provider: DokuProvider) -> Forensics:
     return DokuForensics(provider)
 
 
-FAMILY = Family(providers=(DOKU,), emulator=_emulator, forensics=_forensics)
+def _notification(_provider: DokuProvider) -> NotificationRecipe:
+    from .notification import DOKU_NOTIFICATION
+
+    return DOKU_NOTIFICATION
+
+
+FAMILY = Family(providers=(DOKU,), emulator=_emulator, forensics=_forensics, notification=_notification)

@@ -7,7 +7,7 @@ import binascii
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from ...clock import iso_moment
 from ...errors import ConfigError
@@ -53,7 +53,7 @@ class SnapGateway:
         content_type = request.header("Content-Type") or ""
         if content_type.split(";")[0].strip().lower() != "application/json":
             return self._error(400, "00", "Bad Request. Content-Type must be application/json")
-        for name in ("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE"):
+        for name in ("X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE", *self.provider.token_headers):
             if not request.header(name):
                 return self._error(400, "02", f"Invalid Mandatory Field {name}")
         x_timestamp = request.header("X-TIMESTAMP") or ""
@@ -63,11 +63,11 @@ class SnapGateway:
         body = parse_json_object(request.body)
         if body is None:
             return self._error(400, "00", "Bad Request")
-        grant = body.get("grantType")
-        if grant is None:
+        grant_key = next((key for key in self.provider.accepted_grant_keys if key in body), None)
+        if grant_key is None:
             return self._error(400, "02", "Invalid Mandatory Field grantType")
-        if grant != "client_credentials":
-            return self._error(400, "01", "Invalid Field Format grantType")
+        if body[grant_key] not in self.provider.accepted_grants:
+            return self._error(400, "01", f"Invalid Field Format {grant_key}")
         stamp = iso_moment(x_timestamp)
         if stamp is None:  # the right shape, an impossible date
             return self._error(400, "01", "Invalid Field Format X-TIMESTAMP")
@@ -78,7 +78,12 @@ class SnapGateway:
             return self._error(401, "00", "Unauthorized. Unknown X-CLIENT-KEY")
         if not _verifies(client, request.header("X-SIGNATURE") or "", f"{client_id}|{x_timestamp}"):
             return self._error(401, "00", "Unauthorized. Invalid Signature")
-        expires_in: int | str = str(config.token_ttl) if self.provider.expires_in_as_string else config.token_ttl
+        forms: dict[str, int | str] = {
+            "number": config.token_ttl,
+            "text": str(config.token_ttl),
+            "date-time": _go_time(now + timedelta(seconds=config.token_ttl)),
+        }
+        expires_in = forms[self.provider.expires_in_form]
         token = new_token()
         return Reply.json(
             200,
@@ -86,7 +91,7 @@ class SnapGateway:
                 "responseCode": "2007300",
                 "responseMessage": "Successful",
                 "accessToken": token,
-                "tokenType": "Bearer",
+                "tokenType": self.provider.token_type,
                 "expiresIn": expires_in,
             },
             issued=True,
@@ -114,8 +119,17 @@ class SnapGateway:
         def refuse(status: int, case: str, message: str) -> Reply:
             return Reply.json(status, {"responseCode": f"{status}{service}{case}", "responseMessage": message})
 
-        if issued is None:
-            return refuse(401, "01", "Invalid Token (B2B)")
+        signed_path = path[len(prefix) :] if prefix else path
+        if not self.provider.call_needs_token:
+            # Signature type 2 carries no token: the partner is known by X-PARTNER-ID, and a call naming none of
+            # this gateway's partners is another gateway's (the sandbox asks these gateways first).
+            client = self._partner(config, request.header("X-PARTNER-ID") or "")
+            if client is None or issued is not None:
+                return None
+        else:
+            if issued is None:
+                return refuse(401, "01", "Invalid Token (B2B)")
+            client = config.client(self.provider.name, issued.client_id)
         for name in ("X-TIMESTAMP", "X-PARTNER-ID", "X-EXTERNAL-ID"):
             if not request.header(name):
                 return refuse(400, "02", f"Invalid Mandatory Field {name}")
@@ -128,17 +142,26 @@ class SnapGateway:
             return refuse(400, "01", "Invalid Field Format X-EXTERNAL-ID")
         if not within_skew(stamp, now):
             return refuse(401, "00", "Unauthorized. X-TIMESTAMP is not within 5 minutes of server time")
-        client = config.client(self.provider.name, issued.client_id)
-        secret = client.secrets.get(self.provider.call_secret) if client is not None else None
-        if not secret:
-            return refuse(401, "00", f"Unauthorized. No {self.provider.call_secret} registered for this client")
-        signed_path = path[len(prefix) :] if prefix else path
-        expected = snap_symmetric_signature(
-            secret, snap_call_string(request.method, signed_path, token, request.body, x_timestamp)
-        )
-        if not hmac.compare_digest(expected.encode(), (request.header("X-SIGNATURE") or "").encode()):
+        if client is None:
+            return refuse(401, "00", "Unauthorized. Unknown client")
+        # The partner id the gateway issued (BNI: the app's api_key), when the client registered one.
+        partner = client.secrets.get(self.provider.partner_id_key)
+        if partner and request.header("X-PARTNER-ID") != partner:
+            return refuse(401, "00", "Unauthorized. Unknown X-PARTNER-ID")
+        signed_token = token if self.provider.call_needs_token else None
+        string_to_sign = snap_call_string(request.method, signed_path, signed_token, request.body, x_timestamp)
+        signature = request.header("X-SIGNATURE") or ""
+        if self.provider.call_needs_token:
+            secret = client.secrets.get(self.provider.call_secret)
+            if not secret:
+                return refuse(401, "00", f"Unauthorized. No {self.provider.call_secret} registered for this client")
+            expected = snap_symmetric_signature(secret, string_to_sign)
+            verified = hmac.compare_digest(expected.encode(), signature.encode())
+        else:
+            verified = client.public_key is not None and _verifies(client, signature, string_to_sign)
+        if not verified:
             return refuse(401, "00", "Unauthorized. Signature")
-        if not ledger.first_use(self.provider.name, issued.client_id, external_id, now):
+        if not ledger.first_use(self.provider.name, client.client_id, external_id, now):
             return refuse(409, "00", "Conflict")
         echoed = parse_json_object(request.body) if request.body else None
         return Reply.json(
@@ -155,6 +178,22 @@ class SnapGateway:
             accepted=True,
         )
 
+    def _partner(self, config: SandboxConfig, partner_id: str) -> Client | None:
+        """The client an X-PARTNER-ID names: by the partner id it registered, else by its client id."""
+        clients = config.clients.get(self.provider.name, ())
+        return next(
+            (
+                client
+                for client in clients
+                if partner_id and partner_id in (client.secrets.get(self.provider.partner_id_key), client.client_id)
+            ),
+            None,
+        )
+
+    def claims(self, request: Incoming, config: SandboxConfig) -> bool:
+        """Whether a token request is for this gateway (SNAP gateways that share a token path: by X-CLIENT-KEY)."""
+        return config.client(self.provider.name, request.header("X-CLIENT-KEY") or "") is not None
+
     def client_from(self, profile: Profile) -> Client:
         from ...keys import load_public_key
 
@@ -163,8 +202,9 @@ class SnapGateway:
             public_key = load_public_key(profile.files["public_key_file"], source=source)
         else:
             public_key = self.provider.private_key(profile).public_key()
-        call_secret = profile.text(self.provider.call_secret)
-        secrets = {self.provider.call_secret: call_secret} if call_secret else {}
+        # What the gateway holds for the calls: their secret, and the partner id it issued when it is not client_id.
+        keys = (self.provider.call_secret, self.provider.partner_id_key)
+        secrets = {key: value for key in keys if (value := profile.text(key))}
         return Client(
             profile.require_text("client_id"), public_key, secrets, profile.where, self.provider.path(profile)
         )
@@ -181,3 +221,10 @@ def _verifies(client: Client, signature: str, string_to_sign: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return rsa_sha256_verify(client.public_key, raw, string_to_sign.encode("utf-8"))
+
+
+def _go_time(moment: datetime) -> str:
+    """Write moment as Go's time.Time.String() does in UTC (Durianpay's expiresIn): fraction without trailing zeros."""
+    utc = moment.astimezone(UTC)
+    fraction = f"{utc.microsecond:06d}000".rstrip("0")
+    return utc.strftime("%Y-%m-%d %H:%M:%S") + (f".{fraction}" if fraction else "") + " +0000 UTC"

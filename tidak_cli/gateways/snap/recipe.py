@@ -1,7 +1,8 @@
-"""The Bank Indonesia SNAP B2B access token, shared by NICEPAY, Finpay, DOKU and any SNAP bank.
+"""The Bank Indonesia SNAP B2B access token, shared by NICEPAY, Finpay, DOKU, SNAP banks and e-wallets.
 
-The four registry entries are instances of one class that differ in data only.
-Recipe: SPEC 1.1 (SNAP "Standar Nasional Open API Pembayaran", access-token B2B).
+Every registry entry of the family is an instance of one class that differs in data only: the seed gateways
+(SPEC 1.1, SNAP "Standar Nasional Open API Pembayaran", access-token B2B) and the presets at the end of this
+module, each a dozen lines of facts with the sources they come from.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ...clock import iso_moment, lifetime_seconds
+from ...clock import expiry_moment, iso_moment, lifetime_seconds
 from ...errors import ConfigError, GatewayError, RejectedError, UsageError
 from ...profiles import Profile, Setting
 from ...signing import b64, hmac_sha512, jakarta_iso, jakarta_iso_millis, sha256_hex, utc_z
@@ -20,6 +21,7 @@ from ..base import (
     Call,
     CallVerdict,
     CliOption,
+    Provenance,
     SignedRequest,
     Token,
     call_headers,
@@ -37,7 +39,9 @@ __all__ = [
     "FINPAY_SNAP",
     "GENERIC_SNAP",
     "NICEPAY",
+    "PRESETS",
     "SNAP_HINTS",
+    "TIMESTAMP_EXAMPLES",
     "TIMESTAMP_FORMATS",
     "SnapProvider",
     "external_id",
@@ -61,6 +65,22 @@ _TIMESTAMP_SHAPES: Mapping[str, str] = {
 }
 
 
+# Each format as people read it, for recipes, hints and the capture check.
+TIMESTAMP_EXAMPLES: Mapping[str, str] = {
+    "jakarta": "2024-12-31T10:11:40+07:00",
+    "utc": "2024-12-31T03:11:40Z",
+    "jakarta-millis": "2024-12-31T10:11:40.123+07:00",
+}
+_TIMESTAMP_WORDS: Mapping[str, str] = {
+    "jakarta": "Jakarta time with offset",
+    "utc": "UTC with a Z",
+    "jakarta-millis": "Jakarta time with milliseconds and offset",
+}
+
+# The keys a token body may carry its grant under: SNAP's grantType, or OAuth's grant_type (Midtrans' PHP SDK).
+_GRANT_KEYS = ("grantType", "grant_type")
+
+
 def timestamp_matches(form: str, text: str) -> bool:
     """Tell whether text has the shape of a timestamp format (jakarta, utc, jakarta-millis)."""
     # re caches compiled patterns; compiling here, not at import, keeps a cache hit from paying for it.
@@ -73,10 +93,16 @@ _KEY_SETTINGS: tuple[Setting, ...] = (
     Setting("private_key_file", "path to the RSA private key (PEM or DER)", "file", secret=True),
     Setting("private_key_passphrase", "passphrase of an encrypted private key", "secret"),
     Setting("public_key_file", "the public key you uploaded to the gateway (used by doctor)", "file"),
-    Setting("client_secret", "the secret that signs the calls after the token (HMAC-SHA512)", "secret"),
-    Setting("partner_id", "X-PARTNER-ID of the calls [client_id]", "text"),
-    Setting("channel_id", "CHANNEL-ID of the calls", "text"),
 )
+
+
+def _call_settings(provider: SnapProvider) -> tuple[Setting, ...]:
+    """The profile keys of the calls after the token, under the names this gateway gives them."""
+    secret = Setting(provider.call_secret, "the secret that signs the calls after the token (HMAC-SHA512)", "secret")
+    partner = Setting(provider.partner_id_key, "X-PARTNER-ID of the calls [client_id]", "text")
+    channel = "CHANNEL-ID of the calls" + (f" [{provider.default_channel_id}]" if provider.default_channel_id else "")
+    return (*((secret,) if provider.call_needs_token else ()), partner, Setting("channel_id", channel, "text"))
+
 
 _GENERIC_SETTINGS: tuple[Setting, ...] = (
     Setting("token_path", "access-token path on the gateway", "text"),
@@ -85,12 +111,25 @@ _GENERIC_SETTINGS: tuple[Setting, ...] = (
     Setting("headers", "extra request headers as a TOML table", "headers"),
 )
 
+# Keys for the notifications the gateway sends to the merchant (SPEC 7, gateways/snap/notification.py).
+_GATEWAY_KEY = Setting("gateway_public_key_file", "the gateway's public key, to verify its notifications", "file")
+_NOTIFICATION_SETTINGS: Mapping[str, tuple[Setting, ...]] = {
+    "nicepay": (
+        Setting(
+            "notification_public_key_file",
+            "NICEPAY's notification public key (e-mailed by NICEPAY; not its transaction key)",
+            "file",
+        ),
+    ),
+    "snap": (_GATEWAY_KEY,),
+    "doku-snap": (_GATEWAY_KEY,),  # and client_secret, for DOKU's HMAC-SHA512 notifications
+}
+
 _SIGNED_HEADERS = ("Content-Type", "X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE")
 
 SNAP_HINTS: Mapping[str, str] = {
     "4007300": "the request is malformed: `paytoken sign {provider}` shows the exact headers and body sent",
-    "4007301": "a field has the wrong format, usually X-TIMESTAMP, which must look like "
-    "2024-12-31T10:11:40+07:00 (Jakarta time, seconds, offset)",
+    "4007301": "a field has the wrong format, usually X-TIMESTAMP, which {provider} wants like {example}",
     "4007302": "a mandatory header (X-TIMESTAMP, X-CLIENT-KEY, X-SIGNATURE) or grantType is missing",
     "4017300": "the gateway could not verify the request. Usual causes, most likely first: the public key "
     "registered with the gateway is not the pair of this private key; client_id is not the one issued "
@@ -104,10 +143,11 @@ SNAP_HINTS: Mapping[str, str] = {
 }
 
 
-def snap_hint(code: str, provider: str) -> str | None:
+def snap_hint(code: str, provider: str, timestamp_style: str = "jakarta") -> str | None:
     """Return paytoken's advice for a SNAP response code, by exact code then by its HTTP class."""
     hint = SNAP_HINTS.get(code) or SNAP_HINTS.get(code[:3] + "7300" if len(code) == 7 else "")
-    return hint.format(provider=provider) if hint else None
+    example = f"{TIMESTAMP_EXAMPLES[timestamp_style]} ({_TIMESTAMP_WORDS[timestamp_style]})"
+    return hint.format(provider=provider, example=example) if hint else None
 
 
 # X-EXTERNAL-ID: "numeric, at most 36 digits, unique per day" (SNAP; SPEC 6.2).
@@ -150,12 +190,23 @@ class SnapProvider:
     token_path: str
     base_urls: Mapping[str, str]
     body: Mapping[str, object]
-    # What the real gateway does, which the sandbox mirrors: `expiresIn` as "900" or 900, and
-    # which X-TIMESTAMP forms it accepts.
-    expires_in_as_string: bool = False
+    # X-TIMESTAMP as paytoken writes it for this gateway (a TIMESTAMP_FORMATS key); `snap` reads the profile's.
+    timestamp_style: str = "jakarta"
+    # Headers the token request carries besides SNAP's four (DANA's X-PARTNER-ID): name -> value, where
+    # {client_id} and {partner_id} are replaced.
+    token_headers: Mapping[str, str] = field(default_factory=dict)
+    # What the real gateway does, which the sandbox mirrors (kept apart from what paytoken sends, so that a
+    # wrong quirk shows as a rejection): the X-TIMESTAMP forms it accepts, the body keys it reads the grant
+    # from, how it writes `expiresIn` ("number" 900, "text" "900", "date-time": the expiry itself) and tokenType.
     accepted_timestamps: tuple[str, ...] = ("jakarta",)
+    accepted_grant_keys: tuple[str, ...] = ("grantType",)
+    accepted_grants: tuple[str, ...] = ("client_credentials",)
+    expires_in_form: str = "number"
+    token_type: str = "Bearer"
     # The generic `snap` provider reads its path, timestamp style, body and headers from the profile.
     configurable: bool = False
+    # Where the facts come from (presets), for `paytoken providers`.
+    provenance: Provenance = field(default_factory=Provenance)
     # The calls after the token (SPEC 6.2). NICEPAY serves them under a /nicepay prefix it does not sign.
     call_prefix: str = ""
     # The profile key whose value keys the call HMAC.
@@ -175,20 +226,59 @@ class SnapProvider:
     def __post_init__(self) -> None:
         extra = _GENERIC_SETTINGS if self.configurable else ()
         options = (CliOption("--token-path", "token_path", "access-token path, overriding the profile", "PATH"),)
-        object.__setattr__(self, "settings", _KEY_SETTINGS + extra)
+        settings = _KEY_SETTINGS + _call_settings(self) + extra
+        named = {setting.name for setting in settings}
+        notification = tuple(item for item in _NOTIFICATION_SETTINGS.get(self.name, ()) if item.name not in named)
+        object.__setattr__(self, "settings", settings + notification)
         object.__setattr__(self, "options", options if self.configurable else ())
 
     @property
     def recipe(self) -> tuple[str, ...]:
+        extra = "".join(f", {name}" for name in self.token_headers)
         return (
             f"POST {{base_url}}{self.token_path}" + (" (profile token_path overrides)" if self.configurable else ""),
-            "headers: Content-Type: application/json, X-TIMESTAMP, X-CLIENT-KEY = client_id, X-SIGNATURE",
-            "X-TIMESTAMP: Jakarta time with offset, 2024-12-31T10:11:40+07:00"
+            f"headers: Content-Type: application/json, X-TIMESTAMP, X-CLIENT-KEY = client_id, X-SIGNATURE{extra}",
+            f"X-TIMESTAMP: {_TIMESTAMP_WORDS[self.timestamp_style]}, {TIMESTAMP_EXAMPLES[self.timestamp_style]}"
             + (" (timestamp_format: jakarta, utc, jakarta-millis)" if self.configurable else ""),
             'string to sign: client_id + "|" + X-TIMESTAMP (UTF-8)',
             "signature: base64(RSASSA-PKCS1-v1_5 SHA-256 with the private key)",
             "body: " + compact_json(self.body).decode() + (" (profile body overrides)" if self.configurable else ""),
         )
+
+    @property
+    def quirks(self) -> tuple[str, ...]:
+        """Where this gateway departs from SNAP as the seed gateways run it, one line each."""
+        found = []
+        if self.timestamp_style != "jakarta" and not self.configurable:
+            found.append(f"X-TIMESTAMP with milliseconds ({TIMESTAMP_EXAMPLES[self.timestamp_style]})")
+        if tuple(self.accepted_timestamps) == ("jakarta-millis",):
+            found.append("its gateway refuses an X-TIMESTAMP to the second")
+        if "additionalInfo" in self.body and not self.configurable:
+            found.append('token body carries "additionalInfo":{}')
+        grant_key = next((key for key in _GRANT_KEYS if key in self.body), "grantType")
+        if grant_key != "grantType":
+            found.append(f'token body says "{grant_key}" (snake case); its gateway reads grantType too')
+        if self.body.get(grant_key) != "client_credentials":
+            found.append(f"grant {self.body.get(grant_key)} (its documentation's example), not client_credentials")
+        for name, value in self.token_headers.items():
+            found.append(f"token request also carries {name}: {value.strip('{}')}")
+        forms = {"text": 'expiresIn as text ("900")', "date-time": "expiresIn is the expiry date-time, not seconds"}
+        if self.expires_in_form in forms:
+            found.append(forms[self.expires_in_form])
+        if self.token_type != "Bearer":
+            found.append(f"tokenType {self.token_type}; calls and -o header still say Bearer")
+        if self.call_prefix:
+            found.append(f"calls under {self.call_prefix}, which is not signed")
+        if self.call_needs_token and self.call_secret != "client_secret":
+            found.append(f"calls' HMAC keyed with {self.call_secret}, not client_secret")
+        if self.partner_id_key != "partner_id":
+            found.append(f"calls' X-PARTNER-ID is {self.partner_id_key}")
+        if self.default_channel_id:
+            channel = self.default_channel_id.replace("{client_id}", "client_id + ")
+            found.append(f"calls' CHANNEL-ID defaults to {channel}")
+        if not self.call_needs_token:
+            found.append("calls signed SHA256withRSA without the token (SNAP signature type 2)")
+        return tuple(found)
 
     # --- what the profile decides ----------------------------------------------------------------
 
@@ -203,7 +293,18 @@ class SnapProvider:
         return path
 
     def timestamp_format(self, profile: Profile) -> str:
-        return (self.configurable and profile.text("timestamp_format")) or "jakarta"
+        return (self.configurable and profile.text("timestamp_format")) or self.timestamp_style
+
+    def partner_id(self, profile: Profile) -> str:
+        """X-PARTNER-ID: the profile's partner id under this gateway's name for it, else client_id."""
+        return profile.text(self.partner_id_key) or profile.require_text("client_id")
+
+    def token_request_headers(self, profile: Profile) -> dict[str, str]:
+        """The headers a token request carries besides SNAP's four (none for most gateways)."""
+        if not self.token_headers:
+            return {}
+        values = {"client_id": profile.require_text("client_id"), "partner_id": self.partner_id(profile)}
+        return {name: template.format(**values) for name, template in self.token_headers.items()}
 
     def request_body(self, profile: Profile) -> bytes:
         custom = profile.get("body") if self.configurable else None
@@ -254,6 +355,7 @@ class SnapProvider:
             "X-TIMESTAMP": x_timestamp,
             "X-CLIENT-KEY": client_id,
             "X-SIGNATURE": signature,
+            **self.token_request_headers(profile),
             **self.extra_headers(profile),
         }
         return SignedRequest(
@@ -283,11 +385,17 @@ class SnapProvider:
                     hint="the gateway's answer is incomplete; retry, and report it to the gateway if it persists",
                 )
             token_type = data.get("tokenType")
+            # Durianpay answers "BearerToken" for a token that its calls take as `Authorization: Bearer`.
+            if not isinstance(token_type, str) or not token_type or token_type.lower() == "bearertoken":
+                token_type = "Bearer"
+            expires_in = data.get("expiresIn")
+            # Seconds (900 or "900"), or the expiry itself as a date-time (Durianpay: Go's time.String()).
+            lifetime = lifetime_seconds(expires_in)
             return Token(
                 access_token=token,
-                token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
-                expires_in=lifetime_seconds(data.get("expiresIn")),
-                expires_at=None,
+                token_type=token_type,
+                expires_in=lifetime,
+                expires_at=None if lifetime is not None else expiry_moment(expires_in),
                 response=data,
             )
         verbatim = f"{code} {message}".strip() or "no responseCode"
@@ -295,7 +403,7 @@ class SnapProvider:
             raise GatewayError(
                 f"{self.title} failed with HTTP {status}: {verbatim}",
                 quoted=[verbatim],
-                hint=snap_hint(code, self.name) or "the gateway failed on its side: retry later",
+                hint=snap_hint(code, self.name, self.timestamp_style) or "the gateway failed on its side: retry later",
             )
         raise RejectedError(
             f"{self.title} rejected the token request: {verbatim}",
@@ -303,7 +411,7 @@ class SnapProvider:
             code=code or None,
             gateway_message=message or None,
             details=[f"HTTP {status}"],
-            hint=snap_hint(code, self.name),
+            hint=snap_hint(code, self.name, self.timestamp_style),
         )
 
     def derived_secrets(self, profile: Profile) -> list[str]:
@@ -432,7 +540,7 @@ NICEPAY = SnapProvider(
     token_path="/nicepay/v1.0/access-token/b2b",
     base_urls={"sandbox": "https://dev.nicepay.co.id", "production": "https://www.nicepay.co.id"},
     body={**_GRANT, "additionalInfo": {}},
-    expires_in_as_string=True,
+    expires_in_form="text",
     call_prefix="/nicepay",
     default_channel_id="{client_id}01",
 )
@@ -442,7 +550,7 @@ FINPAY_SNAP = SnapProvider(
     token_path="/pg/snap/oauth/v1.0/access-token/b2b",
     base_urls={"sandbox": "https://devo.finnet.co.id", "production": "https://live.finnet.co.id"},
     body=_GRANT,
-    expires_in_as_string=True,
+    expires_in_form="text",
 )
 DOKU_SNAP = SnapProvider(
     name="doku-snap",
@@ -461,3 +569,144 @@ GENERIC_SNAP = SnapProvider(
     accepted_timestamps=("jakarta", "utc", "jakarta-millis"),
     configurable=True,
 )
+
+
+# --- presets ----------------------------------------------------------------------------------------
+# Each is what its gateway's own documentation or SDK says (the source, first in `sources`); where only
+# community code was found, `providers show` says so. Production hosts a gateway gives only on onboarding
+# are left out: such a profile sets base_url.
+
+_BANK, _WALLET = "bank", "wallet"
+
+BRI = SnapProvider(
+    name="bri",
+    title="BRI SNAP B2B",
+    token_path="/snap/v1.0/access-token/b2b",
+    base_urls={"sandbox": "https://sandbox.partner.api.bri.co.id"},
+    body=_GRANT,
+    # "Waktu lokal klien saat ini yyyy-MM-ddTHH:mm:ss.SSSTZD format" (BRI's Oauth SNAP BI page).
+    timestamp_style="jakarta-millis",
+    accepted_timestamps=("jakarta-millis",),
+    provenance=Provenance(_BANK, "official docs", ("https://developers.bri.co.id/en/snap-bi/apidocs-oauth-snap-bi",)),
+)
+BNI = SnapProvider(
+    name="bni",
+    title="BNI SNAP B2B",
+    token_path="/snap/v1/access-token/b2b",
+    base_urls={"sandbox": "https://sandbox.bni.co.id", "production": "https://api.bni.co.id"},
+    # BNI's SDK: tokenRequestSnapBI sends additionalInfo; its calls are keyed with the app's apiSecret and
+    # name the app by its apiKey in X-PARTNER-ID (generateSignatureServiceSnapBI, requestSnapBI).
+    body={**_GRANT, "additionalInfo": {}},
+    call_secret="api_secret",
+    partner_id_key="api_key",
+    provenance=Provenance(_BANK, "official SDK", ("https://github.com/bni-api/bni-nodejs src/lib/net/httpClient.js",)),
+)
+MANDIRI = SnapProvider(
+    name="mandiri",
+    title="Bank Mandiri SNAP B2B",
+    token_path="/openapi/auth/v2.0/access-token/b2b",
+    base_urls={"sandbox": "https://sandbox.bankmandiri.co.id", "production": "https://api.bankmandiri.co.id"},
+    body=_GRANT,
+    timestamp_style="jakarta-millis",
+    accepted_timestamps=("jakarta", "jakarta-millis"),
+    provenance=Provenance(
+        _BANK,
+        "community",
+        ("https://github.com/iotanesia/snap_link_aja app/ApiHelper.php getDateNow, app/Patners/Mandiri.php",),
+        ("community code sends milliseconds (and seconds elsewhere): paytoken does, its sandbox takes both",),
+    ),
+)
+BCA = SnapProvider(
+    name="bca",
+    title="BCA SNAP B2B",
+    token_path="/openapi/v1.0/access-token/b2b",
+    base_urls={"sandbox": "https://sandbox.bca.co.id"},
+    body=_GRANT,
+    default_channel_id="95051",
+    provenance=Provenance(_BANK, "community", ("a BCA_SNAP Python client", "github.com/purwaren/bca-api ChannelID")),
+)
+DANA = SnapProvider(
+    name="dana",
+    title="DANA SNAP B2B",
+    token_path="/v1.0/access-token/b2b.htm",
+    base_urls={"sandbox": "https://api.sandbox.dana.id", "production": "https://api.saas.dana.id"},
+    body=_GRANT,
+    token_headers={"X-PARTNER-ID": "{partner_id}"},
+    # DANA's SDK signs every call SHA256withRSA over METHOD:path:hash:X-TIMESTAMP, no token, CHANNEL-ID 95221.
+    call_signature="asymmetric",
+    default_channel_id="95221",
+    provenance=Provenance(
+        _WALLET,
+        "SDK+community",
+        ("https://github.com/dana-id/dana-python dana/utils/snap_header.py", "DANA Apply Token docs (X-PARTNER-ID)"),
+        ("production is api.saas.dana.id (DANA's SDKs), not api.dana.id",),
+    ),
+)
+MIDTRANS = SnapProvider(
+    name="midtrans",
+    title="Midtrans SNAP B2B",
+    token_path="/v1.0/access-token/b2b",
+    base_urls={"sandbox": "https://merchants.sbx.midtrans.com", "production": "https://merchants.midtrans.com"},
+    # Midtrans' PHP SDK (SnapBi::getAccessToken) sends grant_type; its docs show grantType: it takes both.
+    body={"grant_type": "client_credentials"},
+    accepted_grant_keys=("grantType", "grant_type"),
+    default_channel_id="95221",
+    provenance=Provenance(_WALLET, "official SDK", ("https://github.com/Midtrans/midtrans-php SnapBi/SnapBi.php",)),
+)
+IFORTEPAY = SnapProvider(
+    name="ifortepay",
+    title="iFortepay SNAP B2B",
+    token_path="/auth/merchants/v1.0/access-token/b2b",
+    base_urls={"sandbox": "https://kronos-stage.ifortepay.id", "production": "https://kronos.ifortepay.id"},
+    body={**_GRANT, "additionalInfo": {}},
+    # "Asymmetric signature without get token ... such as create payment, inquiry" (signature-security page).
+    call_signature="asymmetric",
+    provenance=Provenance(
+        _WALLET,
+        "official docs",
+        ("https://developer.ifortepay.id/snap/auth/access-token-b2b", "…/snap/auth/signature-security"),
+        ('its token page writes client_ID + ":" + X-TIMESTAMP, SNAP and its B2B2C page "|": paytoken signs "|"',),
+    ),
+)
+PAYDIA = SnapProvider(
+    name="paydia",
+    title="Paydia SNAP B2B",
+    token_path="/snap/v1.0/access-token/b2b",
+    base_urls={},
+    body=_GRANT,
+    provenance=Provenance(_WALLET, "official docs", ("https://snap-docs.paydia.id/snap-api/access-token-b2b/v1.0.0",)),
+)
+PAYCLOUD = SnapProvider(
+    name="paycloud",
+    title="PayCloud SNAP B2B",
+    token_path="/ordersnap/api/v1.0/access-token/b2b",
+    base_urls={},
+    body={**_GRANT, "additionalInfo": {}},
+    expires_in_form="text",
+    provenance=Provenance(_WALLET, "official docs", ("https://paycloud.readme.io/reference/access-token-b2b",)),
+)
+DURIANPAY = SnapProvider(
+    name="durianpay",
+    title="Durianpay SNAP B2B",
+    token_path="/v1.0/access-token/b2b",
+    base_urls={"sandbox": "https://api-sandbox.durianpay.id", "production": "https://api.durianpay.id"},
+    # Its example: X-TIMESTAMP 2024-05-13T15:32:36.422+07:00, grantType AUTHORIZATION_CODE; the answer's
+    # tokenType "BearerToken" and expiresIn "2024-05-13 08:47:36.452492159 +0000 UTC".
+    body={"grantType": "AUTHORIZATION_CODE"},
+    timestamp_style="jakarta-millis",
+    accepted_timestamps=("jakarta-millis",),
+    accepted_grants=("AUTHORIZATION_CODE",),
+    expires_in_form="date-time",
+    token_type="BearerToken",
+    provenance=Provenance(
+        _WALLET,
+        "official docs",
+        ("https://docs.durianpay.id/integration/snap/authentication/generate-access-token/", "…/api/snap/sandbox/"),
+        (
+            "sandbox host api-sandbox.durianpay.id (its SNAP sandbox page)",
+            "grant AUTHORIZATION_CODE as its example has it; should it want client_credentials, use `snap`",
+        ),
+    ),
+)
+
+PRESETS = (BRI, BNI, MANDIRI, BCA, DANA, MIDTRANS, IFORTEPAY, PAYDIA, PAYCLOUD, DURIANPAY)
