@@ -27,9 +27,10 @@ from cryptography.hazmat.primitives import padding as block_padding
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from support import paytoken
+from support import assert_clean, paytoken
 
 from tidak_cli.capture import parse_capture
+from tidak_cli.demo import Workspace
 from tidak_cli.forensics import Comparison, SearchContext
 from tidak_cli.gateways import forensics_for, lookup
 from tidak_cli.gateways.base import Call, CallReplay, Provider
@@ -37,6 +38,7 @@ from tidak_cli.gateways.snap.forensics import SnapForensics
 from tidak_cli.gateways.snap.recipe import NICEPAY
 from tidak_cli.inspection import compare_call, replay_call
 from tidak_cli.profiles import Profile, resolve_profile
+from tidak_cli.sandbox import Sandbox
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 BASE_URL = "https://gw.example"
@@ -1010,3 +1012,95 @@ def test_pretty_findings_mask_secrets_in_disguise(isolated: Path) -> None:
     assert run.exit_code == 1, run.output
     assert "faspay.no-trailing-colon" not in run.stdout and "lacks its trailing colon" in run.stdout
     assert credentials not in run.output
+
+
+# --- the CLI: `sign PROVIDER --request METHOD PATH … --compare SIG` and `--replay FILE` ---------------------
+
+CLI_PATH = "/api/v1.0/transfer-va/create-va"
+
+
+@pytest.fixture
+def demo_profiles(workspace: Workspace, sandbox: Sandbox, isolated: Path) -> Path:
+    """Every provider as profile `demo` aimed at the sandbox, NICEPAY's with this module's client_secret."""
+    text = workspace.write_profiles(sandbox.url, name="profiles.toml").read_text()
+    target = isolated / "profiles.toml"
+    target.write_text(text.replace("[nicepay.demo]\n", f'[nicepay.demo]\nclient_secret = "{CLIENT_SECRET}"\n'))
+    target.chmod(0o600)
+    return target
+
+
+def sign_request(*extra: str, token: str = TOKEN) -> tuple[str, ...]:
+    data = json.dumps(BODY, separators=(",", ":"), ensure_ascii=False)
+    return ("sign", "nicepay", "-p", "demo", "--request", "POST", CLI_PATH, "--data", data, "--token", token, *extra)
+
+
+def test_cli_compare_names_the_spacing_mistake_and_passes_the_right_signature(demo_profiles: Path) -> None:
+    spaced = snap_sig(path=CLI_PATH, body=json.dumps(BODY).encode())
+    pretty = paytoken(*sign_request("--timestamp", SNAP_STAMP, f"--compare={spaced}"))
+    assert pretty.exit_code == 1, pretty.output
+    shown = " ".join(pretty.stdout.split())
+    assert "found the mistake: the body hash" in shown and "with other spacing than the bytes sent" in shown
+    assert "fix: hash exactly the bytes you send" in shown
+    assert TOKEN not in pretty.output  # the call's token is masked in pretty output, findings included
+    assert_clean(pretty.output, [CLIENT_SECRET])
+    document = json.loads(
+        paytoken(*sign_request("--timestamp", SNAP_STAMP, f"--compare={spaced}", "-o", "json")).stdout
+    )
+    assert document["compare"]["mistake"] == "snap.call.body-spacing" and document["compare"]["fix"]
+    right = paytoken(*sign_request("--timestamp", SNAP_STAMP, f"--compare={snap_sig(path=CLI_PATH)}"))
+    assert right.exit_code == 0, right.output
+    assert "the given signature matches" in right.stderr
+
+
+def test_cli_compare_tries_the_cached_token(demo_profiles: Path) -> None:
+    """--token signs with one token; the signature was made with the cached one: named, masked."""
+    cached = paytoken("get", "nicepay", "-p", "demo", "-o", "token").stdout.strip()
+    assert cached
+    made = snap_sig(path=CLI_PATH, token=cached)
+    run = paytoken(*sign_request("--timestamp", SNAP_STAMP, f"--compare={made}", "-o", "json"))
+    assert run.exit_code == 1, run.output
+    compare = json.loads(run.stdout)["compare"]
+    assert compare["mistake"] == "snap.call.other-token", compare
+    assert cached not in " ".join(compare["findings"]) and mask_of(cached) in " ".join(compare["findings"])
+
+
+def mask_of(value: str) -> str:
+    return "••••" + value[-4:]
+
+
+def test_cli_replay_of_a_captured_call(demo_profiles: Path) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    stamp = now.astimezone(JAKARTA).isoformat(timespec="seconds")
+    client_id = "DEMO-NICEPAY-001"
+
+    def capture(signature: str) -> Path:
+        headers = {**snap_headers(signature, stamp), "X-PARTNER-ID": client_id, "CHANNEL-ID": client_id + "01"}
+        path = Path(f"call-{secrets.token_hex(3)}.http")
+        path.write_bytes(raw_http("POST", "/nicepay" + CLI_PATH, headers, SENT, "\r\n"))
+        return path
+
+    right = paytoken(
+        "sign",
+        "nicepay",
+        "-p",
+        "demo",
+        "--request",
+        "POST",
+        CLI_PATH,
+        "--replay",
+        str(capture(snap_sig(path=CLI_PATH, stamp=stamp))),
+    )
+    assert right.exit_code == 0, right.output
+    assert "the captured signature is right" in right.stderr
+    spaced = capture(snap_sig(path=CLI_PATH, stamp=stamp, body=json.dumps(BODY, indent=2).encode()))
+    run = paytoken(
+        "sign", "nicepay", "-p", "demo", "--request", "POST", CLI_PATH, "--replay", str(spaced), "-o", "json"
+    )
+    assert run.exit_code == 1, run.output
+    document = json.loads(run.stdout)
+    assert document["compare"]["mistake"] == "snap.call.body-spacing"
+    assert document["replay"]["problems"] == [] and document["body"] == SENT.decode()
+    clash = paytoken(
+        "sign", "nicepay", "-p", "demo", "--request", "POST", CLI_PATH, "--replay", str(spaced), "--compare", "x"
+    )
+    assert clash.exit_code == 2 and "--replay takes the call" in clash.stderr
