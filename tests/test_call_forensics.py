@@ -1022,9 +1022,13 @@ CLI_PATH = "/api/v1.0/transfer-va/create-va"
 @pytest.fixture
 def demo_profiles(workspace: Workspace, sandbox: Sandbox, isolated: Path) -> Path:
     """Every provider as profile `demo` aimed at the sandbox, NICEPAY's with this module's client_secret."""
-    text = workspace.write_profiles(sandbox.url, name="profiles.toml").read_text()
+    tables = workspace.write_profiles(sandbox.url, name="profiles.toml").read_text().split("\n\n")
+    for index, table in enumerate(tables):
+        if table.startswith("[nicepay.demo]\n"):
+            lines = [line for line in table.splitlines() if not line.startswith("client_secret =")]
+            tables[index] = "\n".join([*lines, f'client_secret = "{CLIENT_SECRET}"'])
     target = isolated / "profiles.toml"
-    target.write_text(text.replace("[nicepay.demo]\n", f'[nicepay.demo]\nclient_secret = "{CLIENT_SECRET}"\n'))
+    target.write_text("\n\n".join(tables) + "\n")
     target.chmod(0o600)
     return target
 
