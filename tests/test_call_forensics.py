@@ -431,6 +431,51 @@ def test_snap_get_without_body_is_searched_too(keys: Keys) -> None:
     assert_named(compare(provider, profile, call, lower, context(SNAP_STAMP), SNAP_STAMP), "snap.call.lowercase-method")
 
 
+# --- SNAP presets: their own secret names and timestamp styles -------------------------------------------
+
+
+def test_bni_call_searches_under_its_own_secret_name(keys: Keys) -> None:
+    """BNI keys its call HMAC with api_secret: the search uses it, and says so in the fix."""
+    provider = lookup("bni")
+    profile = profile_for(provider, {"client_id": CLIENT_ID, "private_key": keys.pem, "api_secret": CLIENT_SECRET})
+    call = Call("POST", "/v1.0/transfer-va/create-va", SENT, TOKEN, EXTERNAL_ID)
+    path = call.path
+    right = compare(provider, profile, call, snap_sig(path=path), context(SNAP_STAMP), SNAP_STAMP)
+    assert right.matches, right
+    found = compare(provider, profile, call, snap_sig(path=path, key=CLIENT_ID), context(SNAP_STAMP), SNAP_STAMP)
+    assert_named(found, "snap.call.client-id-as-secret")
+    assert "api_secret" in (found.hint or "") and "client_secret" not in (found.hint or "")
+
+
+def test_bri_call_timestamp_taken_twice_milliseconds_apart(keys: Keys) -> None:
+    """BRI writes X-TIMESTAMP with milliseconds: a second reading of the clock is found to the millisecond."""
+    provider = lookup("bri")
+    profile = profile_for(provider, {"client_id": CLIENT_ID, "private_key": keys.pem, "client_secret": CLIENT_SECRET})
+    stamp = "2024-12-31T10:11:40.123+07:00"
+    call = Call("POST", "/v1.0/transfer-va/create-va", SENT, TOKEN, EXTERNAL_ID)
+    search = SearchContext.around(
+        datetime.now(UTC), timestamp=stamp, signed_at=SIGNED_AT + timedelta(milliseconds=123), nonce=None
+    )
+    path = call.path
+    assert compare(provider, profile, call, snap_sig(path=path, stamp=stamp), search, stamp).matches
+    for other in ("2024-12-31T10:11:40.131+07:00", "2024-12-31T10:11:40+07:00"):
+        found = compare(provider, profile, call, snap_sig(path=path, stamp=other), search, stamp)
+        assert_named(found, "snap.call.other-timestamp")
+        assert other in "\n".join(found.findings)
+
+
+def test_dana_asymmetric_call_preset(keys: Keys) -> None:
+    """DANA signs its calls with SHA256withRSA (type 2): the mistake search opens the signature with the key."""
+    provider = lookup("dana")
+    profile = profile_for(provider, {"client_id": CLIENT_ID, "private_key": keys.pem})
+    call = Call("POST", "/v1.0/debit/payment-host-to-host.htm", SENT, None, EXTERNAL_ID)
+    text = snap_string("POST", call.path, None, json.dumps(BODY).encode(), SNAP_STAMP)
+    found = compare(provider, profile, call, openssl_sign(keys.file, text), context(SNAP_STAMP), SNAP_STAMP)
+    assert not found.matches and found.mistake == "snap.call.body-spacing", found
+    right = openssl_sign(keys.file, snap_string("POST", call.path, None, SENT, SNAP_STAMP))
+    assert compare(provider, profile, call, right, context(SNAP_STAMP), SNAP_STAMP).matches
+
+
 # --- SNAP, asymmetric (type 2: SHA256withRSA, no token), signed by openssl ------------------------------
 
 ASYMMETRIC = replace(NICEPAY, call_signature="asymmetric")

@@ -158,9 +158,10 @@ class SnapForensics:
             return tally.explain(found)
         found = symmetric_search(signature, request.signature, tally, context)
         known = [mask(token) for token in dict.fromkeys(context.tokens) if token != call.token]
+        secret = self.provider.call_secret
         unknowable = [
             "an HMAC does not say which of its inputs differ: if the method, path, body and X-TIMESTAMP shown are "
-            "the ones sent, it was made with another or an expired access token, or another client_secret"
+            f"the ones sent, it was made with another or an expired access token, or another {secret}"
             + (
                 f" (the other tokens paytoken knows of, {', '.join(known)}, do not reproduce it either)"
                 if known
@@ -170,8 +171,8 @@ class SnapForensics:
         return tally.explain(
             found,
             unknowable=unknowable,
-            hint="sign with the token the call sends in Authorization and with client_secret, over the exact body "
-            "bytes and X-TIMESTAMP sent"
+            hint=f"sign with the token the call sends in Authorization and with {self.provider.call_secret}, over the "
+            "exact body bytes and X-TIMESTAMP sent"
             + (
                 ""
                 if context.timestamp is not None
@@ -191,8 +192,7 @@ class SnapForensics:
         token = bearer_token(authorization)
         if provider.call_needs_token and authorization and token is None:
             check.problems.append("Authorization is not `Bearer <access token>`")
-        client_id = profile.require_text("client_id")
-        check.same("X-PARTNER-ID", captured.header("X-PARTNER-ID"), profile.text(provider.partner_id_key) or client_id)
+        check.same("X-PARTNER-ID", captured.header("X-PARTNER-ID"), provider.partner_id(profile))
         external = captured.header("X-EXTERNAL-ID")
         call_id = external if external is not None and re.fullmatch(r"[0-9]{1,36}", external) else None
         if external and call_id is None:
@@ -420,14 +420,14 @@ SNAP_CALL_OTHER_TIMESTAMP = Mistake(
 )
 SNAP_CALL_RSA_KEY = Mistake(
     "snap.call.rsa-key-as-secret",
-    "the HMAC was keyed with the RSA private key (the token request's key), not with client_secret",
-    "key the HMAC-SHA512 with client_secret as UTF-8 text; the RSA key signs the token request only",
+    "the HMAC was keyed with the RSA private key (the token request's key), not with {secret}",
+    "key the HMAC-SHA512 with {secret} as UTF-8 text; the RSA key signs the token request only",
     topic="the RSA private key as the HMAC key",
 )
 SNAP_CALL_CLIENT_ID_KEY = Mistake(
     "snap.call.client-id-as-secret",
-    "the HMAC was keyed with client_id, not with client_secret",
-    "key the HMAC-SHA512 with client_secret as UTF-8 text (set client_secret in the profile)",
+    "the HMAC was keyed with client_id, not with {secret}",
+    "key the HMAC-SHA512 with {secret} as UTF-8 text (set {secret} in the profile)",
     topic="client_id as the HMAC key",
 )
 
@@ -464,6 +464,13 @@ class _SnapCallSearch:
         self.forms = tuple(dict.fromkeys((own, jakarta_iso, utc_z)))
         self.client_id = profile.require_text("client_id")
         self.rsa_texts = _private_key_texts(profile) if self.symmetric else []
+        self.rsa_key, self.client_id_key = (
+            mistake._replace(
+                says=mistake.says.format(secret=provider.call_secret),
+                fix=mistake.fix.format(secret=provider.call_secret),
+            )
+            for mistake in (SNAP_CALL_RSA_KEY, SNAP_CALL_CLIENT_ID_KEY)
+        )
 
     def sign(self, text: str, key: str | None = None) -> str | None:
         if not self.symmetric:
@@ -488,6 +495,15 @@ class _SnapCallSearch:
         spellings = [(spelling, sha256_hex(spelling.body)) for spelling in body_spellings(self.body)]
         for stamp, moment in stamped:
             yield from self._mistakes(stamp, moment, spellings, context)
+        if context.timestamp is not None and signed_at is not None and self.forms[0] is jakarta_iso_millis:
+            # A timestamp taken twice is milliseconds apart: every one within two seconds, nearest first.
+            for offset in sorted(range(-2000, 2001), key=abs):
+                moment = signed_at + timedelta(milliseconds=offset)
+                stamp = jakarta_iso_millis(moment)
+                if stamp != context.timestamp:
+                    text = self.text(stamp)
+                    note = f"signed with X-TIMESTAMP {stamp}; the header carried {context.timestamp}"
+                    yield Candidate(SNAP_CALL_OTHER_TIMESTAMP, text, self.sign(text), note=note, moment=moment)
         if context.timestamp is not None and signed_at is not None:
             for moment in moments_near(signed_at):
                 for form in self.forms:
@@ -537,5 +553,5 @@ class _SnapCallSearch:
         yield made(SNAP_CALL_HEX_SIGNATURE, text, "lowercase hex", raw.hex())
         yield made(SNAP_CALL_HEX_SIGNATURE, text, "uppercase hex", raw.hex().upper())
         for key_text in self.rsa_texts:
-            yield made(SNAP_CALL_RSA_KEY, text, signature=self.sign(text, key_text))
-        yield made(SNAP_CALL_CLIENT_ID_KEY, text, signature=self.sign(text, self.client_id))
+            yield made(self.rsa_key, text, signature=self.sign(text, key_text))
+        yield made(self.client_id_key, text, signature=self.sign(text, self.client_id))
