@@ -114,6 +114,13 @@ def assert_clean(output: str, secrets: Sequence[str] = ()) -> None:
         assert secret not in output, f"secret leaked: {secret[:6]}…"
 
 
+def sandbox_value(workspace: Workspace, provider: str, key: str) -> str:
+    """A value of provider's table in the workspace's sandbox config: the gateway's half of the credentials."""
+    import tomllib
+
+    return str(tomllib.loads(workspace.sandbox_config.read_text())[provider][key])
+
+
 def workspace_secrets(workspace: Workspace) -> list[str]:
     """Every secret the throwaway workspace holds: private-key lines and the shared secrets."""
     import tomllib

@@ -14,14 +14,13 @@ import re
 import secrets
 import socket
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import assert_clean, paytoken, set_fault, stats
+from support import assert_clean, paytoken, sandbox_value, set_fault, stats
 
 from tidak_cli.demo import Workspace
-from tidak_cli.sandbox import Sandbox, load_config
+from tidak_cli.sandbox import Sandbox
 
 SNAP = ("nicepay", "finpay-snap", "doku-snap", "snap")
 # A call path per SNAP provider; NICEPAY's is given without its /nicepay prefix (it is added to the URL only).
@@ -31,39 +30,14 @@ PATHS = {
     "doku-snap": "/virtual-accounts/bi-snap-va/v1/transfer-va/create-va",
     "snap": "/v1.0/transfer-va/create-va",
 }
-SECRETS = {name: secrets.token_urlsafe(24) for name in SNAP}
 BODY = '{ "trxId": "INV-1",  "totalAmount": {"value": 10000.00, "currency": "IDR"}, "name": "Dévi" }'
 COMPACT = '{"trxId":"INV-1","totalAmount":{"value":10000.00,"currency":"IDR"},"name":"Dévi"}'
 
 
-def _with_secrets(text: str, table: str) -> str:
-    for name, secret in SECRETS.items():
-        text = text.replace(f"[{name}{table}]\n", f'[{name}{table}]\nclient_secret = "{secret}"\n')
-    return text
-
-
-@pytest.fixture(scope="module")
-def call_sandbox(workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox that also knows each SNAP client's client_secret."""
-    config = tmp_path_factory.mktemp("call-sandbox") / "sandbox.toml"
-    config.write_text(_with_secrets(workspace.sandbox_config.read_text(), ""))
-    with Sandbox(load_config(config)).start() as server:
-        yield server
-
-
 @pytest.fixture
-def sandbox_calls(call_sandbox: Sandbox) -> Sandbox:
-    call_sandbox.reset()
-    return call_sandbox
-
-
-@pytest.fixture
-def call_profiles(workspace: Workspace, sandbox_calls: Sandbox, isolated: Path) -> Path:
-    written = workspace.write_profiles(sandbox_calls.url, name="call-profiles.toml")
-    target = isolated / "profiles.toml"
-    target.write_text(_with_secrets(written.read_text(), ".demo"))
-    target.chmod(0o600)
-    return target
+def snap_secrets(workspace: Workspace) -> dict[str, str]:
+    """Each SNAP client's client_secret, which the workspace gives both the profile and the sandbox."""
+    return {name: sandbox_value(workspace, name, "client_secret") for name in SNAP}
 
 
 def _post(sandbox: Sandbox, path: str, body: bytes = b"{}") -> object:
@@ -98,7 +72,9 @@ def _expected_signature(secret: str, method: str, path: str, token: str, body: b
 
 
 @pytest.mark.parametrize("provider", SNAP)
-def test_call_every_snap_provider(provider: str, call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_call_every_snap_provider(
+    provider: str, profiles: Path, sandbox: Sandbox, snap_secrets: dict[str, str]
+) -> None:
     run = paytoken(*_call(provider, "-o", "json", data=BODY))
     assert run.exit_code == 0, run.stderr
     document = json.loads(run.stdout)
@@ -109,51 +85,51 @@ def test_call_every_snap_provider(provider: str, call_profiles: Path, sandbox_ca
     assert sent["body"] == COMPACT
     assert sent["method"] == "POST"
     assert document["body"]["request"]["body"] == json.loads(COMPACT)
-    counts = _counts(sandbox_calls, provider)
+    counts = _counts(sandbox, provider)
     assert (counts["issued"], counts["calls"]) == (1, 1)
     # The bytes on the wire: signed as the sandbox checks, and by hmac here from what it received.
-    [seen] = _seen(sandbox_calls, provider)
+    [seen] = _seen(sandbox, provider)
     assert seen["body"] == COMPACT
     assert sent["headers"]["Authorization"].startswith("Bearer ••••")
-    assert_clean(run.output, [SECRETS[provider]])
+    assert_clean(run.output, [snap_secrets[provider]])
 
 
-def test_signature_matches_an_independent_hmac(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_signature_matches_an_independent_hmac(profiles: Path, sandbox: Sandbox, snap_secrets: dict[str, str]) -> None:
     token = paytoken("get", "nicepay", "-p", "demo").stdout.strip()
     stamp = "2030-01-01T00:00:00+07:00"
     run = paytoken(*_call("nicepay", "--dry-run", "-o", "json", "--timestamp", stamp, "--external-id", "123"))
     assert run.exit_code == 0, run.stderr
     signed = json.loads(run.stdout)
-    expected = _expected_signature(SECRETS["nicepay"], "POST", PATHS["nicepay"], token, COMPACT.encode(), stamp)
+    expected = _expected_signature(snap_secrets["nicepay"], "POST", PATHS["nicepay"], token, COMPACT.encode(), stamp)
     assert signed["signature"] == expected
     assert signed["url"].endswith("/nicepay" + PATHS["nicepay"])
     assert signed["headers"]["X-EXTERNAL-ID"] == "123"
-    assert sum(_counts(sandbox_calls, "nicepay").values()) == 1 + 1  # the one token request: requests and issued
+    assert sum(_counts(sandbox, "nicepay").values()) == 1 + 1  # the one token request: requests and issued
 
 
-def test_raw_body_is_sent_and_hashed_exactly(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_raw_body_is_sent_and_hashed_exactly(profiles: Path, sandbox: Sandbox) -> None:
     raw = '{ "a" : 1,\n  "b":"x" }'
     run = paytoken(*_call("snap", "--raw-body", "-o", "json", data=raw))
     assert run.exit_code == 0, run.stderr
-    [seen] = _seen(sandbox_calls, "snap")
+    [seen] = _seen(sandbox, "snap")
     assert seen["body"] == raw
     assert json.loads(run.stdout)["request"]["body"] == raw
 
 
-def test_data_from_file_and_stdin(call_profiles: Path, sandbox_calls: Sandbox, isolated: Path) -> None:
+def test_data_from_file_and_stdin(profiles: Path, sandbox: Sandbox, isolated: Path) -> None:
     (isolated / "body.json").write_text(BODY)
     assert paytoken(*_call("snap", data="@body.json")).exit_code == 0
     assert paytoken(*_call("snap", data="-"), input=BODY).exit_code == 0
-    assert [item["body"] for item in _seen(sandbox_calls, "snap")] == [COMPACT, COMPACT]
+    assert [item["body"] for item in _seen(sandbox, "snap")] == [COMPACT, COMPACT]
 
 
-def test_default_output_off_a_terminal_is_the_answer_body(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_default_output_off_a_terminal_is_the_answer_body(profiles: Path, sandbox: Sandbox) -> None:
     run = paytoken(*_call("doku-snap"))
     assert run.exit_code == 0, run.stderr
     assert json.loads(run.stdout)["responseCode"].startswith("200")
 
 
-def test_pretty_shows_status_code_and_message(call_profiles: Path) -> None:
+def test_pretty_shows_status_code_and_message(profiles: Path) -> None:
     run = paytoken(*_call("finpay-snap", "-o", "pretty"))
     assert run.exit_code == 0, run.stderr
     assert run.stdout.startswith("HTTP 200")
@@ -161,108 +137,116 @@ def test_pretty_shows_status_code_and_message(call_profiles: Path) -> None:
     assert '"responseCode"' in run.stdout
 
 
-def test_wrong_client_secret_is_rejected_with_one_message(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_wrong_client_secret_is_rejected_with_one_message(
+    profiles: Path, sandbox: Sandbox, snap_secrets: dict[str, str]
+) -> None:
     wrong = secrets.token_urlsafe(24)
-    call_profiles.write_text(call_profiles.read_text().replace(SECRETS["snap"], wrong))
+    profiles.write_text(profiles.read_text().replace(snap_secrets["snap"], wrong))
     run = paytoken(*_call("snap", "-v"))
     assert run.exit_code == 4
     assert run.stderr.count("error:") == 1
     assert re.search(r"error: SNAP B2B rejected the call: 401\d\d00 Unauthorized\. Signature", run.stderr)
     assert "client_secret" in run.stderr  # the hint names what to check
-    assert _counts(sandbox_calls, "snap")["calls"] == 0
-    assert_clean(run.output, [wrong, SECRETS["snap"]])
+    assert _counts(sandbox, "snap")["calls"] == 0
+    assert_clean(run.output, [wrong, snap_secrets["snap"]])
 
 
-def test_expired_cached_token_is_refreshed_once(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_expired_cached_token_is_refreshed_once(profiles: Path, sandbox: Sandbox) -> None:
     assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0  # the token is now in the cache
-    _post(sandbox_calls, "/_sandbox/expire-tokens")
+    _post(sandbox, "/_sandbox/expire-tokens")
     run = paytoken(*_call("nicepay"))
     assert run.exit_code == 0, run.stderr
     assert "refused the cached token" in run.stderr
     assert run.stderr.count("\n") == 1  # one visible line, no more without -v
-    counts = _counts(sandbox_calls, "nicepay")
+    counts = _counts(sandbox, "nicepay")
     assert counts["issued"] == 2  # the first get and the one refresh
-    calls = _seen(sandbox_calls, "nicepay")
+    calls = _seen(sandbox, "nicepay")
     assert len(calls) == 2 and counts["calls"] == 1  # refused once (401xx01), accepted once
     ids = [item["headers"]["x-external-id"] for item in calls]  # type: ignore[index]
     assert ids[0] != ids[1]
 
 
-def test_expired_token_refresh_says_more_under_verbose(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_expired_token_refresh_says_more_under_verbose(
+    profiles: Path, sandbox: Sandbox, snap_secrets: dict[str, str]
+) -> None:
     assert paytoken("get", "snap", "-p", "demo").exit_code == 0
     token = paytoken("get", "snap", "-p", "demo").stdout.strip()
-    _post(sandbox_calls, "/_sandbox/expire-tokens")
+    _post(sandbox, "/_sandbox/expire-tokens")
     run = paytoken(*_call("snap", "-v"))
     assert run.exit_code == 0, run.stderr
     assert "first try's call id" in run.stderr
     assert "Authorization: Bearer ••••" in run.stderr
-    assert_clean(run.output, [token, SECRETS["snap"]])
+    assert_clean(run.output, [token, snap_secrets["snap"]])
 
 
 def test_refused_token_is_not_refreshed_twice(
-    call_profiles: Path, sandbox_calls: Sandbox, monkeypatch: pytest.MonkeyPatch
+    profiles: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert paytoken("get", "snap", "-p", "demo").exit_code == 0
-    _post(sandbox_calls, "/_sandbox/expire-tokens")
+    _post(sandbox, "/_sandbox/expire-tokens")
     # A gateway that forgets every token it issues from now on: the fresh token is refused as well.
-    monkeypatch.setattr(sandbox_calls.ledger, "issue", lambda *args, **kwargs: None)
+    monkeypatch.setattr(sandbox.ledger, "issue", lambda *args, **kwargs: None)
     run = paytoken(*_call("snap"))
     assert run.exit_code == 4
     assert "refused too" in run.stderr
-    assert len(_seen(sandbox_calls, "snap")) == 2
-    assert _counts(sandbox_calls, "snap")["issued"] == 2
+    assert len(_seen(sandbox, "snap")) == 2
+    assert _counts(sandbox, "snap")["issued"] == 2
 
 
-def test_given_token_is_never_refreshed(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_given_token_is_never_refreshed(profiles: Path, sandbox: Sandbox) -> None:
     token = paytoken("get", "doku-snap", "-p", "demo").stdout.strip()
-    _post(sandbox_calls, "/_sandbox/expire-tokens")
+    _post(sandbox, "/_sandbox/expire-tokens")
     run = paytoken(*_call("doku-snap", "--token", token))
     assert run.exit_code == 4
     assert re.search(r"401\d\d01 Invalid Token \(B2B\)", run.stderr)
     assert "--token" in run.stderr and "refreshes only" in run.stderr
-    assert len(_seen(sandbox_calls, "doku-snap")) == 1
-    assert _counts(sandbox_calls, "doku-snap")["issued"] == 1
+    assert len(_seen(sandbox, "doku-snap")) == 1
+    assert _counts(sandbox, "doku-snap")["issued"] == 1
     assert_clean(run.stderr, [token])
 
 
-def test_bearer_prefix_on_token_is_a_usage_error(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_bearer_prefix_on_token_is_a_usage_error(profiles: Path, sandbox: Sandbox) -> None:
     run = paytoken(*_call("snap", "--token", "Bearer abcdefghijklmnop"))
     assert run.exit_code == 2
     assert "Bearer" in run.stderr and "hint:" in run.stderr
-    assert stats(sandbox_calls)["requests"] == 0
+    assert stats(sandbox)["requests"] == 0
 
 
-def test_duplicate_external_id_is_rejected_naming_it(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_duplicate_external_id_is_rejected_naming_it(profiles: Path, sandbox: Sandbox) -> None:
     assert paytoken(*_call("snap", "--external-id", "20240101123")).exit_code == 0
     run = paytoken(*_call("snap", "--external-id", "20240101123"))
     assert run.exit_code == 4
     assert re.search(r"409\d\d00 Conflict", run.stderr)
     assert "X-EXTERNAL-ID 20240101123" in run.stderr
-    assert len(_seen(sandbox_calls, "snap")) == 2  # each reached the sandbox once: nothing resent
+    assert len(_seen(sandbox, "snap")) == 2  # each reached the sandbox once: nothing resent
 
 
-def test_5xx_is_exit_6_and_reaches_the_sandbox_once(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_5xx_is_exit_6_and_reaches_the_sandbox_once(
+    profiles: Path, sandbox: Sandbox, snap_secrets: dict[str, str]
+) -> None:
     assert paytoken("get", "nicepay", "-p", "demo").exit_code == 0
-    set_fault(sandbox_calls, "nicepay", status=503)
+    set_fault(sandbox, "nicepay", status=503)
     run = paytoken(*_call("nicepay"))
     assert run.exit_code == 6
     assert "HTTP 503" in run.stderr and "never resends" in run.stderr
-    assert len(_seen(sandbox_calls, "nicepay")) == 1
-    assert _counts(sandbox_calls, "nicepay")["faulted"] == 1
-    assert_clean(run.output, [SECRETS["nicepay"]])
+    assert len(_seen(sandbox, "nicepay")) == 1
+    assert _counts(sandbox, "nicepay")["faulted"] == 1
+    assert_clean(run.output, [snap_secrets["nicepay"]])
 
 
-def test_dropped_connection_is_exit_5_and_reaches_the_sandbox_once(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_dropped_connection_is_exit_5_and_reaches_the_sandbox_once(
+    profiles: Path, sandbox: Sandbox, snap_secrets: dict[str, str]
+) -> None:
     assert paytoken("get", "snap", "-p", "demo").exit_code == 0
-    set_fault(sandbox_calls, "snap", drop=True)
+    set_fault(sandbox, "snap", drop=True)
     run = paytoken(*_call("snap"))
     assert run.exit_code == 5
     assert "did not send it again" in run.stderr
-    assert len(_seen(sandbox_calls, "snap")) == 1
-    assert_clean(run.output, [SECRETS["snap"]])
+    assert len(_seen(sandbox, "snap")) == 1
+    assert_clean(run.output, [snap_secrets["snap"]])
 
 
-def test_connection_refused_is_exit_5(call_profiles: Path, isolated: Path) -> None:
+def test_connection_refused_is_exit_5(profiles: Path, isolated: Path, snap_secrets: dict[str, str]) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
@@ -270,34 +254,34 @@ def test_connection_refused_is_exit_5(call_profiles: Path, isolated: Path) -> No
     run = paytoken(*_call("snap", "--token", token, "--base-url", f"http://127.0.0.1:{port}"))
     assert run.exit_code == 5
     assert "refused the connection" in run.stderr
-    assert_clean(run.output, [token, SECRETS["snap"]])
+    assert_clean(run.output, [token, snap_secrets["snap"]])
 
 
-def test_dry_run_sends_nothing(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_dry_run_sends_nothing(profiles: Path, sandbox: Sandbox) -> None:
     run = paytoken(*_call("snap", "--dry-run", "--token", "T" * 40))
     assert run.exit_code == 0, run.stderr
     assert "dry run, nothing sent" in run.stdout
     assert "X-SIGNATURE" in run.stdout
     assert "T" * 40 not in run.stdout  # the token masked in the pretty view
-    assert stats(sandbox_calls)["requests"] == 0
+    assert stats(sandbox)["requests"] == 0
 
 
-def test_dry_run_without_a_cached_token_is_exit_3(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_dry_run_without_a_cached_token_is_exit_3(profiles: Path, sandbox: Sandbox) -> None:
     run = paytoken(*_call("snap", "--dry-run"))
     assert run.exit_code == 3
     assert "paytoken get snap -p demo" in run.stderr and "--token" in run.stderr
-    assert stats(sandbox_calls)["requests"] == 0
+    assert stats(sandbox)["requests"] == 0
 
 
-def test_curl_output_sends_nothing_and_runs(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_curl_output_sends_nothing_and_runs(profiles: Path, sandbox: Sandbox) -> None:
     assert paytoken("get", "snap", "-p", "demo").exit_code == 0
     run = paytoken(*_call("snap", "-o", "curl"))
     assert run.exit_code == 0, run.stderr
     assert run.stdout.startswith("curl ") and "nothing was sent" in run.stderr
-    assert _seen(sandbox_calls, "snap") == []
+    assert _seen(sandbox, "snap") == []
 
 
-def test_json_output_shape(call_profiles: Path) -> None:
+def test_json_output_shape(profiles: Path) -> None:
     run = paytoken(*_call("snap", "-o", "json", "-H", "X-Note: hello"))
     assert run.exit_code == 0, run.stderr
     document = json.loads(run.stdout)
@@ -308,10 +292,10 @@ def test_json_output_shape(call_profiles: Path) -> None:
     assert token_part.startswith("••••")
 
 
-def test_method_is_case_insensitive_and_sent_upper_case(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_method_is_case_insensitive_and_sent_upper_case(profiles: Path, sandbox: Sandbox) -> None:
     run = paytoken("call", "snap", "gEt", f"{PATHS['snap']}?partnerServiceId=1", "-p", "demo")
     assert run.exit_code == 0, run.stderr
-    [seen] = _seen(sandbox_calls, "snap")
+    [seen] = _seen(sandbox, "snap")
     assert seen["method"] == "GET" and seen["path"] == f"{PATHS['snap']}?partnerServiceId=1"
 
 
@@ -329,17 +313,17 @@ def test_method_is_case_insensitive_and_sent_upper_case(call_profiles: Path, san
         (("--token", "two words"), "spaces"),
     ],
 )
-def test_bad_call_input_is_one_usage_error(
-    args: tuple[str, ...], words: str, call_profiles: Path, sandbox_calls: Sandbox
-) -> None:
+def test_bad_call_input_is_one_usage_error(args: tuple[str, ...], words: str, profiles: Path, sandbox: Sandbox) -> None:
     run = paytoken("call", "snap", "POST", "/v1.0/x", "-p", "demo", "--token", "T" * 40, *args)
     assert run.exit_code == 2, run.output
     assert run.stderr.count("error:") == 1 and words in run.stderr
     assert_clean(run.output)
-    assert stats(sandbox_calls)["requests"] == 0
+    assert stats(sandbox)["requests"] == 0
 
 
-def test_sign_request_uses_the_cached_token_and_the_same_bytes(call_profiles: Path, sandbox_calls: Sandbox) -> None:
+def test_sign_request_uses_the_cached_token_and_the_same_bytes(
+    profiles: Path, sandbox: Sandbox, snap_secrets: dict[str, str]
+) -> None:
     token = paytoken("get", "snap", "-p", "demo").stdout.strip()
     stamp = "2030-01-01T00:00:00+07:00"
     run = paytoken(
@@ -350,25 +334,25 @@ def test_sign_request_uses_the_cached_token_and_the_same_bytes(call_profiles: Pa
     signed = json.loads(run.stdout)
     assert signed["body"] == COMPACT
     assert signed["signature"] == _expected_signature(
-        SECRETS["snap"], "POST", PATHS["snap"], token, COMPACT.encode(), stamp
+        snap_secrets["snap"], "POST", PATHS["snap"], token, COMPACT.encode(), stamp
     )
-    assert stats(sandbox_calls)["providers"]["snap"]["requests"] == 1  # the get's token request only
+    assert stats(sandbox)["providers"]["snap"]["requests"] == 1  # the get's token request only
 
 
-def test_sign_request_pretty_shows_every_byte(call_profiles: Path) -> None:
+def test_sign_request_pretty_shows_every_byte(profiles: Path) -> None:
     run = paytoken("sign", "snap", "-p", "demo", "--request", "POST", "/v1.0/x", "--token", "T" * 40, "-d", "{}")
     assert run.exit_code == 0, run.stderr
     assert "String to sign" in run.stdout and hashlib.sha256(b"{}").hexdigest() in run.stdout
     assert "X-EXTERNAL-ID" in run.stdout and "T" * 40 not in run.stdout
 
 
-def test_sign_request_without_a_cached_token_is_exit_3(call_profiles: Path) -> None:
+def test_sign_request_without_a_cached_token_is_exit_3(profiles: Path) -> None:
     run = paytoken("sign", "nicepay", "-p", "demo", "--request", "POST", PATHS["nicepay"])
     assert run.exit_code == 3
     assert "paytoken get nicepay -p demo" in run.stderr
 
 
-def test_call_options_without_request_are_a_usage_error(call_profiles: Path) -> None:
+def test_call_options_without_request_are_a_usage_error(profiles: Path) -> None:
     run = paytoken("sign", "snap", "-p", "demo", "--data", "{}")
     assert run.exit_code == 2
     assert "--request" in run.stderr
@@ -387,7 +371,7 @@ def _profile_value(profiles: Path, provider: str, key: str) -> str:
     return str(tomllib.loads(profiles.read_text())[provider]["demo"][key])
 
 
-def test_doku_call_is_signed_over_its_request_target(call_profiles: Path) -> None:
+def test_doku_call_is_signed_over_its_request_target(profiles: Path) -> None:
     """DOKU's call signature (SPEC 6.3), written here with hmac: the four lines, no Digest for a GET."""
     assert paytoken("get", "doku", "-p", "demo").exit_code == 0
     stamp = "2030-01-01T00:00:00Z"
@@ -399,8 +383,8 @@ def test_doku_call_is_signed_over_its_request_target(call_profiles: Path) -> Non
     assert run.exit_code == 0, run.stderr
     signed = json.loads(run.stdout)
     client_id, secret = (
-        _profile_value(call_profiles, "doku", "client_id"),
-        _profile_value(call_profiles, "doku", "secret_key"),
+        _profile_value(profiles, "doku", "client_id"),
+        _profile_value(profiles, "doku", "secret_key"),
     )
     request_id = "d895fb53-479c-4f77-a76a-ab81b40d77cb"
     lines = f"Client-Id:{client_id}\nRequest-Id:{request_id}\nRequest-Timestamp:{stamp}\nRequest-Target:{path}"
@@ -418,24 +402,24 @@ NON_SNAP_CALLS = [
 
 @pytest.mark.parametrize(("provider", "method", "path", "data"), NON_SNAP_CALLS)
 def test_call_non_snap_providers(
-    provider: str, method: str, path: str, data: str | None, call_profiles: Path, sandbox_calls: Sandbox
+    provider: str, method: str, path: str, data: str | None, profiles: Path, sandbox: Sandbox
 ) -> None:
     run = paytoken("call", provider, method, path, "-p", "demo", "-o", "json", *(("--data", data) if data else ()))
     assert run.exit_code == 0, run.stderr
     document = json.loads(run.stdout)
     assert 200 <= document["status"] < 300
-    counts = _counts(sandbox_calls, provider)
+    counts = _counts(sandbox, provider)
     assert (counts["issued"], counts["calls"]) == (1, 1)
     assert_clean(run.output)
 
 
 @pytest.mark.parametrize(("provider", "method", "path", "data"), NON_SNAP_CALLS)
 def test_non_snap_5xx_reaches_the_sandbox_once(
-    provider: str, method: str, path: str, data: str | None, call_profiles: Path, sandbox_calls: Sandbox
+    provider: str, method: str, path: str, data: str | None, profiles: Path, sandbox: Sandbox
 ) -> None:
     assert paytoken("get", provider, "-p", "demo").exit_code == 0
-    set_fault(sandbox_calls, provider, status=500)
+    set_fault(sandbox, provider, status=500)
     run = paytoken("call", provider, method, path, "-p", "demo", *(("--data", data) if data else ()))
     assert run.exit_code == 6
-    counts = _counts(sandbox_calls, provider)
+    counts = _counts(sandbox, provider)
     assert (counts["requests"], counts["faulted"]) == (2, 1)  # the get's token request, then the call once

@@ -345,6 +345,34 @@ def test_notify_to_a_real_receiver_then_verify_what_it_captured(
             assert request["string_to_sign"] == snap_string("POST", path, request["body"].encode(), stamp)
 
 
+@pytest.mark.parametrize(
+    ("provider", "flags", "keyed"),
+    [("nicepay", (), True), ("snap", (), True), ("doku-snap", ("--symmetric",), False), ("doku", (), False)],
+)
+def test_notify_names_the_gateway_key_only_when_it_signed_with_it(
+    isolated: Path, keys: Keys, receiver: str, provider: str, flags: tuple[str, ...], keyed: bool
+) -> None:
+    from tidak_cli.notifying import gateway_key
+
+    write_profiles(isolated, keys)
+    run = paytoken("notify", provider, "-p", "dev", "--to", receiver, "-o", "pretty", *flags)
+    assert run.exit_code == 0, run.output
+    said = f"signed with the sandbox's gateway key (public half: {gateway_key().public_path})"
+    assert (said in run.stdout) is keyed, run.stdout
+
+
+@pytest.mark.parametrize("provider", ["nicepay", "snap", "doku"])
+def test_symmetric_is_refused_where_the_gateway_signs_one_way_before_sending(
+    isolated: Path, keys: Keys, receiver: str, provider: str
+) -> None:
+    write_profiles(isolated, keys)
+    run = paytoken("notify", provider, "-p", "dev", "--to", receiver, "--symmetric")
+    assert run.exit_code == 2, run.output
+    assert f"--symmetric is not for {provider}" in run.stderr and "doku-snap" in run.stderr
+    assert Receiver.received == []
+    assert_clean(run.output)
+
+
 def test_the_sandbox_gateway_key_is_made_once_and_private(isolated: Path) -> None:
     from tidak_cli.notifying import gateway_key
 

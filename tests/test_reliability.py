@@ -52,16 +52,19 @@ DEADLINE_MESSAGE = "was still sending its answer when the time for the whole req
 def shared_secrets(workspace: Workspace) -> list[str]:
     """The shared secrets the sandbox holds (the same values as the profiles): never to be printed."""
     document = tomllib.loads(workspace.sandbox_config.read_text(encoding="utf-8"))
-    found = []
+    found: dict[str, list[str]] = {}
     for provider_name, table in document.items():
         if provider_name not in PROVIDERS or not isinstance(table, dict):
             continue
         secret_names = {
             setting.name for setting in (*COMMON_SETTINGS, *PROVIDERS[provider_name].settings) if setting.is_secret
         }
-        found += [value for key, value in table.items() if key in secret_names and isinstance(value, str)]
-    assert len(found) == 7, "the workspace should hold the shared secrets of doku, finpay-widget and faspay-sendme"
-    return found
+        found[provider_name] = [value for key, value in table.items() if key in secret_names and isinstance(value, str)]
+    # doku, finpay-widget and faspay-sendme's token secrets, and the secret that signs each SNAP client's calls.
+    shared = {"doku": 1, "finpay-widget": 2, "faspay-sendme": 4}
+    assert {name: len(found.get(name, [])) for name in shared} == shared
+    assert len(found.get("nicepay", [])) == 1, "the workspace should hold NICEPAY's client_secret"
+    return [value for values in found.values() for value in values]
 
 
 def disguised_secrets(workspace: Workspace) -> list[str]:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .profiles import Profile
     from .transport import Transport
 
-__all__ = ["CallSigner", "RequestsAuth", "relative_target"]
+__all__ = ["CallSigner", "RequestsAuth", "SignerAuth", "relative_target"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -130,12 +130,8 @@ def unstreamed(body: object, library: str) -> bytes | None:
     )
 
 
-class RequestsAuth:
-    """A requests auth object: `requests.post(url, json=…, auth=tidak_cli.auth("nicepay", profile="dev"))`.
-
-    Each request gets a fresh timestamp, call id and signature; none is sent twice. An answer that refuses the
-    token (SNAP 401xx01) means: call `.refresh()`, then send the request again yourself.
-    """
+class SignerAuth:
+    """What the requests and httpx auth objects share: the signer, where its calls go, and a token refresh."""
 
     def __init__(self, signer: CallSigner) -> None:
         self.signer = signer
@@ -148,6 +144,14 @@ class RequestsAuth:
     def refresh(self) -> None:
         """Get a new token now, replacing the cached one."""
         self.signer.refresh()
+
+
+class RequestsAuth(SignerAuth):
+    """A requests auth object: `requests.post(url, json=…, auth=tidak_cli.auth("nicepay", profile="dev"))`.
+
+    Each request gets a fresh timestamp, call id and signature; none is sent twice. An answer that refuses the
+    token (SNAP 401xx01) means: call `.refresh()`, then send the request again yourself.
+    """
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
         # requests sends a str body as UTF-8 only if told: encode it here so that the bytes hashed are the bytes sent

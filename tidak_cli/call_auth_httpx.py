@@ -9,29 +9,17 @@ from collections.abc import Generator
 
 import httpx
 
-from .call_auth import CallSigner, unstreamed
+from .call_auth import SignerAuth, unstreamed
 
 __all__ = ["HttpxAuth"]
 
 
-class HttpxAuth(httpx.Auth):
+class HttpxAuth(httpx.Auth, SignerAuth):
     """Sign each request with the profile; never send one twice.
 
     An answer that refuses the token (SNAP 401xx01) means: call `.refresh()`, then send the request again
     yourself. In an AsyncClient, a token missing from the cache is fetched synchronously.
     """
-
-    def __init__(self, signer: CallSigner) -> None:
-        self.signer = signer
-
-    @property
-    def base_url(self) -> str:
-        """The profile's base URL: where its calls go."""
-        return self.signer.profile.base_url
-
-    def refresh(self) -> None:
-        """Get a new token now, replacing the cached one."""
-        self.signer.refresh()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         try:

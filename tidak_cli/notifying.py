@@ -115,6 +115,8 @@ class Delivery:
     response: Response
     success: bool
     said: str
+    # The public half of the sandbox's gateway key when the notification was signed with it, else None.
+    key_path: str | None = None
 
 
 def send_notification(
@@ -135,14 +137,23 @@ def send_notification(
     from .gateways.base import SignedRequest
 
     recipe = notification_for(provider)
-    if symmetric and provider.name != "doku-snap":
-        raise UsageError("--symmetric is for doku-snap only", hint="leave it out")
+    if symmetric and not recipe.symmetric_too:
+        raise UsageError(
+            f"--symmetric is not for {provider.name}: its notifications are signed one way only",
+            hint="leave it out (doku-snap's may be HMAC-SHA512 with client_secret)",
+        )
     nonce = str(uuid.uuid4())
     sample_path, sample_body = recipe.sample(profile, now, nonce)
     url, signed_path = _target(to, path, sample_path)
+    used: list[GatewayKey] = []  # whether the recipe signed with the gateway key, as the answer will say
+
+    def key() -> GatewayKey:
+        used.append(gateway_key(key_directory))
+        return used[-1]
+
     notification = recipe.sign(
         profile,
-        lambda: gateway_key(key_directory),
+        key,
         signed_path,
         sample_body if body is None else body,
         now,
@@ -169,7 +180,7 @@ def send_notification(
             quoted=error.quoted,
         ) from None
     success, said = recipe.answered(response.status, response.body)
-    return Delivery(url, notification, response, success, said)
+    return Delivery(url, notification, response, success, said, used[0].public_path if used else None)
 
 
 def failure(delivery: Delivery) -> Exception | None:

@@ -98,7 +98,7 @@ def provider_group(
             return super().parse_args(ctx, _provider_first(args, options))
 
         def format_help(self, ctx: Any, formatter: Any) -> None:
-            names = textwrap.wrap(", ".join(PROVIDERS), 76, initial_indent="  ", subsequent_indent="  ")
+            names = textwrap.wrap(", ".join(PROVIDERS), 80, initial_indent="  ", subsequent_indent="  ")
             arguments = "".join(f" {option.metavar}" for option in options if option.kind == "argument")
             formatter.write(
                 page(

@@ -4,10 +4,12 @@ and `op run` do: the token goes from paytoken to the child's environment, never 
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,8 +22,8 @@ from ..getting import GetRequest, check_get, env_assignments, obtain
 from ..ui.session import current, load
 from .base import guarded, single
 from .help import option_lines, page
-from .options import Option
-from .params import ProfileOption, ProfilesFileOption, ProviderArgument
+from .options import EXEC
+from .params import ProviderArgument, parameters
 
 __all__ = ["command"]
 
@@ -30,43 +32,6 @@ _SUMMARY = (
     "PAYTOKEN_EXPIRES_AT (the token from the cache as `get` takes it). Nothing is printed and no file written; "
     "stdin, stdout and stderr are the command's own. Exits with the command's code (128+N for signal N; 127 "
     "not found, 126 not executable), or paytoken's own before the command runs."
-)
-_OPTIONS = (
-    Option(
-        "profile",
-        ("--profile", "-p"),
-        "text",
-        "Request",
-        "[PROVIDER.NAME] table [$PAYTOKEN_PROFILE, default]",
-        metavar="NAME",
-    ),
-    Option(
-        "profiles_file",
-        ("--profiles-file",),
-        "path",
-        "Request",
-        "[$PAYTOKEN_PROFILES, ./profiles.toml, …]",
-        metavar="FILE",
-    ),
-    Option(
-        "env_prefix",
-        ("--env-prefix",),
-        "text",
-        "Output",
-        "prefix of the variables' names",
-        default="PAYTOKEN_",
-        metavar="PREFIX",
-    ),
-    Option(
-        "min_ttl",
-        ("--min-ttl",),
-        "seconds",
-        "Cache",
-        "serve a cached token only with this long left",
-        default=60.0,
-        metavar="SECONDS",
-    ),
-    Option("refresh", ("--refresh",), "switch", "Cache", "ask the gateway even if a token is cached", default=False),
 )
 _EXAMPLES = (
     "paytoken exec nicepay --profile dev -- ./create-va.sh",
@@ -79,28 +44,13 @@ _EXAMPLES = (
 class _ExecCommand(TyperCommand):
     def format_help(self, ctx: Any, formatter: Any) -> None:
         usage = f"{ctx.command_path} PROVIDER [OPTIONS] -- COMMAND [ARG]..."
-        formatter.write(page(usage, _SUMMARY, [(None, option_lines(_OPTIONS))], _EXAMPLES))
+        formatter.write(page(usage, _SUMMARY, [(None, option_lines(EXEC))], _EXAMPLES))
 
 
-@guarded
-def exec_command(
-    provider_name: ProviderArgument,
-    command: Annotated[
-        list[str] | None,
-        typer.Argument(metavar="-- COMMAND [ARG]...", show_default=False, help="The command to run, after --."),
-    ] = None,
-    profile: ProfileOption = None,
-    profiles_file: ProfilesFileOption = None,
-    env_prefix: Annotated[
-        str, typer.Option("--env-prefix", metavar="PREFIX", help="Prefix of the variables' names.")
-    ] = "PAYTOKEN_",
-    min_ttl: Annotated[
-        float,
-        typer.Option("--min-ttl", metavar="SECONDS", min=0, help="Serve a cached token only with this long left."),
-    ] = 60.0,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Ask the gateway even if a token is cached.")] = False,
+def _exec(
+    provider_name: str, command: list[str] | None, profile: str | None, profiles_file: Path | None, **values: Any
 ) -> None:
-    """Run COMMAND with the token in its environment: PREFIX + ACCESS_TOKEN, TOKEN_TYPE, EXPIRES_AT."""
+    """Get the token as `get` does, then run the command with it in its environment."""
     if not command:
         raise UsageError(
             "exec needs a command to run",
@@ -114,11 +64,11 @@ def exec_command(
         base_url=None,
         output=None,
         dry_run=False,
-        env_prefix=env_prefix,
+        env_prefix=values["env_prefix"],
         verbose=False,
         no_cache=False,
-        refresh=refresh,
-        min_ttl=min_ttl,
+        refresh=values["refresh"],
+        min_ttl=values["min_ttl"],
         dotenv=None,
         debug=False,
     )
@@ -134,7 +84,7 @@ def exec_command(
         return Transport(redactor=run.redactor)
 
     result = obtain(provider, resolved, request, None, warn=run.warn, open_transport=open_transport)
-    environment = {**os.environ, **dict(env_assignments(result, env_prefix))}
+    environment = {**os.environ, **dict(env_assignments(result, values["env_prefix"]))}
     raise typer.Exit(_run(program, command, environment))
 
 
@@ -170,6 +120,31 @@ def _run(program: str, command: list[str], environment: dict[str, str]) -> int:
     return 128 - code if code < 0 else code
 
 
+def _exec_command() -> Callable[..., None]:
+    """exec's Typer function: PROVIDER, the command after --, and the EXEC table's options."""
+    arguments = [
+        inspect.Parameter("provider_name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ProviderArgument),
+        inspect.Parameter(
+            "command",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=None,
+            annotation=Annotated[
+                list[str] | None,
+                typer.Argument(metavar="-- COMMAND [ARG]...", show_default=False, help="The command to run, after --."),
+            ],
+        ),
+    ]
+    params = [*arguments, *parameters(EXEC)]
+
+    def exec_command(**values: Any) -> None:
+        """Run COMMAND with the token in its environment: PREFIX + ACCESS_TOKEN, TOKEN_TYPE, EXPIRES_AT."""
+        _exec(**values)
+
+    exec_command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    exec_command.__annotations__ = {param.name: param.annotation for param in params}
+    return guarded(exec_command)
+
+
 def command() -> Any:
     """The `exec` command, built when invoked."""
-    return single("exec", exec_command, cls=_ExecCommand)
+    return single("exec", _exec_command(), cls=_ExecCommand)

@@ -27,7 +27,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "paytoken sign {p} --profile dev",
         'paytoken sign {p} -p dev --timestamp "$TS" --compare "$SIGNATURE"',
         "paytoken sign {p} -p dev --replay request.txt",
-        "paytoken sign {p} -p dev -o curl",
         "paytoken sign {p} -p dev --request POST {path} -d @body.json",
     ),
     "call": (

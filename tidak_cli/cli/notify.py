@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -12,11 +11,9 @@ from ..ui.output import write_output
 from ..ui.session import current, load
 from .base import guarded, single
 from .help import examples
-from .params import ProfileOption, ProfilesFileOption, ProviderArgument
+from .params import PrettyJson, PrettyJsonOption, ProfileOption, ProfilesFileOption, ProviderArgument
 
 __all__ = ["command"]
-
-NotifyFormat = StrEnum("NotifyFormat", {"pretty": "pretty", "json": "json"})
 
 
 @guarded
@@ -49,14 +46,12 @@ def notify(
         str | None,
         typer.Option("--token", metavar="T", show_default=False, help="--symmetric: the Bearer token to send."),
     ] = None,
-    output: Annotated[
-        NotifyFormat, typer.Option("--output", "-o", metavar="FORMAT", help="pretty (for people) or json.")
-    ] = NotifyFormat.pretty,
+    output: PrettyJsonOption = PrettyJson.pretty,
 ) -> None:
     """Send a notification signed as the gateway would (the sandbox's gateway key), once; judge the answer."""
     from ..clock import utc_now
     from ..gateways import notification_for
-    from ..notifying import failure, gateway_key, notification_body, send_notification
+    from ..notifying import failure, notification_body, send_notification
     from ..transport import Transport
     from ..ui.notifications import delivery_json, delivery_text
 
@@ -77,11 +72,7 @@ def notify(
             now=utc_now(),
             transport=transport,
         )
-    rsa = provider.name != "doku" and not symmetric
-    if output == "json":
-        write_output(delivery_json(delivery))
-    else:
-        write_output(delivery_text(delivery, gateway_key().public_path if rsa else None, run.redactor))
+    write_output(delivery_json(delivery) if output == "json" else delivery_text(delivery, run.redactor))
     ended = failure(delivery)
     if ended is not None:
         raise ended

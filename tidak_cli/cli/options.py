@@ -20,6 +20,7 @@ __all__ = [
     "CALL_ARGUMENTS",
     "CALL_FORMATS",
     "COMMON",
+    "EXEC",
     "GET",
     "SIGN",
     "SIGN_FORMATS",
@@ -145,7 +146,7 @@ SIGN: tuple[Option, ...] = (
         ("--output", "-o"),
         "choice",
         "Output",
-        "pretty, json, or curl (a command that sends it)",
+        "pretty, json, or curl (a command to run)",
         default="pretty",
         metavar="FORMAT",
         choices=SIGN_FORMATS,
@@ -156,7 +157,7 @@ SIGN: tuple[Option, ...] = (
         ("--request",),
         "pair",
         "Call",
-        "sign an API call after the token instead (see `paytoken call`)",
+        "an API call after the token, as `call` signs it",
         metavar="METHOD PATH",
     ),
     *CALL_BODY,
@@ -192,13 +193,17 @@ CALL: tuple[Option, ...] = (
         ("--output", "-o"),
         "choice",
         "Output",
-        "pretty, body (the answer's bytes), json, or curl (the command; sends nothing) "
-        "[pretty on a terminal, else body]",
+        "pretty, body (the answer's bytes), json, or curl (sends nothing) [pretty on a terminal, else body]",
         metavar="FORMAT",
         choices=CALL_FORMATS,
     ),
     *(option for option in GET if option.name in ("refresh", "no_cache", "min_ttl", "verbose")),
     Option("dry_run", ("--dry-run",), "switch", "Debugging", "sign and print the call; send nothing", default=False),
+)
+
+# `exec` takes the token as `get` does, from the cache: get's options that say which token and how it is named.
+EXEC: tuple[Option, ...] = tuple(
+    option for option in GET if option.name in ("profile", "profiles_file", "env_prefix", "refresh", "min_ttl")
 )
 
 # Seconds as both this reader and Click's FLOAT with min=0 read them (no signs, exponents, inf, nan, spaces).

@@ -19,6 +19,8 @@ __all__ = [
     "GetFormat",
     "ListingFormat",
     "ListingOption",
+    "PrettyJson",
+    "PrettyJsonOption",
     "ProfileOption",
     "ProfilesFileOption",
     "ProviderArgument",
@@ -85,6 +87,11 @@ ListingFormat = StrEnum("ListingFormat", {"table": "table", "json": "json"})
 ListingOption = Annotated[
     ListingFormat,
     typer.Option("--output", "-o", metavar="FORMAT", help="table (for people) or json (for jq and scripts)."),
+]
+# verify's and notify's -o: a page for people or one JSON document.
+PrettyJson = StrEnum("PrettyJson", {"pretty": "pretty", "json": "json"})
+PrettyJsonOption = Annotated[
+    PrettyJson, typer.Option("--output", "-o", metavar="FORMAT", help="pretty (for people) or json.")
 ]
 CacheUrlOption = Annotated[
     str | None,

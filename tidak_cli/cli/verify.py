@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -14,11 +13,9 @@ from ..ui.output import write_output
 from ..ui.session import current, load
 from .base import guarded, single
 from .help import examples
-from .params import ProfileOption, ProfilesFileOption, ProviderArgument
+from .params import PrettyJson, PrettyJsonOption, ProfileOption, ProfilesFileOption, ProviderArgument
 
 __all__ = ["command"]
-
-VerifyFormat = StrEnum("VerifyFormat", {"pretty": "pretty", "json": "json"})
 
 
 @guarded
@@ -43,9 +40,7 @@ def verify(
             help="When it arrived (ISO 8601), for a capture checked later. Default: now.",
         ),
     ] = None,
-    output: Annotated[
-        VerifyFormat, typer.Option("--output", "-o", metavar="FORMAT", help="pretty (for people) or json.")
-    ] = VerifyFormat.pretty,
+    output: PrettyJsonOption = PrettyJson.pretty,
 ) -> None:
     """Check a notification the gateway sent: exit 0 authentic, 1 not (with the likely mistake), 3 no key."""
     from ..clock import utc_now

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from ..clock import SIGNATURE_WINDOW
 from ..errors import ConfigError
@@ -37,6 +37,7 @@ __all__ = [
     "Ledger",
     "Reply",
     "SandboxConfig",
+    "SharedSecrets",
     "echoed",
     "expiry",
     "new_token",
@@ -306,3 +307,16 @@ def require_secrets(client: Client, keys: tuple[str, ...], where: str) -> None:
     missing = [key for key in keys if not client.secrets.get(key)]
     if missing:
         raise ConfigError(f"{where} lacks {', '.join(missing)}", hint="the sandbox verifies with the same secrets")
+
+
+class SharedSecrets:
+    """client_from and check_client for a gateway that knows its partners by shared secrets (secret_keys)."""
+
+    secret_keys: ClassVar[tuple[str, ...]]
+    provider: Provider
+
+    def client_from(self, profile: Profile) -> Client:
+        return secrets_client(profile, self.provider.identity_key, self.secret_keys)
+
+    def check_client(self, client: Client, where: str) -> None:
+        require_secrets(client, self.secret_keys, where)

@@ -157,6 +157,11 @@ class NotificationRecipe(Protocol):
         """The recipe in one line, for people."""
         ...
 
+    @property
+    def symmetric_too(self) -> bool:
+        """Whether the gateway may also sign them with a shared secret (notify --symmetric)."""
+        ...
+
     def verify(self, profile: Profile, inbound: Inbound, received_at: datetime) -> Verdict:
         """Judge a notification a receiver got at received_at; ConfigError when the profile lacks the key."""
         ...

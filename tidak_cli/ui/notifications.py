@@ -59,9 +59,10 @@ def verdict_json(inbound: Inbound, verdict: Verdict) -> str:
     )
 
 
-def delivery_text(delivery: Delivery, key_path: str | None, redactor: Redactor) -> str:
+def delivery_text(delivery: Delivery, redactor: Redactor) -> str:
     """The notification sent and the receiver's answer, for people."""
     sent = delivery.notification
+    key_path = delivery.key_path
     signed_with = f", signed with the sandbox's gateway key (public half: {key_path})" if key_path else ""
     lines = [f"sent {sent.method} {delivery.url}{signed_with}"]
     lines += [f"  > {name}: {value}" for name, value in sent.headers.items()]

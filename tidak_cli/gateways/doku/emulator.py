@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...clock import iso_moment
-from ...profiles import Profile
 from ...signing import hmac_sha256, sha256_b64
 from ..base import parse_json_object
 from ..emulation import (
@@ -26,9 +25,8 @@ from ..emulation import (
     Ledger,
     Reply,
     SandboxConfig,
+    SharedSecrets,
     echoed,
-    require_secrets,
-    secrets_client,
     within_skew,
 )
 from .recipe import MAX_REQUEST_ID, DokuProvider, component, doku_signature
@@ -56,14 +54,9 @@ def make_jwt(claims: dict[str, object]) -> str:
 
 
 @dataclass(frozen=True)
-class DokuGateway:
+class DokuGateway(SharedSecrets):
+    secret_keys = _SECRETS
     provider: DokuProvider
-
-    def client_from(self, profile: Profile) -> Client:
-        return secrets_client(profile, self.provider.identity_key, _SECRETS)
-
-    def check_client(self, client: Client, where: str) -> None:
-        require_secrets(client, _SECRETS, where)
 
     @staticmethod
     def _error(status: int, code: str, message: str) -> Reply:

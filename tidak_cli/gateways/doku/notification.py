@@ -56,6 +56,7 @@ class DokuNotification:
         "HMACSHA256= + base64(HMAC-SHA256(secret_key, Client-Id…\\nRequest-Id…\\nRequest-Timestamp…\\n"
         "Request-Target:{your path}\\nDigest:base64(SHA-256(body))))"
     )
+    symmetric_too: bool = False  # its one signature is already the shared-secret HMAC
 
     def _strings(self, inbound: Inbound) -> Iterator[Candidate]:
         client_id = inbound.header("Client-Id") or ""

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...clock import jakarta_moment
-from ...profiles import Profile
 from ...signing import hmac_sha256
 from ..emulation import (
     Client,
@@ -26,10 +25,9 @@ from ..emulation import (
     Ledger,
     Reply,
     SandboxConfig,
+    SharedSecrets,
     echoed,
     new_token,
-    require_secrets,
-    secrets_client,
     within_skew,
 )
 from .recipe import FaspaySendMeProvider, faspay_aes, faspay_key_iv, faspay_string_to_sign
@@ -43,14 +41,9 @@ _CALL_PREFIX = "/account/api/"
 
 
 @dataclass(frozen=True)
-class FaspayGateway:
+class FaspayGateway(SharedSecrets):
+    secret_keys = _SECRETS
     provider: FaspaySendMeProvider
-
-    def client_from(self, profile: Profile) -> Client:
-        return secrets_client(profile, self.provider.identity_key, _SECRETS)
-
-    def check_client(self, client: Client, where: str) -> None:
-        require_secrets(client, _SECRETS, where)
 
     @staticmethod
     def _refuse(status: int, description: str) -> Reply:

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...clock import JAKARTA, jakarta_moment
-from ...profiles import Profile
 from ..base import parse_json_object
 from ..emulation import (
     Client,
@@ -30,10 +29,9 @@ from ..emulation import (
     Ledger,
     Reply,
     SandboxConfig,
+    SharedSecrets,
     echoed,
     new_token,
-    require_secrets,
-    secrets_client,
     within_skew,
 )
 from .recipe import MAX_TRANS_NUMBER, FinpayWidgetProvider, finpay_signature
@@ -53,14 +51,9 @@ def token_expiry_text(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class FinpayGateway:
+class FinpayGateway(SharedSecrets):
+    secret_keys = _SECRETS
     provider: FinpayWidgetProvider
-
-    def client_from(self, profile: Profile) -> Client:
-        return secrets_client(profile, self.provider.identity_key, _SECRETS)
-
-    def check_client(self, client: Client, where: str) -> None:
-        require_secrets(client, _SECRETS, where)
 
     @staticmethod
     def _status(code: str, description: str, **extra: object) -> Reply:

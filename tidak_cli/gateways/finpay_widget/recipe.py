@@ -125,10 +125,7 @@ class FinpayWidgetProvider:
             provider=self.name,
             method="POST",
             url=profile.base_url + self.token_path,
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": "Basic " + b64(f"{merchant_id}:{password}".encode()),
-            },
+            headers=_json_with_basic(merchant_id, password),
             body=compact_json({**fields, "signature": signature}),
             string_to_sign=joined,
             signature=signature,
@@ -207,11 +204,7 @@ class FinpayWidgetProvider:
         fields["tokenID"] = call.token or ""
         secret_key = profile.require_text("secret_key")
         joined, signature = finpay_signature(fields, secret_key)
-        merchant_id, password = profile.require_text("merchant_id"), profile.require_text("merchant_password")
-        computed = {
-            "Content-Type": "application/json",
-            "Authorization": "Basic " + b64(f"{merchant_id}:{password}".encode()),
-        }
+        computed = _json_with_basic(profile.require_text("merchant_id"), profile.require_text("merchant_password"))
         return SignedRequest(
             provider=self.name,
             method=call.method.upper(),
@@ -259,3 +252,8 @@ def _call_fields(body: bytes | None) -> dict[str, str]:
 
 
 FINPAY_WIDGET = FinpayWidgetProvider()
+
+
+def _json_with_basic(merchant_id: str, password: str) -> dict[str, str]:
+    """The headers of every Finpay request, the token's and the calls': a JSON body and Basic merchant auth."""
+    return {"Content-Type": "application/json", "Authorization": "Basic " + b64(f"{merchant_id}:{password}".encode())}
