@@ -352,12 +352,6 @@ def test_sign_request_without_a_cached_token_is_exit_3(profiles: Path) -> None:
     assert "paytoken get nicepay -p demo" in run.stderr
 
 
-def test_sign_request_compare_is_not_available_yet(profiles: Path) -> None:
-    run = paytoken("sign", "snap", "-p", "demo", "--request", "POST", "/v1.0/x", "--token", "T" * 40, "--compare", "x")
-    assert run.exit_code == 2
-    assert "not available yet" in run.stderr
-
-
 def test_call_options_without_request_are_a_usage_error(profiles: Path) -> None:
     run = paytoken("sign", "snap", "-p", "demo", "--data", "{}")
     assert run.exit_code == 2

@@ -24,7 +24,7 @@ from .errors import ConfigError, GatewayError, NetworkError, PaytokenError, Reje
 from .files import BODY_LIMIT, read_local
 
 if TYPE_CHECKING:
-    from .gateways.base import CallVerdict, Provider, SignedRequest
+    from .gateways.base import Call, CallVerdict, Provider, SignedRequest
     from .getting import GetRequest
     from .profiles import Profile
     from .transport import Response, Transport
@@ -38,8 +38,10 @@ __all__ = [
     "check_call",
     "header_pairs",
     "judged",
+    "make_call",
     "read_body",
     "send_call",
+    "sign_call",
 ]
 
 # Methods that send nothing a gateway could act on twice, when they carry no body (SPEC 6.1).
@@ -281,6 +283,14 @@ def build_call(
     clock: Clock = utc_now,
 ) -> SignedRequest:
     """Sign the call; fresh: a new call id and the clock's time, whatever --external-id and --timestamp say."""
+    call = make_call(provider, request, token, body, fresh=fresh)
+    return sign_call(provider, profile, request, call, fresh=fresh, clock=clock)
+
+
+def make_call(
+    provider: Provider, request: CallRequest, token: str | None, body: bytes | None, *, fresh: bool = False
+) -> Call:
+    """The call the options describe, with its id (--external-id, or a fresh one), not yet signed."""
     from .gateways.base import Call
 
     given_id = None if fresh else request.external_id
@@ -289,7 +299,7 @@ def build_call(
             f"{provider.name} calls carry no call id, so --external-id has nothing to set",
             hint="leave out --external-id",
         )
-    call = Call(
+    return Call(
         method=request.upper_method,
         path=request.path,
         body=body,
@@ -297,6 +307,18 @@ def build_call(
         call_id=given_id if given_id is not None else provider.new_call_id(),
         headers=header_pairs(request.headers),
     )
+
+
+def sign_call(
+    provider: Provider,
+    profile: Profile,
+    request: CallRequest,
+    call: Call,
+    *,
+    fresh: bool = False,
+    clock: Clock = utc_now,
+) -> SignedRequest:
+    """Sign call at --timestamp (unless fresh), else at the clock's time."""
     when = request.timestamp if request.timestamp is not None and not fresh else clock()
     return provider.build_call(profile, call, when)
 

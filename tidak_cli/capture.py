@@ -74,6 +74,12 @@ class Captured:
     def path(self) -> str:
         return urlsplit(self.target).path or "/"
 
+    @property
+    def relative_target(self) -> str:
+        """The target as a path with its query, as a call signs it (the host of a full URL dropped)."""
+        parts = urlsplit(self.target)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
 
 def _checked_target(target: str, source: str) -> str:
     try:
@@ -250,6 +256,12 @@ def _parse_curl(text: str, source: str) -> Captured:
     body = "&".join(data).encode("utf-8") if data else None
     method = method or ("POST" if body is not None else "GET")
     return Captured(method, _checked_target(url, source), headers, body, "curl command")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of a `Bearer` authorization header (the scheme in any letter case), or None."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def basic_user(authorization: str | None) -> str | None:

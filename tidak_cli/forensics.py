@@ -5,15 +5,20 @@ the mistakes people actually make, each provider declaring its own next to its r
 that reproduces it. RSA signatures are opened with the public key, so that each candidate costs one
 SHA-256; symmetric ones are recomputed. Time is searched too: when the exact timestamp is not known, every
 second of the last ten minutes is tried.
+
+The calls after the token (SPEC 6.4) add a body, which clients hash in other spellings than the bytes they
+send (`body_spellings`), and a search that ends empty says what it went through (`Tally`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
+import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NamedTuple
@@ -27,12 +32,16 @@ __all__ = [
     "Comparison",
     "Mistake",
     "SearchContext",
+    "Spelling",
+    "Tally",
+    "body_spellings",
     "decode_signature",
     "describe_ago",
     "describe_offset",
     "keyed_search",
     "local_zones",
     "moments_around",
+    "moments_near",
     "rsa_search",
     "symmetric_search",
 ]
@@ -53,6 +62,8 @@ class Mistake(NamedTuple):
     says: str
     fix: str
     example: Callable[[datetime], str] | None = None
+    # A few words for the list of what a search checked when nothing reproduced the signature.
+    topic: str = ""
 
     def fix_at(self, moment: datetime | None) -> str:
         """The fix, with the example timestamp written for moment."""
@@ -116,6 +127,8 @@ class SearchContext:
     body: bytes | None = None  # the body as captured (replay)
     zones: tuple[tuple[str, tzinfo], ...] = ()
     now: datetime | None = None  # when the search ran
+    # Other access tokens the caller knows of (the cached one, when the call was signed with another).
+    tokens: tuple[str, ...] = ()
 
     def example_moment(self, found: Candidate) -> datetime | None:
         """The moment a fix's example timestamp is written for: the user's own, else now."""
@@ -140,10 +153,11 @@ class SearchContext:
         signed_at: datetime | None,
         nonce: str | None,
         body: bytes | None = None,
+        tokens: Iterable[str] = (),
     ) -> SearchContext:
         """Search the given moment when the timestamp is known, else the last minutes around now."""
         moments = (signed_at,) if timestamp is not None and signed_at is not None else moments_around(now)
-        return cls(moments, timestamp, nonce, body, local_zones(), now)
+        return cls(moments, timestamp, nonce, body, local_zones(), now, tuple(tokens))
 
     def stamps(self, write: Callable[[datetime], str]) -> list[str]:
         """The timestamp strings to try: the exact one given or captured, then each moment written by write.
@@ -166,6 +180,13 @@ def moments_around(now: datetime) -> tuple[datetime, ...]:
     start = (now - SEARCH_BEFORE).replace(microsecond=0)
     count = int((SEARCH_BEFORE + SEARCH_AFTER).total_seconds()) + 1
     return tuple(start + timedelta(seconds=offset) for offset in range(count))
+
+
+def moments_near(moment: datetime, span: timedelta = SEARCH_BEFORE) -> tuple[datetime, ...]:
+    """Every second within span either side of moment, nearest first (a timestamp taken twice, or a stale one)."""
+    seconds = int(span.total_seconds())
+    offsets = sorted(range(-seconds, seconds + 1), key=lambda offset: (abs(offset), offset))
+    return tuple(moment + timedelta(seconds=offset) for offset in offsets)
 
 
 def local_zones() -> tuple[tuple[str, tzinfo], ...]:
@@ -366,6 +387,121 @@ def keyed_search(
     )
 
 
+class Spelling(NamedTuple):
+    """Other bytes a client may have hashed for the body it sent: which kind of slip, in what words, the bytes."""
+
+    kind: str  # "spacing", "escaped-slash", "unicode-escaped", "spaces-stripped", "empty"
+    note: str
+    body: bytes
+
+
+def _unicode_escaped(text: str) -> str:
+    # As json.dumps(ensure_ascii=True) and PHP's json_encode write them: lowercase hex, astral characters as a pair.
+    out: list[str] = []
+    for character in text:
+        code = ord(character)
+        if code < 0x80:
+            out.append(character)
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+    return "".join(out)
+
+
+def body_spellings(sent: bytes) -> list[Spelling]:
+    """The spellings of a body that clients hash instead of the bytes they send (SPEC 6.2, 6.4), each once.
+
+    Python's json.dumps spaces items with ", " and ": " and escapes non-ASCII unless told otherwise; with an
+    indent it writes ",\\n" and ": " (docs.python.org/3/library/json.html, json.dumps). PHP's json_encode writes
+    compact JSON but escapes "/" as "\\/" and non-ASCII as \\uXXXX by default (php.net json_encode:
+    JSON_UNESCAPED_SLASHES, JSON_UNESCAPED_UNICODE). Some snippets "minify" by deleting every space, values
+    included. Re-serialized spellings come first: a body sent spaced and hashed minified is a spacing slip, not a
+    stripped one, unless stripping changed a value.
+    """
+    found: dict[bytes, Spelling] = {}
+
+    def add(kind: str, note: str, body: bytes) -> None:
+        if body != sent and body not in found:
+            found[body] = Spelling(kind, note, body)
+
+    try:
+        text: str | None = sent.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.strip():
+        # Not JSON (or JSON that no UTF-8 can hold): only the textual slips below apply.
+        with contextlib.suppress(ValueError, RecursionError):
+            _json_spellings(json.loads(text), escapes=not text.isascii(), add=add)
+    if b"/" in sent:
+        add("escaped-slash", "/ written as \\/ (PHP json_encode's default)", sent.replace(b"/", b"\\/"))
+    if text is not None and not text.isascii():
+        add("unicode-escaped", "non-ASCII written as \\uXXXX, the rest as sent", _unicode_escaped(text).encode())
+    add("spaces-stripped", "every space deleted, even inside values", sent.replace(b" ", b""))
+    add("spaces-stripped", 'all whitespace deleted, even inside values (a regex "minify")', re.sub(rb"\s+", b"", sent))
+    if sent:
+        add("empty", "the hash of an empty body (e3b0c442…b855), though a body was sent", b"")
+    return list(found.values())
+
+
+def _json_spellings(value: object, *, escapes: bool, add: Callable[[str, str, bytes], None]) -> None:
+    """The body's JSON written again the ways libraries write it."""
+    escaped = " and \\uXXXX escapes" if escapes else ""
+    add("spacing", f'json.dumps\'s default spacing (", " and ": "){escaped}', _utf8(json.dumps(value)))
+    add(
+        "spacing",
+        '", " and ": " spacing (json.dumps with ensure_ascii=False)',
+        _utf8(json.dumps(value, ensure_ascii=False)),
+    )
+    for indent in (2, 4):
+        pretty = f"pretty-printed, indent {indent} (json.dumps(indent={indent}), JSON.stringify(body, null, {indent}))"
+        add("spacing", pretty, _utf8(json.dumps(value, indent=indent, ensure_ascii=False)))
+        add("spacing", pretty + escaped, _utf8(json.dumps(value, indent=indent)))
+    add(
+        "spacing",
+        "minified JSON, where the body sent has other spacing",
+        _utf8(json.dumps(value, separators=(",", ":"), ensure_ascii=False)),
+    )
+    ascii_compact = _utf8(json.dumps(value, separators=(",", ":")))
+    add("unicode-escaped", "non-ASCII written as \\uXXXX (json.dumps's default ensure_ascii=True)", ascii_compact)
+    add(
+        "escaped-slash",
+        "PHP json_encode's defaults: / as \\/ and non-ASCII as \\uXXXX",
+        ascii_compact.replace(b"/", b"\\/"),
+    )
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+class Tally:
+    """Candidates passed through to a search, noting which mistakes it tried and whether it tried them all."""
+
+    def __init__(self, candidates: Iterable[Candidate]) -> None:
+        self._candidates = candidates
+        self.topics: dict[str, str] = {}
+        self.tried = 0
+        self.exhausted = False
+
+    def __iter__(self) -> Iterator[Candidate]:
+        for candidate in self._candidates:
+            self.tried += 1
+            if candidate.mistake is not None:
+                self.topics.setdefault(candidate.mistake.key, candidate.mistake.topic or candidate.mistake.key)
+            yield candidate
+        self.exhausted = True
+
+    def explain(self, comparison: Comparison, *, unknowable: Iterable[str] = (), hint: str | None = None) -> Comparison:
+        """To a search that went through every candidate and found nothing, add what it checked (and what it
+        cannot tell: an HMAC does not say which of its inputs differ)."""
+        if comparison.matches or comparison.mistake is not None or not self.exhausted:
+            return comparison
+        checked = "checked: the recipe as given; " + "; ".join(self.topics.values())
+        return comparison._replace(findings=(*comparison.findings, checked, *unknowable), hint=hint or comparison.hint)
+
+
 @dataclass(frozen=True)
 class Replay:
     """What a captured request says: the inputs to re-sign with, and what the gateway will object to."""
@@ -391,13 +527,13 @@ class CaptureCheck:
         if missing:
             self.problems.append(f"missing header{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
 
-    def body_shown(self, gateway: str) -> None:
+    def body_shown(self, gateway: str, what: str = "token request") -> None:
         """Refuse a `curl -v` capture without its body, for a gateway whose check needs the body."""
         hidden = self.captured.hidden_body
         if hidden is not None:
             raise UsageError(
                 f"the capture does not show the body: `curl -v` prints only `}} [{hidden} bytes data]`, "
-                f"and checking a {gateway} token request needs the body",
+                f"and checking a {gateway} {what} needs the body",
                 hint="put the curl command line (with its -d) above its -v output in the file, "
                 "or paste the body after the `>` lines",
             )

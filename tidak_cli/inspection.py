@@ -1,9 +1,11 @@
-"""The `sign` core: the token request built and signed without the network, checked against a signature the
-user has (`--compare`) or a request their application sent (`--replay`)."""
+"""The `sign` core: the token request (or, with --request, a call) built and signed without the network, checked
+against a signature the user has (`--compare`) or a request their application sent (`--replay`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,10 +14,10 @@ from .errors import SignatureMismatch, UsageError
 if TYPE_CHECKING:
     from .capture import Captured
     from .forensics import Comparison, Replay
-    from .gateways.base import Provider, SignedRequest
+    from .gateways.base import Call, CallReplay, Provider, SignedRequest
     from .profiles import Profile
 
-__all__ = ["Inspection", "inspect_request", "mismatch", "read_capture"]
+__all__ = ["CallInspection", "Inspection", "compare_call", "inspect_request", "mismatch", "read_capture", "replay_call"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,94 @@ def inspect_request(
     return Inspection(request, comparison, found)
 
 
-def mismatch(inspection: Inspection, *, findings_shown: bool) -> SignatureMismatch | None:
+@dataclass(frozen=True)
+class CallInspection:
+    """What `sign --request` found: the call as paytoken signs it, and the verdicts on what the user brought."""
+
+    request: SignedRequest
+    comparison: Comparison | None
+    replay: CallReplay | None
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What the gateway will object to in a replayed call, beyond its signature."""
+        if self.replay is None:
+            return ()
+        missing = ("the capture carries no signature",) if self.replay.signature is None else ()
+        return (*self.replay.problems, *missing)
+
+
+def compare_call(
+    provider: Provider,
+    profile: Profile,
+    request: SignedRequest,
+    call: Call,
+    signature: str,
+    *,
+    timestamp: str | None,
+    call_id_given: bool,
+    tokens: Iterable[str] = (),
+    now: datetime | None = None,
+) -> Comparison:
+    """Compare SIGNATURE with the signed call; if it differs, search the call mistakes (SPEC 6.4) for it.
+
+    timestamp: the one the user gave (None: search the last minutes); call_id_given: whether call.call_id is
+    the user's (a recipe that signs it can only be searched then); tokens: other access tokens worth trying.
+    """
+    from .clock import utc_now
+    from .forensics import SearchContext
+    from .gateways import forensics_for
+
+    context = SearchContext.around(
+        now or utc_now(),
+        timestamp=timestamp,
+        signed_at=request.signed_at,
+        nonce=call.call_id if call_id_given else None,
+        tokens=[token for token in tokens if token and token != call.token],
+    )
+    return forensics_for(provider).compare_call(profile, request, call, signature, context)
+
+
+def replay_call(
+    provider: Provider,
+    profile: Profile,
+    capture: Path,
+    *,
+    token: Callable[[], str | None],
+    tokens: Iterable[str] = (),
+) -> CallInspection:
+    """Sign a captured call again from its own inputs and judge the signature it carried.
+
+    token: where the access token comes from when the capture does not carry it (--token, else the cache).
+    """
+    from .clock import utc_now
+    from .gateways import forensics_for
+
+    now = utc_now()
+    found = forensics_for(provider).read_call_capture(profile, read_capture(capture), now)
+    call = found.call
+    if call.token is None and provider.call_needs_token:
+        call = replace(call, token=token())
+    if call.call_id is None:
+        call = replace(call, call_id=provider.new_call_id())
+    request = provider.build_call(profile, call, found.timestamp if found.timestamp is not None else now)
+    comparison = None
+    if found.signature is not None:
+        comparison = compare_call(
+            provider,
+            profile,
+            request,
+            call,
+            found.signature,
+            timestamp=found.timestamp,
+            call_id_given=found.call_id_captured,
+            tokens=tokens,
+            now=now,
+        )
+    return CallInspection(request, comparison, found)
+
+
+def mismatch(inspection: Inspection | CallInspection, *, findings_shown: bool) -> SignatureMismatch | None:
     """The failure `sign` ends with, if the signature or the capture is wrong; findings_shown: on stdout already."""
     comparison, problems = inspection.comparison, inspection.problems
     if comparison is not None and not comparison.matches:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "JAKARTA",
     "aes256_cbc_b64",
+    "aes256_cbc_open",
     "b64",
     "hmac_sha256",
     "hmac_sha512",
@@ -102,6 +103,22 @@ def aes256_cbc_b64(key: bytes, iv: bytes, plaintext: str) -> str:
     padded = padder.update(plaintext.encode("utf-8")) + padder.finalize()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     return b64(encryptor.update(padded) + encryptor.finalize())
+
+
+def aes256_cbc_open(key: bytes, iv: bytes, ciphertext: bytes) -> bytes | None:
+    """Decrypt AES-256-CBC with PKCS#7 padding; None when it does not open (another key or IV, or not AES)."""
+    from cryptography.hazmat.primitives import padding as symmetric_padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    if not ciphertext or len(ciphertext) % 16:
+        return None
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    padded = decryptor.update(ciphertext) + decryptor.finalize()
+    unpadder = symmetric_padding.PKCS7(algorithms.AES.block_size).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError:
+        return None
 
 
 def rsa_sha256_b64(key: RSAPrivateKey, message: bytes) -> str:

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..calling import CallOutcome, CallRequest, build_call, cached_call_token, check_call, judged, read_body, send_call
+from ..calling import (
+    CallOutcome,
+    CallRequest,
+    cached_call_token,
+    check_call,
+    judged,
+    make_call,
+    read_body,
+    send_call,
+    sign_call,
+)
 from ..errors import UsageError
 from ..gateways import lookup
 from ..gateways.base import Provider
@@ -20,11 +30,12 @@ from .base import provider_group
 from .options import CALL
 
 if TYPE_CHECKING:
-    from ..gateways.base import SignedRequest
+    from ..forensics import Comparison
+    from ..gateways.base import Call, CallReplay, SignedRequest
     from ..profiles import Profile
     from ..transport import Transport
 
-__all__ = ["call_app", "command", "run_call", "show_signed", "signed_call"]
+__all__ = ["call_app", "call_profile", "command", "prepared_call", "run_call", "show_signed", "signed_call"]
 
 
 def _call(provider: Provider, extras: dict[str, Any], **values: Any) -> None:
@@ -39,7 +50,8 @@ def _call(provider: Provider, extras: dict[str, Any], **values: Any) -> None:
     run_call(request, extras, current())
 
 
-def _profile(provider: Provider, request: CallRequest, extras: Mapping[str, Any], run: Run) -> Profile:
+def call_profile(provider: Provider, request: CallRequest, extras: Mapping[str, Any], run: Run) -> Profile:
+    """The profile a call signs with: --profile and the provider's own flags (its token request id refused)."""
     overrides, nonce = provider_values(provider, extras)
     if nonce is not None:
         raise UsageError(
@@ -49,31 +61,57 @@ def _profile(provider: Provider, request: CallRequest, extras: Mapping[str, Any]
     return load(provider, request.profile, request.profiles_file, {"base_url": request.base_url, **overrides}, run)
 
 
+def prepared_call(
+    provider: Provider, request: CallRequest, extras: Mapping[str, Any], run: Run
+) -> tuple[Call, Profile]:
+    """The call as `call` would sign it, with the cached token (never fetched) or --token; not signed yet."""
+    check_call(request)
+    profile = call_profile(provider, request, extras, run)
+    body = read_body(request.data, request.raw_body)
+    token = cached_call_token(provider, profile, request, warn=run.warn)
+    return make_call(provider, request, token, body), profile
+
+
 def signed_call(
     provider: Provider, request: CallRequest, extras: Mapping[str, Any], run: Run
 ) -> tuple[SignedRequest, Profile]:
     """The call built and signed as `call` would send it, with the cached token (never fetched) or --token."""
-    check_call(request)
-    profile = _profile(provider, request, extras, run)
-    body = read_body(request.data, request.raw_body)
-    token = cached_call_token(provider, profile, request, warn=run.warn)
-    signed = build_call(provider, profile, request, token, body)
+    call, profile = prepared_call(provider, request, extras, run)
+    signed = sign_call(provider, profile, request, call)
     check_timestamp(request.timestamp, signed, provider, run.warn)
     return signed, profile
 
 
-def show_signed(signed: SignedRequest, output: str, run: Run, *, note: str, hex_dump: bool = False) -> None:
-    """Print a call that is not sent: pretty (the token masked), json, or a curl command that sends it."""
+def show_signed(
+    signed: SignedRequest,
+    output: str,
+    run: Run,
+    *,
+    note: str,
+    hex_dump: bool = False,
+    comparison: Comparison | None = None,
+    replay: CallReplay | None = None,
+) -> None:
+    """Print a call that is not sent: pretty (the token masked), json, or a curl command that sends it; with the
+    verdict on a signature (--compare) or a captured call (--replay)."""
     from ..ui.render import console, curl_command, pretty_sign, sign_json
 
     if output == "json":
-        write_output(sign_json(signed))
+        write_output(sign_json(signed, comparison, replay))
     elif output == "curl":
         write_output(curl_command(signed))
     else:
         token = _bearer(signed)
         redactor = run.redactor.adding(token) if token else run.redactor
-        pretty_sign(signed, console(), redactor=redactor, note=note, hex_dump=hex_dump)
+        pretty_sign(
+            signed,
+            console(),
+            redactor=redactor,
+            note=note,
+            hex_dump=hex_dump,
+            comparison=comparison,
+            replay=replay,
+        )
 
 
 def _bearer(signed: SignedRequest) -> str | None:
@@ -93,7 +131,7 @@ def run_call(request: CallRequest, extras: Mapping[str, Any], run: Run) -> None:
             run.warn("nothing was sent: -o curl prints the command that sends the call")
         return
     check_call(request)
-    profile = _profile(provider, request, extras, run)
+    profile = call_profile(provider, request, extras, run)
     body = read_body(request.data, request.raw_body)
 
     def open_transport() -> Transport:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -16,6 +16,9 @@ from ..ui.output import write_output
 from ..ui.session import current, load
 from .base import err, out, provider_group
 from .options import SIGN
+
+if TYPE_CHECKING:
+    from ..profiles import Profile
 
 __all__ = ["command", "sign_app"]
 
@@ -45,14 +48,6 @@ def _sign(
     del debug  # read by the command wrapper
     run = current()
     if request is not None:
-        if compare is not None or replay is not None:
-            # The mistake search for calls is being built; until it is wired in, say so rather than compare wrongly.
-            raise UsageError(
-                "--compare and --replay are not available yet with --request",
-                hint="compare by eye: `paytoken sign PROVIDER --request METHOD PATH` shows every byte signed",
-            )
-        from .call import show_signed, signed_call
-
         method, path = request
         call = CallRequest(
             provider=provider.name,
@@ -68,10 +63,8 @@ def _sign(
             external_id=external_id,
             base_url=base_url,
         )
-        signed, _ = signed_call(provider, call, extras, run)
-        show_signed(
-            signed, str(output.value if hasattr(output, "value") else output), run, note="nothing sent", hex_dump=hex
-        )
+        output_name = str(output.value if hasattr(output, "value") else output)
+        _sign_call(provider, extras, call, output=output_name, compare=compare, replay=replay, hex_dump=hex)
         return
     given = [
         flag
@@ -106,6 +99,103 @@ def _sign(
             replay=found.replay,
             hex_dump=hex,
         )
+    failure = mismatch(found, findings_shown=output != "curl")
+    if failure is not None:
+        raise failure
+    if found.comparison is not None:
+        from ..ui.render import markup_text
+
+        verdict = "the captured signature is right" if found.replay else "the given signature matches"
+        matched = f" {markup_text(found.comparison.matched)}" if found.comparison.matched else ""
+        err().print(f"[green]{verdict}[/]{matched}")
+
+
+def _sign_call(
+    provider: Provider,
+    extras: dict[str, Any],
+    request: CallRequest,
+    *,
+    output: str,
+    compare: str | None,
+    replay: Path | None,
+    hex_dump: bool,
+) -> None:
+    """`sign --request`: the call signed and shown; SIG compared with it, or a captured call judged (SPEC 6.4)."""
+    from dataclasses import replace
+
+    from ..calling import cached_call_token, check_call, sign_call
+    from ..errors import ConfigError
+    from ..inspection import CallInspection, compare_call, replay_call
+    from .call import call_profile, prepared_call, show_signed
+
+    run = current()
+
+    def cached(profile: Profile) -> str | None:
+        # The cached token, when the call is signed with another: the likeliest other token a signature was made with.
+        try:
+            return cached_call_token(provider, profile, replace(request, token=None), warn=run.warn)
+        except ConfigError:
+            return None
+
+    if replay is not None:
+        clashing = [
+            flag
+            for flag, value in (
+                ("--compare", compare),
+                ("--timestamp", request.timestamp),
+                ("--data", request.data),
+                ("--external-id", request.external_id),
+            )
+            if value is not None
+        ]
+        if clashing:
+            raise UsageError(
+                "--replay takes the call, its body, timestamp, id and signature from the capture",
+                hint=f"leave out {', '.join(clashing)}",
+            )
+        check_call(request)
+        profile = call_profile(provider, request, extras, run)
+        found = replay_call(
+            provider,
+            profile,
+            replay,
+            token=lambda: cached_call_token(provider, profile, request, warn=run.warn),
+            tokens=[other for other in (request.token, cached(profile)) if other],
+        )
+        assert found.replay is not None
+        captured = found.replay.call
+        if captured.method != request.upper_method or not captured.path.endswith(request.path.split("?")[0]):
+            run.warn(
+                f"the capture is a call to {captured.method} {captured.path}, not {request.upper_method} "
+                f"{request.path}: the capture's call is judged"
+            )
+        check_timestamp(found.replay.timestamp, found.request, provider, run.warn)
+    else:
+        call, profile = prepared_call(provider, request, extras, run)
+        signed = sign_call(provider, profile, request, call)
+        check_timestamp(request.timestamp, signed, provider, run.warn)
+        comparison = None
+        if compare is not None:
+            comparison = compare_call(
+                provider,
+                profile,
+                signed,
+                call,
+                compare,
+                timestamp=request.timestamp,
+                call_id_given=request.external_id is not None,
+                tokens=[other for other in (cached(profile),) if other] if request.token is not None else (),
+            )
+        found = CallInspection(signed, comparison, None)
+    show_signed(
+        found.request,
+        output,
+        run,
+        note="nothing sent",
+        hex_dump=hex_dump,
+        comparison=found.comparison,
+        replay=found.replay,
+    )
     failure = mismatch(found, findings_shown=output != "curl")
     if failure is not None:
         raise failure

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NONCE",
     "Call",
+    "CallReplay",
     "CallVerdict",
     "CliOption",
     "Forensics",
@@ -114,6 +115,21 @@ class Call:
     call_id: str | None = None
     # Headers the user adds (-H); a recipe refuses one it computes.
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallReplay:
+    """What a captured call says: the call to sign again, the timestamp and signature it carried, and what the
+    gateway will object to besides the signature."""
+
+    call: Call
+    timestamp: str | None
+    signature: str | None
+    problems: tuple[str, ...] = ()  # the gateway rejects these
+    cautions: tuple[str, ...] = ()  # worth knowing; may be fine (an old capture's timestamp)
+    # Whether the call id was in the capture: a recipe that signs it can then be searched (call.call_id is None
+    # when the capture had none to use; the caller makes one where the recipe does not sign it).
+    call_id_captured: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,6 +267,17 @@ class Forensics(Protocol):
 
     def compare(self, profile: Profile, request: SignedRequest, signature: str, context: SearchContext) -> Comparison:
         """Tell whether signature is the one request carries; if not, search the known mistakes for it."""
+        ...
+
+    def read_call_capture(self, profile: Profile, captured: Captured, now: datetime) -> CallReplay:
+        """Take a captured call apart into what re-signs it, and say what the gateway will object to."""
+        ...
+
+    def compare_call(
+        self, profile: Profile, request: SignedRequest, call: Call, signature: str, context: SearchContext
+    ) -> Comparison:
+        """Tell whether signature is the one the signed call request carries; if not, search the call mistakes
+        of SPEC 6.4 for the one that reproduces it."""
         ...
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from ..doctor import Check
     from ..forensics import Comparison, Replay
-    from ..gateways.base import SignedRequest
+    from ..gateways.base import CallReplay, SignedRequest
     from ..tokens import TokenResult
 
 __all__ = [
@@ -151,7 +151,9 @@ def _visible_line(line: str) -> str:
     return "".join(out) + "·" * (len(line) - len(body))
 
 
-def sign_json(request: SignedRequest, comparison: Comparison | None = None, replay: Replay | None = None) -> str:
+def sign_json(
+    request: SignedRequest, comparison: Comparison | None = None, replay: Replay | CallReplay | None = None
+) -> str:
     document: dict[str, object] = {
         "provider": request.provider,
         "method": request.method,
@@ -197,7 +199,7 @@ def pretty_sign(
     redactor: Redactor | None = None,
     comparison: Comparison | None = None,
     note: str = "nothing sent",
-    replay: Replay | None = None,
+    replay: Replay | CallReplay | None = None,
     hex_dump: bool = False,
 ) -> None:
     from rich.rule import Rule
@@ -247,10 +249,11 @@ def pretty_sign(
         else:
             verdict = "the given signature " + ("[green]matches[/]" if comparison.matches else "[red]differs[/]")
         out.print(f"[bold]Compare[/]  {verdict}")
+        # Findings quote signed strings, which may hold a secret in disguise or a token: masked as the string is.
         for finding in comparison.findings:
-            out.print(f"  {markup_text(finding)}")
+            out.print(f"  {markup_text(redactor.text(finding))}")
         if comparison.hint and not comparison.matches:
-            out.print(f"  [bold]fix:[/] {markup_text(comparison.hint)}")
+            out.print(f"  [bold]fix:[/] {markup_text(redactor.text(comparison.hint))}")
 
 
 def hexdump(data: bytes, width: int = 16) -> str:

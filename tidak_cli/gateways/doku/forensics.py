@@ -8,13 +8,25 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from ...capture import Captured
+from ...capture import Captured, bearer_token
 from ...clock import iso_moment
-from ...forensics import Candidate, CaptureCheck, Comparison, Mistake, Replay, SearchContext, keyed_search
+from ...forensics import (
+    Candidate,
+    CaptureCheck,
+    Comparison,
+    Mistake,
+    Replay,
+    SearchContext,
+    Tally,
+    body_spellings,
+    keyed_search,
+    moments_near,
+)
 from ...profiles import Profile
 from ...signing import hmac_sha256, jakarta_iso, sha256_b64, utc_z
-from ..base import SignedRequest, compact_json, parse_json_object
+from ..base import Call, CallReplay, SignedRequest, compact_json, parse_json_object
 from .recipe import MAX_REQUEST_ID, SIGNATURE_PREFIX, DokuProvider, component, doku_signature
 
 __all__ = ["DokuForensics"]
@@ -43,6 +55,7 @@ DOKU_DIGEST_HEX = Mistake(
     "doku.digest-hex",
     "the Digest line holds the SHA-256 as hex, not base64",
     "Digest is base64(SHA-256(body)), e.g. 23kYsU7yk6vZ/exEcBe1UAFmjn17wuk165Oc+E3Cb8Y=",
+    topic="the Digest as hex",
 )
 DOKU_TARGET_URL = Mistake(
     "doku.request-target",
@@ -54,21 +67,104 @@ DOKU_JAKARTA_TIME = Mistake(
     "Request-Timestamp in Jakarta time with +07:00, where DOKU wants UTC with a Z",
     "send UTC: {example}",
     utc_z,
+    topic="Jakarta time instead of UTC",
 )
 DOKU_SECRET_NEWLINE = Mistake(
     "doku.secret-newline",
     "the secret key had a trailing line break (read from a file or an environment variable with one)",
     "strip the secret key before using it as the HMAC key",
+    topic="the secret key with a trailing line break",
 )
 DOKU_NO_PREFIX = Mistake(
     "doku.no-prefix",
     f"the Signature is the HMAC without the {SIGNATURE_PREFIX} prefix",
     f"send {SIGNATURE_PREFIX} followed by the base64 HMAC",
+    topic=f"no {SIGNATURE_PREFIX} prefix",
 )
 DOKU_HEX_SIGNATURE = Mistake(
     "doku.hex-signature",
     "the HMAC was written as hex, not base64",
     f"send {SIGNATURE_PREFIX} + base64(HMAC-SHA256)",
+    topic="hex output instead of base64",
+)
+
+
+# --- the calls after the token (SPEC 6.3, 6.4) ------------------------------------------------------------
+#
+# Request-Target is the path of the endpoint called; Digest is base64(SHA-256(JSON body)) and "only applied
+# for POST Method": a GET has no Digest line (developers.doku.com, get-started-with-doku-api/signature-component/
+# non-snap: "Signature Component from Request Header" and "Signature from API Get Method").
+
+_DIGEST = "the Digest was computed over"
+_DIGEST_SENT = "hash exactly the bytes you send: serialize the body once and send those same bytes (data=, not json=)"
+DOKU_CALL_BODY: dict[str, Mistake] = {
+    "spacing": Mistake(
+        "doku.call.body-spacing",
+        f"{_DIGEST} the body with other spacing than the bytes sent",
+        _DIGEST_SENT,
+        topic="the body hashed with other spacing (json.dumps default, indent 2 or 4, minified)",
+    ),
+    "escaped-slash": Mistake(
+        "doku.call.body-escaped-slash",
+        f"{_DIGEST} the body with / escaped as \\/ (PHP json_encode's default), not over the bytes sent",
+        f"{_DIGEST_SENT}; in PHP encode once with JSON_UNESCAPED_SLASHES and send that string",
+        topic="/ escaped as \\/",
+    ),
+    "unicode-escaped": Mistake(
+        "doku.call.body-unicode-escaped",
+        f"{_DIGEST} the body with non-ASCII characters escaped as \\uXXXX, not over the bytes sent",
+        f"{_DIGEST_SENT}; json.dumps(body, ensure_ascii=False) (PHP: JSON_UNESCAPED_UNICODE)",
+        topic="non-ASCII escaped as \\uXXXX",
+    ),
+    "spaces-stripped": Mistake(
+        "doku.call.body-spaces-stripped",
+        f"{_DIGEST} the body with every space deleted, even inside values",
+        "minify by serializing the JSON again (separators=(',', ':')), never by deleting spaces: spaces inside "
+        "values are data",
+        topic="every space stripped, even inside values",
+    ),
+    "empty": Mistake(
+        "doku.call.empty-body-digest",
+        f"{_DIGEST} an empty body (47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=), though the call sends a body",
+        "compute the Digest from the body the call sends",
+        topic="the Digest of an empty body",
+    ),
+}
+DOKU_CALL_NO_DIGEST = Mistake(
+    "doku.call.digest-left-out",
+    "the Digest line was left out, though the call sends a body",
+    "add Digest:base64(SHA-256(body)) as the last line of the string to sign when the call has a body",
+    topic="the Digest line left out",
+)
+DOKU_CALL_DIGEST_WITHOUT_BODY = Mistake(
+    "doku.call.digest-without-body",
+    "a Digest line was signed for a call without a body",
+    "leave the Digest line out when there is no body (a GET): the string to sign ends with Request-Target",
+    topic="a Digest line without a body",
+)
+DOKU_CALL_QUERY_LEFT_OUT = Mistake(
+    "doku.call.query-left-out",
+    "the query string was left out of Request-Target",
+    "Request-Target is the path with its query string, exactly as sent",
+    topic="the query string left out of Request-Target",
+)
+DOKU_CALL_HOST_INCLUDED = Mistake(
+    "doku.call.host-included",
+    "Request-Target was the whole URL (scheme and host included), not the path",
+    "Request-Target is the path only (with its query string): no scheme, no host",
+    topic="the host included in Request-Target",
+)
+DOKU_CALL_CLIENT_ID_KEY = Mistake(
+    "doku.call.client-id-as-key",
+    "the HMAC was keyed with the Client-Id, not with the secret key",
+    "key the HMAC-SHA256 with secret_key as UTF-8 text",
+    topic="Client-Id as the HMAC key",
+)
+DOKU_CALL_OTHER_TIMESTAMP = Mistake(
+    "doku.call.other-timestamp",
+    "the string to sign carries another timestamp than the Request-Timestamp header",
+    "take the time once and sign exactly the Request-Timestamp header's value",
+    topic="other timestamps within 10 minutes of Request-Timestamp (UTC and Jakarta forms)",
 )
 
 
@@ -100,6 +196,122 @@ class DokuForensics:
         if captured.body is None:
             check.problems.append("the capture has no body; DOKU's token request carries one")
         return check.done(timestamp=stamp, nonce=request_id, signature=captured.header("Signature"), body=captured.body)
+
+    def compare_call(
+        self, profile: Profile, request: SignedRequest, call: Call, signature: str, context: SearchContext
+    ) -> Comparison:
+        tally = Tally(self.call_candidates(profile, request, call, context))
+        found = keyed_search(
+            signature, request.signature, tally, context, id_flag="--external-id", id_header="Request-Id"
+        )
+        return tally.explain(
+            found,
+            unknowable=[
+                "an HMAC does not say which of its inputs differ: if the Request-Id, Request-Timestamp, path and "
+                "body shown are the ones sent, it was made with another secret_key or Client-Id"
+            ],
+        )
+
+    def read_call_capture(self, profile: Profile, captured: Captured, now: datetime) -> CallReplay:
+        check = CaptureCheck(captured)
+        check.body_shown(self.provider.title, "call")
+        check.require("Client-Id", "Request-Id", "Request-Timestamp", "Signature")
+        if captured.body:
+            check.json_content()
+        check.same("Client-Id", captured.header("Client-Id"), profile.require_text("client_id"))
+        stamp = captured.header("Request-Timestamp")
+        well_formed = stamp is not None and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp) is not None
+        check.timestamp("Request-Timestamp", stamp, well_formed, "2020-08-11T08:45:42Z", iso_moment(stamp or ""), now)
+        request_id = captured.header("Request-Id") or None
+        if request_id is not None and len(request_id) > MAX_REQUEST_ID:
+            check.problems.append(f"Request-Id is {len(request_id)} characters; DOKU takes at most {MAX_REQUEST_ID}")
+            request_id = None
+        authorization = captured.header("Authorization")
+        token = bearer_token(authorization)
+        if authorization and token is None:
+            check.problems.append("Authorization is not `Bearer <access token>`")
+        call = Call(captured.method, captured.relative_target, captured.body, token, request_id)
+        return CallReplay(
+            call,
+            stamp,
+            captured.header("Signature"),
+            tuple(check.problems),
+            tuple(check.cautions),
+            call_id_captured=request_id is not None,
+        )
+
+    def call_candidates(
+        self, profile: Profile, request: SignedRequest, call: Call, context: SearchContext
+    ) -> Iterator[Candidate]:
+        """The right call recipe (SPEC 6.3) at each moment, then the call mistakes of SPEC 6.4 that DOKU can make."""
+        client_id = profile.require_text("client_id")
+        secret = profile.require_text("secret_key")
+        request_id = call.call_id or request.headers["Request-Id"]
+        body = call.body or b""
+        digest = sha256_b64(body) if body else None
+        origin = urlsplit(request.url)
+        path, _, query = call.path.partition("?")
+
+        def made(
+            mistake: Mistake | None,
+            stamp: str,
+            *,
+            target: str = call.path,
+            digest: str | None = digest,
+            key: str = secret,
+            note: str = "",
+            moment: datetime | None = None,
+            exact: bool = False,
+        ) -> Candidate:
+            text = component(client_id, request_id, stamp, target, digest)
+            return Candidate(mistake, text, doku_signature(key, text), note=note, exact=exact, moment=moment)
+
+        stamped = context.stamped(utc_z)
+        for stamp, moment in stamped:
+            exact = stamp == context.timestamp and context.nonce is not None
+            yield made(None, stamp, note=f"Request-Timestamp {stamp}", exact=exact, moment=moment)
+        spellings = body_spellings(body)
+        for stamp, moment in stamped:
+            for spelling in spellings:
+                if spelling.kind == "empty":
+                    yield made(DOKU_CALL_BODY["empty"], stamp, digest=sha256_b64(b""), moment=moment)
+                    yield made(DOKU_CALL_NO_DIGEST, stamp, digest=None, moment=moment)
+                else:
+                    mistake = DOKU_CALL_BODY[spelling.kind]
+                    note = f"hashed: {spelling.note}"
+                    yield made(mistake, stamp, digest=sha256_b64(spelling.body), note=note, moment=moment)
+            if not body:
+                for empty in (sha256_b64(b""), ""):
+                    yield made(
+                        DOKU_CALL_DIGEST_WITHOUT_BODY, stamp, digest=empty, note=f"Digest:{empty}", moment=moment
+                    )
+            else:
+                yield made(DOKU_DIGEST_HEX, stamp, digest=hashlib.sha256(body).hexdigest(), moment=moment)
+            if query:
+                yield made(DOKU_CALL_QUERY_LEFT_OUT, stamp, target=path, note=f"Request-Target:{path}", moment=moment)
+            for url in dict.fromkeys((f"{origin.scheme}://{origin.netloc}{call.path}", request.url)):
+                yield made(DOKU_CALL_HOST_INCLUDED, stamp, target=url, note=f"Request-Target:{url}", moment=moment)
+            right = made(None, stamp)
+            yield Candidate(
+                DOKU_NO_PREFIX, right.string_to_sign, (right.signature or "").removeprefix(SIGNATURE_PREFIX)
+            )
+            raw = hmac_sha256(secret.encode("utf-8"), right.string_to_sign.encode("utf-8"))
+            yield Candidate(DOKU_HEX_SIGNATURE, right.string_to_sign, SIGNATURE_PREFIX + raw.hex())
+            for key in (secret + "\n", secret + "\r\n"):
+                yield made(DOKU_SECRET_NEWLINE, stamp, key=key, moment=moment)
+            yield made(DOKU_CALL_CLIENT_ID_KEY, stamp, key=client_id, moment=moment)
+            if moment is not None:
+                jakarta = jakarta_iso(moment)
+                yield made(DOKU_JAKARTA_TIME, jakarta, note=f"Request-Timestamp {jakarta}", moment=moment)
+        signed_at = request.signed_at
+        if context.timestamp is None or signed_at is None:
+            return
+        for moment in moments_near(signed_at):
+            for form in (utc_z, jakarta_iso):
+                stamp = form(moment)
+                if stamp != context.timestamp and moment != signed_at:
+                    note = f"signed with Request-Timestamp {stamp}; the header carried {context.timestamp}"
+                    yield made(DOKU_CALL_OTHER_TIMESTAMP, stamp, note=note, moment=moment)
 
     def candidates(self, profile: Profile, request: SignedRequest, context: SearchContext) -> Iterator[Candidate]:
         """The right recipe at each moment, then DOKU's known mistakes."""
