@@ -191,11 +191,11 @@ def verify(provider: str, capture: bytes, *extra: str, profile: str = "dev") -> 
 # --- notifications made independently --------------------------------------------------------------------
 
 
-def nicepay_capture(keys: Keys, moment: datetime, *, key: Path | None = None) -> bytes:
+def nicepay_capture(keys: Keys, moment: datetime, *, key: Path | None = None, body: bytes = BODY) -> bytes:
     stamp = jakarta(moment)
     signature = openssl_sign(key or keys.gateway, f"TNICEVA023|{stamp}")
     headers = {"Content-Type": "application/json", "X-TIMESTAMP": stamp, "X-CLIENT-KEY": "TNICEVA023"}
-    return raw_request("/api/v1.0/transfer-va/payment", {**headers, "X-SIGNATURE": signature}, BODY)
+    return raw_request("/api/v1.0/transfer-va/payment", {**headers, "X-SIGNATURE": signature}, body)
 
 
 def snap_capture(
@@ -258,6 +258,20 @@ def test_the_nicepay_vector_of_spec_7_verifies(isolated: Path) -> None:
     tampered = capture.replace(b"17:12:40", b"17:12:41")
     code, verdict, _ = verify("nicepay", tampered, "--received-at", "2024-08-19T17:12:45+07:00")
     assert (code, verdict["mistake"]) == (1, "other-bytes")
+
+
+def test_an_authentic_nicepay_notification_says_its_body_is_not_signed(profiles: Path, keys: Keys) -> None:
+    # NICEPAY signs X-CLIENT-KEY|X-TIMESTAMP only: an amount changed in transit keeps the signature authentic,
+    # so the verdict must say that the body proves nothing (a handler confirms the payment with the gateway).
+    capture = nicepay_capture(keys, now())
+    forged = nicepay_capture(keys, now(), body=BODY.replace(b"}", b',"forged":"999999.00"}', 1))
+    assert b"forged" in forged
+    for notification in (capture, forged):
+        code, verdict, _ = verify("nicepay", notification)
+        assert (code, verdict["authentic"], verdict["body_signed"]) == (0, True, False)
+        assert any("body is NOT signed" in finding for finding in verdict["findings"])
+    code, verdict, _ = verify("snap", snap_capture(keys, now()))
+    assert (code, verdict["authentic"], verdict["body_signed"]) == (0, True, True)
 
 
 # --- each recipe against an independent implementation --------------------------------------------------

@@ -121,6 +121,9 @@ class Verdict:
     findings: tuple[str, ...] = ()
     hint: str | None = None
     signed_at: datetime | None = None
+    # Whether the signature covers the body. NICEPAY's covers X-CLIENT-KEY|X-TIMESTAMP only: an authentic
+    # notification's amount and status are still unproven, and a handler must confirm them with the gateway.
+    body_signed: bool = True
 
     def __bool__(self) -> bool:
         return self.authentic
@@ -339,7 +342,7 @@ class Verdicts:
         late = judge_moment(moment, received_at)
         if late is not None:
             self.findings.append(late[1])
-            reason = f"authentic signature, but {stamp_name} {stamp} is outside the window"
+            reason = f"the gateway's signature, but {stamp_name} {stamp} is outside the window"
             return self.fail(late[0], reason, string_to_sign)
         findings = tuple(self.findings)
         return Verdict(True, self.provider, "authentic", self.recipe, string_to_sign, None, findings, None, moment)

@@ -25,7 +25,9 @@ def _body(body: bytes) -> str:
 def verdict_text(inbound: Inbound, verdict: Verdict, redactor: Redactor) -> str:
     """The verdict for people: authentic or not, the reason, the facts, the signed string, the fix."""
     lines = [
-        "authentic" if verdict.authentic else f"NOT authentic: {verdict.reason}",
+        ("authentic" if verdict.body_signed else "authentic signature; the body is not signed (see below)")
+        if verdict.authentic
+        else f"NOT authentic: {verdict.reason}",
         f"  provider:  {verdict.provider}",
         f"  request:   {inbound.method} {inbound.target} ({inbound.form}, body {len(inbound.body)} bytes)",
         f"  recipe:    {verdict.recipe}",
@@ -47,6 +49,7 @@ def verdict_json(inbound: Inbound, verdict: Verdict) -> str:
         {
             "provider": verdict.provider,
             "authentic": verdict.authentic,
+            "body_signed": verdict.body_signed,
             "reason": verdict.reason,
             "mistake": verdict.mistake,
             "findings": list(verdict.findings),

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -154,7 +154,14 @@ class SnapNotification:
             return verdict.fail(
                 OTHER_BYTES, "signed with the gateway's key, but over other bytes than the ones received", tried
             )
-        return verdict.judged(found, "X-TIMESTAMP", inbound.header("X-TIMESTAMP") or "", received_at)
+        judged = verdict.judged(found, "X-TIMESTAMP", inbound.header("X-TIMESTAMP") or "", received_at)
+        if self.over_body or not judged.authentic:
+            return judged
+        unsigned = (
+            "the body is NOT signed: the signature covers X-CLIENT-KEY and X-TIMESTAMP only, so the amount and "
+            "status in it are unproven; confirm the payment with a status inquiry before acting on it"
+        )
+        return replace(judged, findings=(*judged.findings, unsigned), body_signed=False)
 
     def _verify_symmetric(self, profile: Profile, inbound: Inbound, received_at: datetime, signature: str) -> Verdict:
         secret = profile.text("client_secret")
