@@ -689,3 +689,13 @@ def test_the_sandbox_prints_its_gateway_public_key(isolated: Path) -> None:
     public = gateway_key_directory() / "public.pem"
     assert any(f"its public key: {public}" in line for line in lines), lines
     assert public.read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
+
+
+def test_a_snap_preset_without_a_recipe_points_at_the_standard_one(isolated: Path) -> None:
+    capture = isolated / "capture.txt"
+    capture.write_bytes(b"POST /notify HTTP/1.1\r\nHost: shop\r\n\r\n")
+    run = paytoken("verify", "bni", "--capture", str(capture))
+    assert run.exit_code == 2
+    assert "bni has no notification recipe" in run.stderr
+    assert "check them as snap" in run.stderr and "gateway_public_key_file" in run.stderr
+    assert_clean(run.output)

@@ -142,7 +142,7 @@ def obtain(
     if result.request is not None:
         check_timestamp(request.timestamp, result.request, provider, warn)
     if request.verbose and result.cached:
-        warn("served from the token cache; nothing was sent (--refresh asks the gateway)")
+        warn("the token was served from the token cache: no token request was sent (--refresh asks the gateway)")
     if result.stored_by not in (None, profile.name):
         warn(
             f"served the token [{provider.name}.{result.stored_by}] cached for the same client id and key; "

@@ -148,9 +148,16 @@ def notification_for(provider: Provider) -> NotificationRecipe:
     recipe = make(provider) if make is not None else None
     if recipe is None:
         having = [name for name in PROVIDERS if (found := family_of(name).notification) and found(PROVIDERS[name])]
+        kin = [name for name in having if provider.name in PROVIDERS and family_of(name) is family_of(provider.name)]
+        hint = f"providers with one: {', '.join(having)}"
+        if kin:
+            # A SNAP bank without a recipe of its own follows the standard one, which the generic provider checks.
+            hint = (
+                f"if its notifications follow the family's standard, check them as {kin[-1]} (a [{kin[-1]}.NAME] "
+                f"profile with gateway_public_key_file); {hint}"
+            )
         raise UsageError(
-            f"{provider.name} has no notification recipe: verify and notify are not available for it",
-            hint=f"providers with one: {', '.join(having)}",
+            f"{provider.name} has no notification recipe: verify and notify are not available for it", hint=hint
         )
     return recipe
 
