@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated, Any
 
 import typer
@@ -108,20 +109,26 @@ def providers_show(
         )
         return
     console = out()
+
+    def item(line: str) -> None:
+        # A reference page, read like --help: 80 columns, each item's continuation indented under it.
+        for part in textwrap.wrap(line, 80, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False):
+            console.print(escape(part))
+
     console.print(f"[bold]{provider.name}[/]: {escape(provider.title)} ({provider.algorithm})")
     for line in provider.recipe:
-        console.print(f"  {escape(line)}")
+        item(line)
     urls = ", ".join(f"{env} {url}" for env, url in provider.base_urls.items()) or "none: base_url is required"
-    console.print(f"  built-in base URLs: {escape(urls)}")
+    item(f"built-in base URLs: {urls}")
     for heading, lines in (("quirks", quirks(provider)), ("calls after the token", provider.call_recipe)):
         if lines:
             console.print(f"{heading}:")
             for line in lines:
-                console.print(f"  {escape(line)}")
+                item(line)
     said = "from community code — check with your sandbox" if source.community_only else source.confidence
     console.print(f"source: {escape(said)}")
     for line in (*source.sources, *(f"note: {note}" for note in source.notes)):
-        console.print(f"  {escape(line)}")
+        item(line)
     rows = []
     for setting in (*provider.settings, *COMMON_SETTINGS):
         default = "" if setting.default is None else f" (default {setting.default})"

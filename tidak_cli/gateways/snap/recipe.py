@@ -441,7 +441,8 @@ class SnapProvider:
             signature,
             f"headers: Content-Type, {auth}X-TIMESTAMP, X-SIGNATURE, X-PARTNER-ID = {self.partner_id_key} "
             f"[client_id], X-EXTERNAL-ID (digits, unique per day), CHANNEL-ID = channel_id{channel}",
-            "success: HTTP 2xx and responseCode 200xxxx or 202xxxx; 401xx01 is a refused token",
+            "success: HTTP 2xx and responseCode 200xxxx or 202xxxx"
+            + ("; 401xx01 is a refused token" if self.call_needs_token else ""),
         )
 
     def new_call_id(self) -> str | None:
