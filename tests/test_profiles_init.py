@@ -79,3 +79,25 @@ def test_a_newcomer_gets_a_sandbox_token_in_four_commands(isolated: Path) -> Non
 def test_the_example_file_ships_inside_the_package_and_parses() -> None:
     document, _ = read_profiles_file(EXAMPLE)
     assert set(PROVIDERS) <= set(document)
+
+
+def test_a_key_file_that_does_not_exist_yet_is_pointed_out(isolated: Path) -> None:
+    run = paytoken("profiles", "init", "snap", "-p", "dev", "--set", "client_id=X", "--set", "base_url=http://h")
+    assert run.exit_code == 0
+    assert "private_key_file keys/snap/private.pem does not exist yet" in run.stderr
+    assert "paytoken keygen --out keys/snap" in run.stderr
+    (isolated / "keys" / "bank").mkdir(parents=True)
+    (isolated / "keys" / "bank" / "private.pem").write_text("x")
+    run = paytoken(
+        "profiles",
+        "init",
+        "snap",
+        "-p",
+        "dev2",
+        "--set",
+        "client_id=X",
+        "--set",
+        "private_key_file=keys/bank/private.pem",
+    )
+    assert run.exit_code == 0
+    assert "does not exist" not in run.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -188,6 +189,14 @@ def profiles_init(
     except OSError as error:
         raise ConfigError(f"cannot write {path}: {error.strerror}", hint="choose a writable --profiles-file") from None
     print(f"wrote [{provider.name}.{name}] to {path}", file=sys.stderr)
+    for key, file in re.findall(r'^(\w+_file) = "([^"]+)"$', text, flags=re.MULTILINE):
+        if key not in given and not (path.parent / Path(file).expanduser()).exists():
+            folder = Path(file).parent
+            print(
+                f"note: {key} {file} does not exist yet: `paytoken keygen --out {folder}` makes it there "
+                f"(or point {key} in {path} at your key)",
+                file=sys.stderr,
+            )
     placeholders = any("${" in line for line in text.splitlines() if not line.startswith("#"))
     fill = "set its ${…} variables (in the environment or ./.env) or write the values in, then " if placeholders else ""
     print(f"next: {fill}`paytoken doctor {provider.name} --profile {name}`", file=sys.stderr)
