@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -698,4 +699,15 @@ def test_a_snap_preset_without_a_recipe_points_at_the_standard_one(isolated: Pat
     assert run.exit_code == 2
     assert "bni has no notification recipe" in run.stderr
     assert "check them as snap" in run.stderr and "gateway_public_key_file" in run.stderr
+    assert_clean(run.output)
+
+
+def test_a_receiver_that_is_down_is_told_apart_from_one_that_hung_up(isolated: Path, keys: Keys) -> None:
+    write_profiles(isolated, keys)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = paytoken("notify", "doku", "-p", "dev", "--to", f"http://127.0.0.1:{port}/payments/notifications")
+    assert run.exit_code == 5
+    assert "it never arrived" in run.stderr and "was not sent again" not in run.stderr
     assert_clean(run.output)

@@ -174,9 +174,14 @@ def send_notification(
     try:
         response = transport.send(request, timeout=profile.timeout, verify=profile.tls_verify, idempotent=False)
     except NetworkError as error:
+        from .transport import never_arrived
+
+        # Refused or unresolvable: it never left (the transport tried again, as it may). Anything later: the
+        # receiver may have taken it, and it is not sent twice.
+        arrived = "it never arrived" if never_arrived(error) else "it may have arrived, and was not sent again"
         raise NetworkError(
-            f"the notification did not reach the receiver: {error.message}",
-            hint="it was not sent again; start the receiver, check --to, then run notify again",
+            f"the notification did not get an answer from the receiver: {error.message}",
+            hint=f"{arrived}; start the receiver, check --to, then run notify again",
             quoted=error.quoted,
         ) from None
     success, said = recipe.answered(response.status, response.body)
