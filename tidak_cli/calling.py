@@ -493,7 +493,11 @@ def judged(provider: Provider, outcome: CallOutcome) -> PaytokenError | None:
 
 def _rejection_hint(provider: Provider, outcome: CallOutcome) -> str:
     verdict, request = outcome.verdict, outcome.request
-    sign = f"`paytoken sign {provider.name} --request {request.method} PATH …` with the same options shows every byte"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(request.url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    sign = f"`paytoken sign {provider.name} --request {request.method} {path} …` with the same options shows every byte"
     if verdict.invalid_token:
         if outcome.token_source == "given":
             return (
