@@ -23,6 +23,8 @@ PAGES = [
     *(["sign", name, "--help"] for name in PROVIDERS),
     ["call", "--help"],
     *(["call", name, "--help"] for name in PROVIDERS),
+    ["verify", "--help"],
+    ["notify", "--help"],
 ]
 
 

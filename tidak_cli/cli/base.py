@@ -18,9 +18,9 @@ from ..gateways.base import Provider
 from ..ui.session import current, guarded_call
 from .help import EXAMPLES, example_values, option_lines, page
 from .options import Option, provider_options
-from .params import parameters
+from .params import ProviderArgument, parameters
 
-__all__ = ["err", "guarded", "out", "provider_group", "single"]
+__all__ = ["err", "guarded", "out", "provider_group", "single", "table_command"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +68,31 @@ def single(name: str, function: Callable[..., Any], **settings: Any) -> Any:
     command = typer.main.get_command(app)
     command.name = name
     return command
+
+
+def table_command(
+    name: str, run: Callable[..., None], options: tuple[Option, ...], summary: str, examples: tuple[str, ...]
+) -> Any:
+    """`paytoken NAME PROVIDER [OPTIONS]` with the table's options; run(provider_name, **values) inside the error
+    boundary; its help page written from the table (cli/help.py), the required options in the usage line."""
+    required = "".join(f" {option.flags[0]} {option.metavar}" for option in options if option.required)
+
+    class TableCommand(TyperCommand):
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            usage = f"{ctx.command_path} PROVIDER{required} [OPTIONS]"
+            formatter.write(page(usage, summary, [(None, option_lines(options))], examples))
+
+    provider = inspect.Parameter("provider_name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ProviderArgument)
+    params = [provider, *parameters(options)]
+
+    def command(**values: Any) -> None:
+        run(**values)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {param.name: param.annotation for param in params}
+    command.__name__ = name
+    command.__doc__ = summary
+    return single(name, guarded(command), cls=TableCommand)
 
 
 def provider_group(

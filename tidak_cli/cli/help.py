@@ -12,7 +12,7 @@ __all__ = ["EXAMPLES", "example_values", "examples", "option_lines", "page"]
 _WIDTH = 80
 _FLAGS = 28  # the column where an option's help starts
 # Groups in the order a reader looks for them.
-_ORDER = ("Call", "Output", "Checking", "Cache", "Request", "Debugging")
+_ORDER = ("Notification", "Call", "Output", "Checking", "Cache", "Request", "Profile", "Debugging")
 
 # Per command, with {p} for the provider ({path} and {data}: an example call of that provider, for `call`):
 # eval only after the command succeeded (a failed get prints nothing).
@@ -70,7 +70,7 @@ def _flags(option: Option) -> str:
 def _help(option: Option) -> str:
     shown_default = option.default not in (None, False)
     default = option.default if not isinstance(option.default, float) else f"{option.default:g}"
-    return option.help + (f" [{default}]" if shown_default else "")
+    return option.help + (f" [{default}]" if shown_default else "") + (" [required]" if option.required else "")
 
 
 def option_lines(options: Iterable[Option]) -> list[str]:

@@ -2,51 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-import typer
+from pathlib import Path
+from typing import Any
 
 from ..gateways import lookup
 from ..ui.output import write_output
 from ..ui.session import current, load
-from .base import guarded, single
-from .help import examples
-from .params import PrettyJson, PrettyJsonOption, ProfileOption, ProfilesFileOption, ProviderArgument
+from .base import table_command
+from .options import NOTIFY
 
 __all__ = ["command"]
 
+_SUMMARY = (
+    "Send your webhook receiver a notification signed as the gateway would (with the sandbox's gateway key), "
+    "once; judge its answer: exit 0 accepted, 4 refused, 6 failed (5xx), 5 not reached."
+)
+_EXAMPLES = (
+    "paytoken notify snap --profile dev --to http://127.0.0.1:8000",
+    "paytoken notify nicepay -p dev --to http://127.0.0.1:8000 -o json",
+    "paytoken notify doku -p dev --to http://127.0.0.1:8000/doku --data @paid.json",
+    "paytoken notify doku-snap -p dev --to http://127.0.0.1:8000 --symmetric",
+)
 
-@guarded
-def notify(
-    provider_name: ProviderArgument,
-    to: Annotated[
-        str, typer.Option("--to", metavar="URL", help="The receiver's URL; the notification goes there only, once.")
-    ],
-    profile: ProfileOption = None,
-    profiles_file: ProfilesFileOption = None,
-    data: Annotated[
-        str | None,
-        typer.Option(
-            "--data", metavar="JSON|@FILE", show_default=False, help="Body to send instead of the sample payment."
-        ),
-    ] = None,
-    raw_body: Annotated[
-        bool, typer.Option("--raw-body", help="Send --data's bytes unchanged (default: JSON written compactly).")
-    ] = False,
-    path: Annotated[
-        str | None,
-        typer.Option(
-            "--path", metavar="P", show_default=False, help="Path to send to and sign (replaces --to's path)."
-        ),
-    ] = None,
-    symmetric: Annotated[
-        bool, typer.Option("--symmetric", help="doku-snap: HMAC-SHA512 with client_secret, as DOKU signs them.")
-    ] = False,
-    token: Annotated[
-        str | None,
-        typer.Option("--token", metavar="T", show_default=False, help="--symmetric: the Bearer token to send."),
-    ] = None,
-    output: PrettyJsonOption = PrettyJson.pretty,
+
+def _notify(
+    provider_name: str,
+    to: str,
+    profile: str | None,
+    profiles_file: Path | None,
+    data: str | None,
+    raw_body: bool,
+    path: str | None,
+    symmetric: bool,
+    token: str | None,
+    output: str,
 ) -> None:
     """Send a notification signed as the gateway would (the sandbox's gateway key), once; judge the answer."""
     from ..clock import utc_now
@@ -80,13 +69,4 @@ def notify(
 
 def command() -> Any:
     """The `notify` command, built when invoked."""
-    return single(
-        "notify",
-        notify,
-        epilog=examples(
-            "paytoken notify nicepay --profile dev --to http://127.0.0.1:8000",
-            "paytoken notify snap -p bank --to http://127.0.0.1:8000/webhooks/snap",
-            "paytoken notify doku -p dev --to http://127.0.0.1:8000 --data @paid.json",
-            "paytoken notify doku-snap -p dev --to http://127.0.0.1:8000 --symmetric",
-        ),
-    )
+    return table_command("notify", _notify, NOTIFY, _SUMMARY, _EXAMPLES)

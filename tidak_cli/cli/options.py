@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -22,8 +22,11 @@ __all__ = [
     "COMMON",
     "EXEC",
     "GET",
+    "NOTIFY",
+    "PRETTY_JSON_FORMATS",
     "SIGN",
     "SIGN_FORMATS",
+    "VERIFY",
     "Option",
     "plain_get",
     "provider_options",
@@ -32,6 +35,8 @@ __all__ = [
 SIGN_FORMATS = ("pretty", "json", "curl")
 # call's -o formats; without -o, pretty on a terminal and the answer's body elsewhere.
 CALL_FORMATS = ("pretty", "body", "json", "curl")
+# verify's and notify's -o: a page for people or one JSON document.
+PRETTY_JSON_FORMATS = ("pretty", "json")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Option:
     default: object = None
     metavar: str | None = None
     choices: tuple[str, ...] = ()
+    required: bool = False  # an option that must be given (shown in the usage line)
 
 
 COMMON: tuple[Option, ...] = (
@@ -204,6 +210,90 @@ CALL: tuple[Option, ...] = (
 # `exec` takes the token as `get` does, from the cache: get's options that say which token and how it is named.
 EXEC: tuple[Option, ...] = tuple(
     option for option in GET if option.name in ("profile", "profiles_file", "env_prefix", "refresh", "min_ttl")
+)
+
+# verify and notify read the profile as get does; nothing else of get's.
+_PROFILE: tuple[Option, ...] = tuple(
+    replace(option, group="Profile") for option in COMMON if option.name in ("profile", "profiles_file")
+)
+_PRETTY_JSON = Option(
+    "output",
+    ("--output", "-o"),
+    "choice",
+    "Output",
+    "pretty (for people) or json (one document)",
+    default="pretty",
+    metavar="FORMAT",
+    choices=PRETTY_JSON_FORMATS,
+)
+
+VERIFY: tuple[Option, ...] = (
+    Option(
+        "capture",
+        ("--capture",),
+        "text",
+        "Notification",
+        "the notification as received: raw HTTP (nc -l, a proxy), tcpdump -A, a JSON dump, or - for stdin",
+        metavar="FILE|-",
+        required=True,
+    ),
+    Option(
+        "received_at",
+        ("--received-at",),
+        "text",
+        "Notification",
+        "when it arrived (ISO 8601), for a capture checked later [now]",
+        metavar="TIME",
+    ),
+    *_PROFILE,
+    _PRETTY_JSON,
+)
+
+NOTIFY: tuple[Option, ...] = (
+    Option(
+        "to",
+        ("--to",),
+        "text",
+        "Notification",
+        "the receiver's URL; the notification goes there only, once",
+        metavar="URL",
+        required=True,
+    ),
+    Option(
+        "data",
+        ("--data",),
+        "text",
+        "Notification",
+        "body to send instead of the sample payment",
+        metavar="JSON|@FILE",
+    ),
+    Option(
+        "raw_body",
+        ("--raw-body",),
+        "switch",
+        "Notification",
+        "send --data's bytes unchanged (default: JSON written compactly)",
+        default=False,
+    ),
+    Option(
+        "path",
+        ("--path",),
+        "text",
+        "Notification",
+        "path to send to and sign (replaces --to's path)",
+        metavar="PATH",
+    ),
+    Option(
+        "symmetric",
+        ("--symmetric",),
+        "switch",
+        "Notification",
+        "doku-snap: HMAC-SHA512 with client_secret, as DOKU signs them",
+        default=False,
+    ),
+    Option("token", ("--token",), "text", "Notification", "--symmetric: the Bearer token to send", metavar="TOKEN"),
+    *_PROFILE,
+    _PRETTY_JSON,
 )
 
 # Seconds as both this reader and Click's FLOAT with min=0 read them (no signs, exponents, inf, nan, spaces).

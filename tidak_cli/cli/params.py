@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..getting import GET_FORMATS
-from .options import CALL_FORMATS, SIGN_FORMATS, Option
+from .options import CALL_FORMATS, PRETTY_JSON_FORMATS, SIGN_FORMATS, Option
 
 __all__ = [
     "BaseUrlOption",
@@ -20,7 +20,6 @@ __all__ = [
     "ListingFormat",
     "ListingOption",
     "PrettyJson",
-    "PrettyJsonOption",
     "ProfileOption",
     "ProfilesFileOption",
     "ProviderArgument",
@@ -31,7 +30,14 @@ __all__ = [
 GetFormat = StrEnum("GetFormat", {name: name for name in GET_FORMATS})  # type: ignore[misc]
 SignFormat = StrEnum("SignFormat", {name: name for name in SIGN_FORMATS})  # type: ignore[misc]
 CallFormat = StrEnum("CallFormat", {name: name for name in CALL_FORMATS})  # type: ignore[misc]
-_CHOICES: dict[tuple[str, ...], Any] = {GET_FORMATS: GetFormat, SIGN_FORMATS: SignFormat, CALL_FORMATS: CallFormat}
+# verify's and notify's -o: a page for people or one JSON document.
+PrettyJson = StrEnum("PrettyJson", {name: name for name in PRETTY_JSON_FORMATS})  # type: ignore[misc]
+_CHOICES: dict[tuple[str, ...], Any] = {
+    GET_FORMATS: GetFormat,
+    SIGN_FORMATS: SignFormat,
+    CALL_FORMATS: CallFormat,
+    PRETTY_JSON_FORMATS: PrettyJson,
+}
 
 
 def profile_names(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -88,11 +94,6 @@ ListingOption = Annotated[
     ListingFormat,
     typer.Option("--output", "-o", metavar="FORMAT", help="table (for people) or json (for jq and scripts)."),
 ]
-# verify's and notify's -o: a page for people or one JSON document.
-PrettyJson = StrEnum("PrettyJson", {"pretty": "pretty", "json": "json"})
-PrettyJsonOption = Annotated[
-    PrettyJson, typer.Option("--output", "-o", metavar="FORMAT", help="pretty (for people) or json.")
-]
 CacheUrlOption = Annotated[
     str | None,
     typer.Option(
@@ -133,11 +134,11 @@ def _annotation(option: Option) -> Any:
     if option.kind == "choice":
         choice = _CHOICES[option.choices]
         return choice if option.default is not None else choice | None
-    return str if option.default is not None else str | None
+    return str if option.default is not None or option.required else str | None
 
 
 def _default(option: Option) -> Any:
-    if option.kind == "argument":
+    if option.kind == "argument" or option.required:
         return inspect.Parameter.empty
     if option.kind == "choice" and option.default is not None:
         return _CHOICES[option.choices](option.default)

@@ -3,44 +3,38 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
-
-import typer
+from pathlib import Path
+from typing import Any
 
 from ..errors import SignatureMismatch
 from ..gateways import lookup
 from ..ui.output import write_output
 from ..ui.session import current, load
-from .base import guarded, single
-from .help import examples
-from .params import PrettyJson, PrettyJsonOption, ProfileOption, ProfilesFileOption, ProviderArgument
+from .base import table_command
+from .options import VERIFY
 
 __all__ = ["command"]
 
+_SUMMARY = (
+    "Check a notification the gateway sent, as your receiver got it: exit 0 authentic, 1 not (with the likely "
+    "mistake: a re-serialized body, the wrong key, a clock off), 2 a capture that cannot be read, 3 the profile "
+    "lacks the key."
+)
+_EXAMPLES = (
+    "paytoken verify snap --profile dev --capture capture.txt",
+    "paytoken verify nicepay -p dev --capture capture.txt -o json",
+    "paytoken verify doku -p dev --capture - < capture.txt",
+    "paytoken verify doku-snap -p dev --capture capture.txt \\\n      --received-at 2024-08-19T17:12:45+07:00",
+)
 
-@guarded
-def verify(
-    provider_name: ProviderArgument,
-    capture: Annotated[
-        str,
-        typer.Option(
-            "--capture",
-            metavar="FILE|-",
-            help="The notification as received: raw HTTP (nc -l, a proxy), tcpdump -A, a JSON dump, or - for stdin.",
-        ),
-    ],
-    profile: ProfileOption = None,
-    profiles_file: ProfilesFileOption = None,
-    received_at: Annotated[
-        str | None,
-        typer.Option(
-            "--received-at",
-            metavar="TIME",
-            show_default=False,
-            help="When it arrived (ISO 8601), for a capture checked later. Default: now.",
-        ),
-    ] = None,
-    output: PrettyJsonOption = PrettyJson.pretty,
+
+def _verify(
+    provider_name: str,
+    capture: str,
+    profile: str | None,
+    profiles_file: Path | None,
+    received_at: str | None,
+    output: str,
 ) -> None:
     """Check a notification the gateway sent: exit 0 authentic, 1 not (with the likely mistake), 3 no key."""
     from ..clock import utc_now
@@ -66,13 +60,4 @@ def verify(
 
 def command() -> Any:
     """The `verify` command, built when invoked."""
-    return single(
-        "verify",
-        verify,
-        epilog=examples(
-            "paytoken verify nicepay --profile dev --capture notification.txt",
-            "nc -l 8000 | tee capture.txt; paytoken verify snap -p bank --capture capture.txt",
-            "paytoken verify doku -p dev --capture - -o json < notification.txt",
-            "paytoken verify doku-snap -p dev --capture old.txt --received-at 2024-08-19T17:12:45+07:00",
-        ),
-    )
+    return table_command("verify", _verify, VERIFY, _SUMMARY, _EXAMPLES)
