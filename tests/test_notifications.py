@@ -711,3 +711,12 @@ def test_a_receiver_that_is_down_is_told_apart_from_one_that_hung_up(isolated: P
     assert run.exit_code == 5
     assert "it never arrived" in run.stderr and "was not sent again" not in run.stderr
     assert_clean(run.output)
+
+
+def test_verify_and_notify_take_debug_and_notify_takes_d_as_call_does(isolated: Path) -> None:
+    capture = isolated / "capture.txt"
+    capture.write_bytes(b"POST /notify HTTP/1.1\r\nHost: shop\r\n\r\n")
+    run = paytoken("verify", "bni", "--capture", str(capture), "--debug")
+    assert run.exit_code == 2 and "no such option" not in run.stderr and "no notification recipe" in run.stderr
+    run = paytoken("notify", "bni", "--to", "http://127.0.0.1:9/x", "-d", "{}", "--debug")
+    assert run.exit_code == 2 and "no such option" not in run.stderr and "no notification recipe" in run.stderr

@@ -86,6 +86,8 @@ def table_command(
     params = [provider, *parameters(options)]
 
     def command(**values: Any) -> None:
+        if values.pop("debug", False):
+            current().debug = True
         run(**values)
 
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

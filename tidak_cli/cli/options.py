@@ -55,6 +55,8 @@ class Option:
     required: bool = False  # an option that must be given (shown in the usage line)
 
 
+_DEBUG = Option("debug", ("--debug",), "switch", "Debugging", "tracebacks, secrets masked", default=False)
+
 COMMON: tuple[Option, ...] = (
     Option(
         "profile",
@@ -76,7 +78,7 @@ COMMON: tuple[Option, ...] = (
     Option(
         "timestamp", ("--timestamp",), "text", "Request", "sign this exact timestamp, not the clock's", metavar="TS"
     ),
-    Option("debug", ("--debug",), "switch", "Debugging", "tracebacks, secrets masked", default=False),
+    _DEBUG,
 )
 
 # What a call is made of beyond the common options: `call` and `sign --request` share them.
@@ -247,6 +249,7 @@ VERIFY: tuple[Option, ...] = (
     ),
     *_PROFILE,
     _PRETTY_JSON,
+    _DEBUG,
 )
 
 NOTIFY: tuple[Option, ...] = (
@@ -261,7 +264,7 @@ NOTIFY: tuple[Option, ...] = (
     ),
     Option(
         "data",
-        ("--data",),
+        ("--data", "-d"),
         "text",
         "Notification",
         "body to send instead of the sample payment",
@@ -294,6 +297,7 @@ NOTIFY: tuple[Option, ...] = (
     Option("token", ("--token",), "text", "Notification", "--symmetric: the Bearer token to send", metavar="TOKEN"),
     *_PROFILE,
     _PRETTY_JSON,
+    _DEBUG,
 )
 
 # Seconds as both this reader and Click's FLOAT with min=0 read them (no signs, exponents, inf, nan, spaces).

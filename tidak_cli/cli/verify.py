@@ -53,7 +53,7 @@ def _verify(
     if not verdict.authentic:
         raise SignatureMismatch(
             f"the notification is not authentic: {verdict.reason}",
-            hint=verdict.hint,
+            # The fix is on stdout already (`fix:`, json's "fix"): said once, as `sign --compare` does.
             quoted=[verdict.reason],
         )
 
