@@ -344,6 +344,16 @@ def test_sign_request_pretty_shows_every_byte(profiles: Path) -> None:
     assert run.exit_code == 0, run.stderr
     assert "String to sign" in run.stdout and hashlib.sha256(b"{}").hexdigest() in run.stdout
     assert "X-EXTERNAL-ID" in run.stdout and "T" * 40 not in run.stdout
+    assert "sent exactly as shown" in run.stdout
+
+
+def test_sign_request_says_a_non_ascii_body_is_shown_escaped_but_sent_as_utf8(profiles: Path) -> None:
+    run = paytoken(
+        "sign", "snap", "-p", "demo", "--request", "POST", "/v1.0/x", "--token", "T" * 40, "-d", '{"n":"Dévi"}'
+    )
+    assert run.exit_code == 0, run.stderr
+    assert "Body (13 bytes, non-ASCII shown as \\uXXXX here, sent as UTF-8)" in run.stdout
+    assert hashlib.sha256('{"n":"Dévi"}'.encode()).hexdigest() in run.stdout
 
 
 def test_sign_request_without_a_cached_token_is_exit_3(profiles: Path) -> None:

@@ -225,7 +225,11 @@ def pretty_sign(
     for name, value in redactor.headers(request.headers).items():
         out.print(f"  {markup_text(name)}: {markup_text(value)}")
     if request.body is not None:
-        out.print(f"[bold]Body[/] ({len(request.body)} bytes, sent exactly as shown)")
+        text = request.body_text or ""
+        # visible() writes a non-ASCII character as \uXXXX, which in a JSON body reads like JSON's own escape.
+        unicode = any(ord(char) > 0x7E for char in text)
+        how = "non-ASCII shown as \\uXXXX here, sent as UTF-8" if unicode else "sent exactly as shown"
+        out.print(f"[bold]Body[/] ({len(request.body)} bytes, {how})")
         out.print(_indented(markup_text(visible(request.body_text or ""))))
     else:
         out.print("[bold]Body[/]  none")
