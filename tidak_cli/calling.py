@@ -535,27 +535,26 @@ def _rejection_hint(provider: Provider, outcome: CallOutcome) -> str:
 def answer_document(
     outcome: CallOutcome, redact_headers: Callable[[Mapping[str, str]], dict[str, str]], masked: Callable[[str], str]
 ) -> dict[str, object]:
-    """-o json: the answer and the request as sent, secrets masked in the request's headers and string."""
-    from .gateways.base import parse_json_object
+    """-o json: the answer and the request as sent, secrets masked in the request's headers and string.
+
+    The answer's headers and the strings of its body are masked too, as -o pretty masks them: a gateway (or a
+    proxy) that echoes the token or a secret must not get it printed where only -o body prints bytes as received.
+    """
+    from .gateways.base import parse_json
 
     response, request = outcome.response, outcome.request
     body: object
     if not response.body:
         body = None
     else:
-        parsed = parse_json_object(response.body)
-        if parsed is None:
-            try:
-                parsed_any: object = json.loads(response.body.decode("utf-8"))
-                body = parsed_any
-            except (UnicodeError, ValueError, RecursionError):
-                body = response.body.decode("utf-8", errors="replace")
-        else:
-            body = parsed
+        try:
+            body = parse_json(response.body)
+        except ValueError:
+            body = response.body.decode("utf-8", errors="replace")
     return {
         "status": response.status,
-        "headers": dict(response.headers),
-        "body": body,
+        "headers": redact_headers(response.headers),
+        "body": _masked_strings(body, masked),
         "request": {
             "method": request.method,
             "url": request.url,
@@ -565,3 +564,25 @@ def answer_document(
             "signature": request.signature,
         },
     }
+
+
+def _masked_strings(value: object, masked: Callable[[str], str]) -> object:
+    """value with masked applied to every string in it, keys and values, order kept (a walk with a stack)."""
+    from functools import partial
+
+    root: list[object] = []
+    pending: list[tuple[object, Callable[[object], None]]] = [(value, root.append)]
+    while pending:
+        item, put = pending.pop()
+        if isinstance(item, dict):
+            pairs = [(masked(key) if isinstance(key, str) else key, child) for key, child in item.items()]
+            table: dict[object, object] = dict.fromkeys(key for key, _ in pairs)
+            pending += [(child, partial(table.__setitem__, key)) for key, child in pairs]
+            put(table)
+        elif isinstance(item, list):
+            items: list[object] = [None] * len(item)
+            pending += [(child, partial(items.__setitem__, index)) for index, child in enumerate(item)]
+            put(items)
+        else:
+            put(masked(item) if isinstance(item, str) else item)
+    return root[0]

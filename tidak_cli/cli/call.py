@@ -172,20 +172,21 @@ def _show(provider: Provider, outcome: CallOutcome, output: str, run: Run) -> No
 
 
 def _pretty(provider: Provider, outcome: CallOutcome, run: Run) -> str:
-    import json
+    from ..gateways.base import parse_json
 
     response, verdict = outcome.response, outcome.verdict
     mark = "accepted" if verdict.ok else "not accepted"
     lines = [f"HTTP {response.status} {response.reason}".rstrip() + f" · {provider.name} · {mark}"]
+    # The gateway's words and the URL are outside values, masked as the body is: an answer may echo a secret.
     if verdict.code or verdict.message:
-        lines.append(f"gateway says: {verdict.words}")
-    lines.append(f"call: {outcome.request.method} {outcome.request.url}")
+        lines.append(f"gateway says: {run.redactor.text(verdict.words)}")
+    lines.append(f"call: {outcome.request.method} {run.redactor.text(outcome.request.url)}")
     if outcome.resent:
         lines.append("sent twice: the first try's cached token was refused before processing (401xx01)")
     if response.body:
         try:
-            text = json_text(json.loads(response.body.decode("utf-8"))).rstrip("\n")
-        except (UnicodeError, ValueError, RecursionError):
+            text = json_text(parse_json(response.body)).rstrip("\n")
+        except ValueError:
             text = response.body.decode("utf-8", errors="replace")
         lines.append("")
         lines += ["  " + line for line in run.redactor.text(text).splitlines()]

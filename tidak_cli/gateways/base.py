@@ -31,6 +31,7 @@ __all__ = [
     "Token",
     "call_headers",
     "compact_json",
+    "parse_json",
     "parse_json_object",
     "request_id",
     "snippet",
@@ -316,13 +317,36 @@ def compact_json(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+# Deeper than any gateway's answer, and shallow enough that every step after this edge that walks the value
+# by recursion (json.dumps with indent, for one) stays within Python's recursion limit, whatever its caller's
+# stack: json.loads itself reads nearly a thousand levels, and one more frame later would crash an output.
+MAX_JSON_DEPTH = 500
+
+
+def parse_json(body: bytes) -> object:
+    """Decode a gateway's JSON body, any value; ValueError when it is not UTF-8 JSON nested at most
+    MAX_JSON_DEPTH levels (the one edge a gateway's JSON crosses)."""
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError("nested too deep")
+            pending += [(child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)]
+    return value
+
+
 def parse_json_object(body: bytes) -> dict[str, object] | None:
     """Decode a JSON object body; None when it is not one (the caller decides what that means)."""
     try:
-        value = json.loads(body.decode("utf-8"))
+        value = parse_json(body)
         # JSON may escape a lone surrogate (\ud800), which no UTF-8 output can hold: not text at all.
         json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except (UnicodeError, ValueError, RecursionError):
+    except (ValueError, RecursionError):  # UnicodeError is a ValueError
         return None
     return value if isinstance(value, dict) else None
 

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ExitCode, OutputError
@@ -102,13 +103,25 @@ def json_text(document: object) -> str:
 
 
 def _finite(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
+    """value with every infinite or NaN float as None: a walk with a stack, not recursion, so that an answer
+    nested as deep as the JSON edge lets through does not exhaust the recursion limit here."""
+    from functools import partial
+
+    root: list[object] = []
+    pending: list[tuple[object, Callable[[object], None]]] = [(value, root.append)]
+    while pending:
+        item, put = pending.pop()
+        if isinstance(item, dict):
+            table: dict[object, object] = dict.fromkeys(item)
+            pending += [(child, partial(table.__setitem__, key)) for key, child in item.items()]
+            put(table)
+        elif isinstance(item, list | tuple):
+            items: list[object] = [None] * len(item)
+            pending += [(child, partial(items.__setitem__, index)) for index, child in enumerate(item)]
+            put(items)
+        else:
+            put(None if isinstance(item, float) and not math.isfinite(item) else item)
+    return root[0]
 
 
 def write_json(value: object) -> None:
