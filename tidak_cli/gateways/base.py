@@ -320,7 +320,7 @@ def compact_json(value: object) -> bytes:
 # Deeper than any gateway's answer, and shallow enough that every step after this edge that walks the value
 # by recursion (json.dumps with indent, for one) stays within Python's recursion limit, whatever its caller's
 # stack: json.loads itself reads nearly a thousand levels, and one more frame later would crash an output.
-MAX_JSON_DEPTH = 500
+MAX_JSON_DEPTH = 800
 
 
 def parse_json(body: bytes) -> object:
