@@ -41,6 +41,21 @@ def test_a_registered_family_is_listed_and_gets_tokens_from_its_emulator(toy_pro
     assert_clean(run.output, [SECRET])
 
 
+def test_a_registered_family_makes_signed_calls_through_the_same_core(toy_profiles: Path) -> None:
+    # `call` and the sandbox's call routing ask the family only through the protocols (build_call, judge_call,
+    # handle_call): no name of a built-in family is needed for a new one to sign and send calls.
+    with Sandbox(from_profiles(toy_profiles)).start() as sandbox:
+        common = ("--profile", "demo", "--profiles-file", str(toy_profiles), "--base-url", sandbox.url)
+        run = paytoken("call", "toy-hmac", "POST", "/toy/orders", *common, "--no-cache", "-d", '{"n":1}', "-o", "json")
+        wrong = paytoken("call", "toy-hmac", "POST", "/toy/orders", *common, "--token", "not-issued-here")
+        counted = sandbox.stats()["providers"]["toy-hmac"]
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["status"] == 200
+    assert wrong.exit_code == 4, wrong.output
+    assert counted["calls"] == 1 and counted["issued"] == 1
+    assert_clean(run.output, [SECRET])
+
+
 def test_sign_works_without_forensics_but_compare_and_replay_say_there_is_no_mistake_search(
     toy_profiles: Path, isolated: Path
 ) -> None:

@@ -10,6 +10,7 @@ from tidak_cli.clock import iso_moment
 from tidak_cli.gateways.emulation import (
     Client,
     Incoming,
+    Ledger,
     Reply,
     SandboxConfig,
     new_token,
@@ -19,7 +20,7 @@ from tidak_cli.gateways.emulation import (
 )
 from tidak_cli.profiles import Profile
 
-from .recipe import ToyProvider, toy_signature
+from .recipe import ToyProvider, toy_call_fields, toy_signature
 
 
 @dataclass(frozen=True)
@@ -44,4 +45,25 @@ class ToyGateway:
         _, expected = toy_signature(client.secrets["secret_key"], client.client_id, stamp)
         if not hmac.compare_digest(expected, request.header("X-Signature") or ""):
             return Reply.json(401, {"error": "invalid signature"})
-        return Reply.json(200, {"token": new_token(), "expires_in": config.token_ttl}, issued=True)
+        token = new_token()
+        body = {"token": token, "expires_in": config.token_ttl}
+        return Reply.json(200, body, issued=True, token=token, client_id=client.client_id)
+
+    def claims(self, request: Incoming, config: SandboxConfig) -> bool:
+        return True  # its token path is its own
+
+    def handle_call(self, request: Incoming, config: SandboxConfig, now: datetime, ledger: Ledger) -> Reply | None:
+        if not request.path.startswith("/toy/") or not request.header("X-Client-Id"):
+            return None
+        token = (request.header("Authorization") or "").removeprefix("Bearer ")
+        issued = ledger.holder(token, now)
+        client = config.client(self.provider.name, issued.client_id) if issued else None
+        stamp = request.header("X-Timestamp") or ""
+        moment = iso_moment(stamp)
+        if client is None or moment is None or not within_skew(moment, now):
+            return Reply.json(401, {"error": "unknown or expired token, or a stale timestamp"})
+        fields = toy_call_fields(request.method, request.path, token, request.body, stamp)
+        _, expected = toy_signature(client.secrets["secret_key"], *fields)
+        if not hmac.compare_digest(expected, request.header("X-Signature") or ""):
+            return Reply.json(401, {"error": "invalid signature"})
+        return Reply.json(200, {"ok": True}, accepted=True)

@@ -278,6 +278,10 @@ class Gateway(Protocol):
         request is not one of this gateway's calls."""
         ...
 
+    def claims(self, request: Incoming, config: SandboxConfig) -> bool:
+        """Whether a token request at a path several gateways share is this one's (SNAP banks: by X-CLIENT-KEY)."""
+        ...
+
 
 def echoed(request: Incoming) -> dict[str, object]:
     """The call as the gateway read it, for a success answer: method, path, and the body (as JSON when it is)."""
@@ -320,3 +324,7 @@ class SharedSecrets:
 
     def check_client(self, client: Client, where: str) -> None:
         require_secrets(client, self.secret_keys, where)
+
+    def claims(self, request: Incoming, config: SandboxConfig) -> bool:
+        # Its token path is its own: any token request there is for it.
+        return True

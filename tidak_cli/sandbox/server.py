@@ -226,8 +226,7 @@ class Sandbox:
         """The gateway whose token path this is: of several, the first that knows the client asking."""
         serving = self._gateways.get(request.path.split("?", 1)[0], [])
         for gateway in serving[1:]:
-            claims = getattr(gateway, "claims", None)  # a test's toy gateway has a token path of its own
-            if claims is not None and claims(request, self.config):
+            if gateway.claims(request, self.config):
                 return gateway
         return serving[0] if serving else None
 
@@ -236,9 +235,8 @@ class Sandbox:
         now = self.now()
         gateways = {id(gateway): gateway for serving in self._gateways.values() for gateway in serving}.values()
         # Calls signed without a token (SNAP type 2) name their partner; those gateways look first.
-        for gateway in sorted(gateways, key=lambda gateway: getattr(gateway.provider, "call_needs_token", True)):
-            handle_call = getattr(gateway, "handle_call", None)  # a test's toy gateway may serve tokens only
-            reply = handle_call(request, self.config, now, self.ledger) if handle_call is not None else None
+        for gateway in sorted(gateways, key=lambda gateway: gateway.provider.call_needs_token):
+            reply = gateway.handle_call(request, self.config, now, self.ledger)
             if reply is not None:
                 # Verified before the fault switches apply: a gateway that fails after taking a call has still
                 # taken it (its X-EXTERNAL-ID is used), which is why a call is never resent.
