@@ -72,6 +72,15 @@ def paytoken_process(
     return done
 
 
+def strict_json(text: str) -> object:
+    """json.loads that refuses NaN and Infinity, which no JSON reader outside Python accepts."""
+
+    def refuse(constant: str) -> object:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run `python -X importtime -m tidak_cli ARGS`; return the run and the top-level packages it imported."""
     run = subprocess.run(

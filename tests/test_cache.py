@@ -510,6 +510,13 @@ def _naive_expiry(valid: bytes) -> bytes:
     return json.dumps(document).encode()
 
 
+def _deep_response(valid: bytes) -> bytes:
+    # Deeper than the edge lets a gateway's answer in (MAX_JSON_DEPTH), yet within what json.loads reads.
+    document = json.loads(valid)
+    text = json.dumps({**document, "response": {}})
+    return text.replace('"response": {}', '"response": {"a": ' + "[" * 850 + "]" * 850 + "}").encode()
+
+
 DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "binary garbage": lambda _valid: bytes(range(256)) * 4,
     "text garbage": lambda _valid: b"this is not json {{{",
@@ -520,6 +527,7 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "another client id": _other_client,
     "expiry without time zone": _naive_expiry,
     "deeply nested json": lambda _valid: b"[" * 100_000,
+    "a response nested deeper than a gateway's answer may be": _deep_response,
 }
 
 

@@ -30,7 +30,7 @@ import pytest
 from hostile import Answer, Hostile, MiB, json_answer
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from support import OUTPUTS, watchdog, whole_pipeline_settings
+from support import OUTPUTS, strict_json, watchdog, whole_pipeline_settings
 from typer.testing import CliRunner
 
 from tidak_cli.cli.app import app
@@ -74,13 +74,6 @@ def paytoken_bytes(*args: str, input: bytes | None = None, body_output: bool = F
     # The session's leak check reads everything printed, but for -o body's bytes: those are the gateway's own.
     OUTPUTS.append(ran.stderr if body_output else ran.text + ran.stderr)
     return ran
-
-
-def strict_json(text: str) -> object:
-    def refuse(constant: str) -> object:
-        raise ValueError(f"{constant} is not JSON")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 @pytest.fixture(scope="module")

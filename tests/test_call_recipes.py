@@ -11,11 +11,11 @@ import pytest
 
 from tidak_cli.errors import ConfigError, UsageError
 from tidak_cli.gateways import lookup
-from tidak_cli.gateways.base import Call
+from tidak_cli.gateways.base import Call, Provider
 from tidak_cli.gateways.doku.recipe import component, doku_signature
 from tidak_cli.gateways.faspay_sendme.recipe import faspay_aes, faspay_string_to_sign
 from tidak_cli.gateways.snap.recipe import snap_call_string, snap_symmetric_signature
-from tidak_cli.profiles import resolve_profile
+from tidak_cli.profiles import Profile, resolve_profile
 
 MIDTRANS_STRING = (
     "POST:/v1.0/debit/payment-host-to-host:gp9HjjEj813Y9JGoqwOeOPWbnt4CupvIJbU1Mmu4a11MNDZ7Sg5u9a:"
@@ -27,6 +27,17 @@ DOKU_BODY = (
     '"virtualAccountName":"Jokul Doe","virtualAccountEmail":"jokul@email.com","virtualAccountPhone":"6281828384858",'
     '"trxId":"abcdefgh1234","totalAmount":{"value":"12345678.00","currency":"IDR"}}'
 )
+
+
+def _profile(provider: Provider, values: dict[str, object]) -> Profile:
+    """A profile [PROVIDER.t] of values, as a profiles file would give it, with no environment."""
+    return resolve_profile(provider, "t", values, path=None, environ={})
+
+
+def independent_finpay(secret_key: str, fields: dict[str, str]) -> str:
+    """Finpay's signature written here: HMAC-SHA256 keyed by hex(secret) over the values sorted by name."""
+    joined = "".join(value for _, value in sorted(fields.items()))
+    return hmac.new(secret_key.encode().hex().encode(), joined.encode(), hashlib.sha256).hexdigest().upper()
 
 
 def independent_snap(secret: str, method: str, path: str, token: str, body: bytes, timestamp: str) -> str:
@@ -55,12 +66,9 @@ def test_midtrans_published_vector() -> None:
 )
 def test_snap_get_vectors_through_build_call(path: str, expected: str) -> None:
     provider = lookup("snap")
-    profile = resolve_profile(
+    profile = _profile(
         provider,
-        "t",
         {"client_id": "C", "private_key": "unused", "client_secret": "EXAMPLE-CLIENT-SECRET", "base_url": "https://g"},
-        path=None,
-        environ={},
     )
     call = Call("get", path, None, "EXAMPLE-ACCESS-TOKEN", "1")
     request = provider.build_call(profile, call, "2024-01-01T00:00:00+07:00")
@@ -85,12 +93,8 @@ def test_doku_documented_body_hash_keeps_spaces_inside_values() -> None:
 @pytest.mark.parametrize("body", [b"", b'{"a":"x y","n":1}', DOKU_BODY.encode()])
 def test_snap_call_signature_matches_an_independent_hmac(secret: str, body: bytes) -> None:
     provider = lookup("doku-snap")
-    profile = resolve_profile(
-        provider,
-        "t",
-        {"client_id": "C", "private_key": "unused", "client_secret": secret, "base_url": "https://g"},
-        path=None,
-        environ={},
+    profile = _profile(
+        provider, {"client_id": "C", "private_key": "unused", "client_secret": secret, "base_url": "https://g"}
     )
     timestamp = "2024-05-01T10:00:00+07:00"
     request = provider.build_call(profile, Call("POST", "/v1.0/x?q=1", body or None, "TOK", "42"), timestamp)
@@ -100,12 +104,8 @@ def test_snap_call_signature_matches_an_independent_hmac(secret: str, body: byte
 
 def test_nicepay_prefix_is_in_the_url_and_not_signed() -> None:
     provider = lookup("nicepay")
-    profile = resolve_profile(
-        provider,
-        "t",
-        {"client_id": "IONPAYTEST", "private_key": "x", "client_secret": "S", "base_url": "https://n"},
-        path=None,
-        environ={},
+    profile = _profile(
+        provider, {"client_id": "IONPAYTEST", "private_key": "x", "client_secret": "S", "base_url": "https://n"}
     )
     for given in ("/api/v1.0/transfer-va/create-va", "/nicepay/api/v1.0/transfer-va/create-va"):
         request = provider.build_call(profile, Call("POST", given, b"{}", "T", "7"), "2024-01-01T00:00:00+07:00")
@@ -118,9 +118,7 @@ def test_nicepay_prefix_is_in_the_url_and_not_signed() -> None:
 def test_snap_call_headers_and_their_checks() -> None:
     provider = lookup("finpay-snap")
     values = {"client_id": "C", "private_key": "x", "client_secret": "S", "partner_id": "P", "channel_id": "95221"}
-    profile = resolve_profile(
-        provider, "t", {**values, "base_url": "https://f", "call_headers": {"X-DEVICE-ID": "d"}}, path=None, environ={}
-    )
+    profile = _profile(provider, {**values, "base_url": "https://f", "call_headers": {"X-DEVICE-ID": "d"}})
     request = provider.build_call(profile, Call("POST", "/v1/x", b"{}", "T", "123"), "2024-01-01T00:00:00+07:00")
     assert request.headers["X-PARTNER-ID"] == "P"
     assert request.headers["CHANNEL-ID"] == "95221"
@@ -132,9 +130,7 @@ def test_snap_call_headers_and_their_checks() -> None:
         provider.build_call(
             profile, Call("POST", "/v1/x", b"{}", "T", "1", {"x-signature": "mine"}), "2024-01-01T00:00:00+07:00"
         )
-    bare = resolve_profile(
-        provider, "t", {"client_id": "C", "private_key": "x", "base_url": "https://f"}, path=None, environ={}
-    )
+    bare = _profile(provider, {"client_id": "C", "private_key": "x", "base_url": "https://f"})
     with pytest.raises(ConfigError, match="client_secret"):
         provider.build_call(bare, Call("POST", "/v1/x", b"{}", "T", "1"), "2024-01-01T00:00:00+07:00")
 
@@ -161,12 +157,8 @@ def test_doku_call_vector_and_independent_hmac() -> None:
     )
     assert independent == "HMACSHA256=dza7OSB372dw9xrkSv41943kMvChJkg6yvhs5ON98kQ="
     provider = lookup("doku")
-    profile = resolve_profile(
-        provider,
-        "t",
-        {"client_id": "MCH-0001-10791114622547", "secret_key": "SK-EXAMPLE-SECRET", "base_url": "https://d"},
-        path=None,
-        environ={},
+    profile = _profile(
+        provider, {"client_id": "MCH-0001-10791114622547", "secret_key": "SK-EXAMPLE-SECRET", "base_url": "https://d"}
     )
     call = Call("GET", "/orders/v1/status/INV-123123-12313", None, "JWT", "d895fb53-479c-4f77-a76a-ab81b40d77cb")
     request = provider.build_call(profile, call, "2020-08-11T08:45:42Z")
@@ -203,7 +195,7 @@ def test_faspay_call_vector() -> None:
         "iSEOLKzDw6GcZ+w4XqWzqoZ5YE0wCpcmKbvgaiPCbLJlIfAuGtYHnm8oFt1kMnmFWYTm9ix3Y206k9syN0V/"
     )
     provider = lookup("faspay-sendme")
-    profile = resolve_profile(provider, "t", FASPAY, path=None, environ={})
+    profile = _profile(provider, FASPAY)
     call = Call("POST", "/account/api/transfer", b'{"amount":"1"}', "ACCESS_TOKEN_EXAMPLE")
     request = provider.build_call(profile, call, "2018-10-09 14:24:00")
     assert request.string_to_sign == expected_string
@@ -222,19 +214,14 @@ def test_faspay_call_vector() -> None:
 
 def test_finpay_widget_call_signs_its_fields_with_the_token() -> None:
     provider = lookup("finpay-widget")
-    profile = resolve_profile(
+    profile = _profile(
         provider,
-        "t",
         {"merchant_id": "M", "merchant_password": "P", "secret_key": "e4siErApPs2020", "base_url": "https://w"},
-        path=None,
-        environ={},
     )
     body = b'{"reqDtime":"20240821142750","amount":"10000","phoneNumber":"081286288844"}'
     request = provider.build_call(profile, Call("POST", "/apicobrand/widget/topup", body, "TOKEN-1"), "x")
     fields = {"reqDtime": "20240821142750", "amount": "10000", "phoneNumber": "081286288844", "tokenID": "TOKEN-1"}
-    joined = "".join(value for _, value in sorted(fields.items()))
-    key = b"e4siErApPs2020".hex().encode()
-    independent = hmac.new(key, joined.encode(), hashlib.sha256).hexdigest().upper()
+    independent = independent_finpay("e4siErApPs2020", fields)
     assert request.signature == independent
     sent = json.loads(request.body or b"")
     assert sent == {**fields, "signature": independent}
@@ -244,12 +231,8 @@ def test_finpay_widget_call_signs_its_fields_with_the_token() -> None:
 
 def test_finpay_widget_call_adds_req_dtime_from_the_clock_unless_given() -> None:
     provider = lookup("finpay-widget")
-    profile = resolve_profile(
-        provider,
-        "t",
-        {"merchant_id": "M", "merchant_password": "P", "secret_key": "k", "base_url": "https://w"},
-        path=None,
-        environ={},
+    profile = _profile(
+        provider, {"merchant_id": "M", "merchant_password": "P", "secret_key": "k", "base_url": "https://w"}
     )
     request = provider.build_call(
         profile, Call("POST", "/apicobrand/widget/topup", b'{"amount":"5"}', "T"), "20240821142750"
@@ -258,5 +241,4 @@ def test_finpay_widget_call_adds_req_dtime_from_the_clock_unless_given() -> None
     assert sent["reqDtime"] == "20240821142750"
     assert request.signed_at is not None
     fields = {"amount": "5", "reqDtime": "20240821142750", "tokenID": "T"}
-    joined = "".join(value for _, value in sorted(fields.items()))
-    assert request.signature == hmac.new(b"k".hex().encode(), joined.encode(), hashlib.sha256).hexdigest().upper()
+    assert request.signature == independent_finpay("k", fields)

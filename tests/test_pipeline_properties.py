@@ -26,7 +26,7 @@ import pytest
 from hostile import Answer, Hostile
 from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
-from support import Run, paytoken, watchdog, whole_pipeline_settings
+from support import Run, paytoken, strict_json, watchdog, whole_pipeline_settings
 
 from tidak_cli.demo import Workspace
 
@@ -164,13 +164,6 @@ def pipeline(gateway: Hostile, profiles_file: Path, answer: Answer, scratch: Pat
     runs["verbose"] = paytoken("get", "nicepay", *common, "--no-cache", "-o", "pretty", "-v")
     runs["doctor"] = paytoken("doctor", "nicepay", *common)
     return runs
-
-
-def strict_json(text: str) -> object:
-    def refuse(constant: str) -> object:
-        raise ValueError(f"{constant} is not JSON")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 # Each example is nine CLI runs: a tenth of the profile's example count (support.whole_pipeline_settings).

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
-from support import Run, paytoken, watchdog, whole_pipeline_settings
+from support import Run, paytoken, strict_json, watchdog, whole_pipeline_settings
 
 from tidak_cli.demo import Workspace
 from tidak_cli.gateways import PROVIDERS
@@ -337,13 +337,6 @@ def every_command(generated: Generated, path: Path) -> dict[str, Run]:
         with watchdog(WATCHDOG, "one CLI run"):
             runs[name] = paytoken(*args)
     return runs
-
-
-def strict_json(text: str) -> object:
-    def refuse(constant: str) -> object:
-        raise ValueError(f"{constant} is not JSON")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 @pytest.fixture(scope="module")

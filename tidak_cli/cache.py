@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .clock import iso_moment
 from .errors import NetworkError
+from .gateways.base import parse_json
 
 if TYPE_CHECKING:
     from .profiles import Profile
@@ -121,10 +122,12 @@ class CacheEntry:
     @classmethod
     def from_json(cls, text: str) -> CacheEntry:
         """Read an entry; ValueError says why a file is not one of ours."""
+        # Through the gateway-JSON edge: the entry holds a gateway's answer (anyone who can write the cache
+        # can put one there), which may be no deeper here than when the gateway sent it.
         try:
-            data = json.loads(text)
-        except RecursionError:
-            raise ValueError("nested too deep to be an entry") from None
+            data = parse_json(text.encode("utf-8", "surrogateescape"))
+        except ValueError as error:
+            raise ValueError(f"not JSON of an entry ({error})") from None
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
             raise ValueError("not a paytoken cache entry of this version")
         response = data.get("response")

@@ -109,9 +109,12 @@ class Transport:
         (refused, DNS, connect timeout); never after a 5xx, a 429, a reset or a timeout while reading.
         """
         self._trace_request(request)
-        if not idempotent and self._once is None:
-            self._once = self._make_session(False)
-        session = self._session if idempotent or self._once is None else self._once
+        if idempotent:
+            session = self._session
+        else:
+            if self._once is None:
+                self._once = self._make_session(False)
+            session = self._once
         return self._exchange(
             request.method, request.url, dict(request.headers), request.body, timeout, verify, session
         )

@@ -152,6 +152,7 @@ def profiles_init(
     """Write a [PROVIDER.PROFILE] table with every key the provider reads, commented; never overwrite one."""
     import os
 
+    from ..files import CONFIG_LIMIT, read_local
     from ..profiles import COMMON_SETTINGS, default_profile_name, profile_names, profile_template, read_profiles_file
 
     provider = lookup(provider_name)
@@ -175,7 +176,8 @@ def profiles_init(
                 f"{path} already has [{provider.name}.{name}]; paytoken does not overwrite it",
                 hint=f"edit it, or choose another name: --profile {name}2",
             )
-        existing = path.read_text(encoding="utf-8")
+        # Through the local-file edge, as read_profiles_file just read it (so it is UTF-8 of a sane size).
+        existing = read_local(path, CONFIG_LIMIT, "profiles file").decode("utf-8")
     text = profile_template(provider, name, given)
     separator = "" if not existing else ("\n" if existing.endswith("\n") else "\n\n")
     try:

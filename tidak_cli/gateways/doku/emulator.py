@@ -147,7 +147,7 @@ class DokuGateway(SharedSecrets):
         issued = ledger.record(match.group(1))
         if issued is None or issued.provider != self.provider.name or issued.client_id != client_id:
             return self._error(401, "invalid_token", "Invalid access token for this Client-Id")
-        if ledger.holder(match.group(1), now) is None:
+        if now >= issued.expires_at:
             return self._error(401, "invalid_token", "Access token has expired")
         problem = self._timestamp_problem(request.header("Request-Timestamp") or "", now)
         if problem is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,11 +74,11 @@ def jwt_expiry(token: str) -> datetime | None:
         return None
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        claims = parse_json_object(base64.urlsafe_b64decode(payload))  # the gateway-JSON edge: None if not one
+    except binascii.Error:
         return None
     # An exp beyond the sane years (9999) is no expiry a gateway means: unknown, as an absurd expiresIn is.
-    return epoch_moment(claims.get("exp") if isinstance(claims, dict) else None)
+    return epoch_moment(claims.get("exp") if claims is not None else None)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ...clock import JAKARTA, jakarta_moment
 from ..base import parse_json_object
@@ -31,6 +31,7 @@ from ..emulation import (
     SandboxConfig,
     SharedSecrets,
     echoed,
+    expiry,
     new_token,
     within_skew,
 )
@@ -74,7 +75,9 @@ class FinpayGateway(SharedSecrets):
         known = client.secrets["merchant_password"].encode()
         return client if hmac.compare_digest(known, password.encode()) else None
 
-    def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
+    def _posted(self, request: Incoming, config: SandboxConfig) -> tuple[Client, dict[str, object]] | Reply:
+        """The merchant and the JSON body of a POST with its Basic credentials, or the refusal, as every
+        widget request (getToken and the calls after it) is checked first."""
         if request.method != "POST":
             return Reply.json(405, {"statusCode": "A1000", "statusDesc": "Method Not Allowed"})
         client = self._merchant(request, config)
@@ -83,6 +86,13 @@ class FinpayGateway(SharedSecrets):
         fields = parse_json_object(request.body)
         if fields is None:
             return self._status("A1001", "Invalid request body")
+        return client, fields
+
+    def handle(self, request: Incoming, config: SandboxConfig, now: datetime) -> Reply:
+        posted = self._posted(request, config)
+        if isinstance(posted, Reply):
+            return posted
+        client, fields = posted
         for name in ("reqDtime", "requestType", "transNumber", "signature"):
             if not isinstance(fields.get(name), str) or not fields[name]:
                 return self._status("A1001", f"Invalid field {name}")
@@ -95,7 +105,7 @@ class FinpayGateway(SharedSecrets):
         problem = self._signature_problem({key: str(value) for key, value in fields.items()}, client)
         if problem is not None:
             return problem
-        expiry = now + timedelta(seconds=config.token_ttl)
+        expires_at = expiry(now, config.token_ttl)
         token = new_token()
         return Reply.json(
             200,
@@ -103,12 +113,13 @@ class FinpayGateway(SharedSecrets):
                 "statusCode": "000",
                 "statusDesc": "Success",
                 "tokenID": token,
-                "tokenExpiry": token_expiry_text(expiry),
+                "tokenExpiry": token_expiry_text(expires_at),
                 "processingTime": "0.012",
             },
             issued=True,
             token=token,
             client_id=client.client_id,
+            expires_at=expires_at,  # the ledger ends it when tokenExpiry says, not a few instants later
         )
 
     def _req_dtime_problem(self, req_dtime: str, now: datetime) -> Reply | None:
@@ -132,14 +143,10 @@ class FinpayGateway(SharedSecrets):
     def handle_call(self, request: Incoming, config: SandboxConfig, now: datetime, ledger: Ledger) -> Reply | None:
         if not request.path.startswith(_CALL_PREFIX):
             return None
-        if request.method != "POST":
-            return Reply.json(405, {"statusCode": "A1000", "statusDesc": "Method Not Allowed"})
-        client = self._merchant(request, config)
-        if client is None:
-            return self._status("A1003", "Invalid merchant credentials")
-        data = parse_json_object(request.body)
-        if data is None:
-            return self._status("A1001", "Invalid request body")
+        posted = self._posted(request, config)
+        if isinstance(posted, Reply):
+            return posted
+        client, data = posted
         fields: dict[str, str] = {}
         for key, value in data.items():
             # Every field is signed as its text: a string as is, a number as JSON writes it (as build_call does).
