@@ -720,3 +720,17 @@ def test_verify_and_notify_take_debug_and_notify_takes_d_as_call_does(isolated: 
     assert run.exit_code == 2 and "no such option" not in run.stderr and "no notification recipe" in run.stderr
     run = paytoken("notify", "bni", "--to", "http://127.0.0.1:9/x", "-d", "{}", "--debug")
     assert run.exit_code == 2 and "no such option" not in run.stderr and "no notification recipe" in run.stderr
+
+
+def test_an_old_notification_whole_hours_old_is_a_replay_not_a_zone_slip() -> None:
+    # Found by CI: the SPEC 7 vector (2024) checked at a moment a whole number of hours after it was named a
+    # time-zone slip. Only offsets a time zone can have (up to 14 hours) are.
+    from tidak_cli.gateways.notification import judge_moment
+
+    signed = datetime(2024, 8, 19, 10, 12, 40, tzinfo=UTC)
+    for hours, expected in ((7, "timestamp-window"), (14, "timestamp-window"), (15, "replayed"), (20000, "replayed")):
+        found = judge_moment(signed, signed + timedelta(hours=hours))
+        assert found is not None and found[0].key == expected, hours
+    found = judge_moment(signed + timedelta(hours=7), signed)  # from the future
+    assert found is not None and found[0].key == "timestamp-window"
+    assert judge_moment(signed, signed + timedelta(minutes=4)) is None

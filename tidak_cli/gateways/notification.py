@@ -278,7 +278,9 @@ def judge_moment(moment: datetime | None, received_at: datetime) -> tuple[Mistak
         return None
     facts = f"it is {describe_skew(off)} the moment of receipt; the window is 5 minutes either way"
     hours = abs(off) / 3600
-    whole_hours = hours >= 0.9 and abs(abs(off) - round(hours) * 3600) <= 60
+    # UTC offsets run from -12 to +14 hours: a whole number of hours beyond that is no zone slip but an old
+    # notification that happens to be whole hours old (a replay).
+    whole_hours = 0.9 <= hours <= 14.1 and abs(abs(off) - round(hours) * 3600) <= 60
     if whole_hours:
         return TIMESTAMP_WINDOW, facts + (
             f"; a whole {round(hours)} hour(s) off is a time-zone slip (a clock in local time read as another zone)"
