@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import urllib.request
@@ -97,6 +98,19 @@ def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[
         if line.startswith("import time:") and "|" in line
     }
     return run, modules
+
+
+def faspay_credentials() -> dict[str, str]:
+    """Fresh Faspay SendMe credentials (every key its recipes sign with), new for each call."""
+    return {
+        "faspay_key": "FK-" + secrets.token_hex(6),
+        "faspay_secret": secrets.token_urlsafe(20),
+        "app_key": "APP-" + secrets.token_hex(6),
+        "app_secret": secrets.token_urlsafe(16),
+        "client_key": "CK-" + secrets.token_hex(6),
+        "client_secret": secrets.token_urlsafe(16),
+        "iv": secrets.token_urlsafe(12),
+    }
 
 
 def stats(sandbox: Sandbox) -> dict[str, object]:

@@ -433,3 +433,20 @@ def test_non_snap_5xx_reaches_the_sandbox_once(
     assert run.exit_code == 6
     counts = _counts(sandbox, provider)
     assert (counts["requests"], counts["faulted"]) == (2, 1)  # the get's token request, then the call once
+
+
+def test_stdin_is_read_through_one_capped_edge(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`call --data -`, `notify --data -` and `verify --capture -` read stdin by files.read_stdin: capped, closed."""
+    import io
+    import sys
+
+    from tidak_cli.calling import read_body
+    from tidak_cli.errors import UsageError
+    from tidak_cli.files import BODY_LIMIT
+
+    assert read_body("-", True, stdin=io.BytesIO(b"x" * BODY_LIMIT)) == b"x" * BODY_LIMIT
+    with pytest.raises(UsageError, match=r"larger than 1\.0 MiB"):
+        read_body("-", True, stdin=io.BytesIO(b"x" * (BODY_LIMIT + 1)))
+    monkeypatch.setattr(sys, "stdin", None)
+    with pytest.raises(UsageError, match="standard input is closed"):
+        read_body("-", False)

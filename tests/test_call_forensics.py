@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import padding as block_padding
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from support import assert_clean, paytoken
+from support import assert_clean, faspay_credentials, paytoken
 
 from tidak_cli.capture import parse_capture
 from tidak_cli.demo import Workspace
@@ -54,15 +54,7 @@ DOKU_CLIENT = "MCH-0001-" + "".join(secrets.choice("0123456789") for _ in range(
 DOKU_SECRET = "SK-" + secrets.token_urlsafe(24)
 REQUEST_ID = str(uuid.uuid4())
 FINPAY_SECRET = "fs-" + secrets.token_urlsafe(18)
-FASPAY = {
-    "faspay_key": "FK-" + secrets.token_hex(6),
-    "faspay_secret": secrets.token_urlsafe(20),
-    "app_key": "APP-" + secrets.token_hex(6),
-    "app_secret": secrets.token_urlsafe(16),
-    "client_key": "CK-" + secrets.token_hex(6),
-    "client_secret": secrets.token_urlsafe(16),
-    "iv": secrets.token_urlsafe(12),
-}
+FASPAY = faspay_credentials()
 
 SNAP_STAMP = "2024-12-31T10:11:40+07:00"
 DOKU_STAMP = "2024-12-31T03:11:40Z"

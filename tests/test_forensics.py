@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives import padding as block_padding
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from support import Run, paytoken, paytoken_process
+from support import Run, faspay_credentials, paytoken, paytoken_process
 
 from tidak_cli.forensics import SearchContext
 from tidak_cli.signing import utc_z
@@ -44,15 +44,7 @@ REQUEST_ID = str(uuid.uuid4())
 FINPAY_SECRET = "fs-" + secrets.token_urlsafe(18)
 FINPAY_HEX_SECRET = secrets.token_hex(16)  # valid hex: the "decoded key bytes" mistake applies
 TRANS_NUMBER = "TKN" + "".join(secrets.choice("0123456789") for _ in range(18))
-FASPAY = {
-    "faspay_key": "FK-" + secrets.token_hex(6),
-    "faspay_secret": secrets.token_urlsafe(20),
-    "app_key": "APP-" + secrets.token_hex(6),
-    "app_secret": secrets.token_urlsafe(16),
-    "client_key": "CK-" + secrets.token_hex(6),
-    "client_secret": secrets.token_urlsafe(16),
-    "iv": secrets.token_urlsafe(12),
-}
+FASPAY = faspay_credentials()
 
 SNAP_STAMP = "2024-12-31T10:11:40+07:00"
 DOKU_STAMP = "2020-08-11T08:45:42Z"

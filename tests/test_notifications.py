@@ -593,7 +593,18 @@ def test_notify_refuses_a_bad_url_and_bad_data(profiles: Path) -> None:
     run = paytoken("notify", "doku", "-p", "dev", "--to", "ftp://x")
     assert run.exit_code == 2 and "http://" in run.stderr
     run = paytoken("notify", "doku", "-p", "dev", "--to", "http://127.0.0.1:9", "--data", "{not json")
-    assert run.exit_code == 2 and "--data is not JSON" in run.stderr
+    assert run.exit_code == 2 and "the body in --data is not JSON" in run.stderr
+
+
+def test_notify_sends_the_amount_as_written(profiles: Path, receiver: str) -> None:
+    """--data's numbers are not rewritten (10000.00 stays 10000.00); stdin is read through the same edge."""
+    given = '{"paidAmount": {"value": 10000.00, "currency": "IDR"}, "n": 1e3}'
+    run = paytoken("notify", "doku", "-p", "dev", "--to", receiver + "/n", "--data", given)
+    assert run.exit_code == 0, run.output
+    run = paytoken("notify", "doku", "-p", "dev", "--to", receiver + "/n", "--data", "-", input=given)
+    assert run.exit_code == 0, run.output
+    sent = b'\r\n\r\n{"paidAmount":{"value":10000.00,"currency":"IDR"},"n":1e3}'
+    assert len(Receiver.received) == 2 and all(raw.endswith(sent) for raw in Receiver.received)
 
 
 # --- the library face and its example ----------------------------------------------------------------------

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .clock import Clock, utc_now
 from .errors import ConfigError, GatewayError, NetworkError, PaytokenError, RejectedError, UsageError
-from .files import BODY_LIMIT, read_local
+from .files import BODY_LIMIT, read_local, read_stdin
 
 if TYPE_CHECKING:
     from .gateways.base import Call, CallVerdict, Provider, SignedRequest
@@ -164,10 +163,7 @@ def read_body(data: str | None, raw_body: bool, stdin: BinaryIO | None = None) -
     if data is None:
         return None
     if data == "-":
-        source = stdin if stdin is not None else sys.stdin.buffer
-        given = source.read(BODY_LIMIT + 1)
-        if len(given) > BODY_LIMIT:
-            raise UsageError(f"--data - read more than {BODY_LIMIT // 1024} KiB from stdin; that is as much as is sent")
+        given = read_stdin(BODY_LIMIT, "--data -", stdin=stdin, error=UsageError, hint="that is as much as is sent")
         what = "stdin"
     elif data.startswith("@"):
         path = Path(data[1:])

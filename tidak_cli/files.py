@@ -9,7 +9,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import ConfigError, PaytokenError
 
@@ -21,6 +23,7 @@ __all__ = [
     "FileProblem",
     "read_bounded",
     "read_local",
+    "read_stdin",
 ]
 
 # Keys, profiles, .env, dotenv targets and sandbox configs are a few kilobytes; a MiB is generous.
@@ -110,6 +113,31 @@ def read_local(
     except FileProblem as problem:
         place = f" (set in {where})" if where else ""
         raise error(f"{what} {path} {problem.reason}{place}", hint=hint or _default_hint(problem)) from None
+
+
+def read_stdin(
+    limit: int,
+    what: str,
+    *,
+    stdin: BinaryIO | None = None,
+    error: type[PaytokenError] = ConfigError,
+    hint: str | None = None,
+) -> bytes:
+    """Standard input whole, at most limit bytes (stdin: another stream, for tests); else error naming what.
+
+    One read of limit + 1 bytes tells too much from enough without holding more; /dev/zero on stdin ends there.
+    """
+    fix = hint or "give at most that much on standard input"
+    source = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
+    if source is None:
+        raise error(f"{what}: standard input is closed", hint="pipe the input in, or give a file instead")
+    try:
+        data = source.read(limit + 1)
+    except OSError as problem:
+        raise error(f"{what}: standard input could not be read: {problem.strerror or problem}", hint=fix) from None
+    if len(data) > limit:
+        raise error(f"{what} on standard input is larger than {_size(limit)}, which is as much as is read", hint=fix)
+    return data
 
 
 def _default_hint(problem: FileProblem) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from .errors import SignatureMismatch, UsageError
 
@@ -17,24 +17,39 @@ if TYPE_CHECKING:
     from .gateways.base import Call, CallReplay, Provider, SignedRequest
     from .profiles import Profile
 
-__all__ = ["CallInspection", "Inspection", "compare_call", "inspect_request", "mismatch", "read_capture", "replay_call"]
+__all__ = ["Inspection", "compare_call", "inspect_request", "mismatch", "read_capture", "replay_call"]
+
+
+class _Judged(Protocol):
+    """A capture `sign --replay` judged: a token request's (Replay) or, with --request, a call's (CallReplay)."""
+
+    @property
+    def signature(self) -> str | None: ...
+
+    @property
+    def problems(self) -> tuple[str, ...]: ...
+
+
+_Captured = TypeVar("_Captured", bound=_Judged)
 
 
 @dataclass(frozen=True)
-class Inspection:
-    """What `sign` found: the request as paytoken signs it, and the verdicts on what the user brought."""
+class Inspection(Generic[_Captured]):
+    """What `sign` (or `sign --request`) found: the request as paytoken signs it, and the verdicts on what the
+    user brought."""
 
     request: SignedRequest
     comparison: Comparison | None
-    replay: Replay | None
+    replay: _Captured | None
 
     @property
     def problems(self) -> tuple[str, ...]:
         """What the gateway will object to in a replayed capture, beyond its signature."""
-        if self.replay is None:
+        replay = self.replay
+        if replay is None:
             return ()
-        missing = ("the capture carries no signature",) if self.replay.signature is None else ()
-        return (*self.replay.problems, *missing)
+        missing = ("the capture carries no signature",) if replay.signature is None else ()
+        return (*replay.problems, *missing)
 
 
 def inspect_request(
@@ -45,7 +60,7 @@ def inspect_request(
     nonce: str | None,
     compare: str | None,
     replay: Path | None,
-) -> Inspection:
+) -> Inspection[Replay]:
     """Sign the token request; compare SIGNATURE with it, or re-sign and judge a captured request."""
     from . import tokens
     from .clock import utc_now
@@ -69,23 +84,6 @@ def inspect_request(
         context = SearchContext.around(now, timestamp=timestamp, signed_at=request.signed_at, nonce=nonce, body=body)
         comparison = forensics_for(provider).compare(profile, request, compare, context)
     return Inspection(request, comparison, found)
-
-
-@dataclass(frozen=True)
-class CallInspection:
-    """What `sign --request` found: the call as paytoken signs it, and the verdicts on what the user brought."""
-
-    request: SignedRequest
-    comparison: Comparison | None
-    replay: CallReplay | None
-
-    @property
-    def problems(self) -> tuple[str, ...]:
-        """What the gateway will object to in a replayed call, beyond its signature."""
-        if self.replay is None:
-            return ()
-        missing = ("the capture carries no signature",) if self.replay.signature is None else ()
-        return (*self.replay.problems, *missing)
 
 
 def compare_call(
@@ -126,7 +124,7 @@ def replay_call(
     *,
     token: Callable[[], str | None],
     tokens: Iterable[str] = (),
-) -> CallInspection:
+) -> Inspection[CallReplay]:
     """Sign a captured call again from its own inputs and judge the signature it carried.
 
     token: where the access token comes from when the capture does not carry it (--token, else the cache).
@@ -155,10 +153,12 @@ def replay_call(
             tokens=tokens,
             now=now,
         )
-    return CallInspection(request, comparison, found)
+    return Inspection(request, comparison, found)
 
 
-def mismatch(inspection: Inspection | CallInspection, *, findings_shown: bool) -> SignatureMismatch | None:
+def mismatch(
+    inspection: Inspection[Replay] | Inspection[CallReplay], *, findings_shown: bool
+) -> SignatureMismatch | None:
     """The failure `sign` ends with, if the signature or the capture is wrong; findings_shown: on stdout already."""
     comparison, problems = inspection.comparison, inspection.problems
     if comparison is not None and not comparison.matches:

@@ -8,7 +8,6 @@ certainly never left (connection refused, DNS).
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,25 +61,11 @@ def gateway_key(directory: Path | None = None) -> GatewayKey:
 
 
 def notification_body(data: str | None, raw_body: bool) -> bytes | None:
-    """--data as the bytes to send: JSON serialized once, compactly (or the bytes as given with --raw-body)."""
-    from .files import CAPTURE_LIMIT, read_local
-    from .gateways.base import compact_json
+    """--data as the bytes to send, read as `call` reads its body: JSON written once compactly, its numbers as
+    written (an amount of 10000.00 stays 10000.00), or the bytes as given with --raw-body."""
+    from .calling import read_body
 
-    if data is None:
-        return None
-    if data.startswith("@"):
-        raw = read_local(Path(data[1:]), CAPTURE_LIMIT, "--data", error=UsageError, hint="give a JSON file")
-    else:
-        raw = data.encode("utf-8")
-    if raw_body:
-        return raw
-    try:
-        return compact_json(json.loads(raw.decode("utf-8")))
-    except (UnicodeError, ValueError, RecursionError) as error:
-        raise UsageError(
-            f"--data is not JSON: {str(error)[:80]}",
-            hint="give a JSON object, @FILE holding one, or --raw-body to send the bytes unchanged",
-        ) from None
+    return read_body(data, raw_body)
 
 
 def _target(to: str, path: str | None, default_path: str) -> tuple[str, str]:

@@ -20,17 +20,13 @@ __all__ = ["read_capture_source", "received_moment", "verify_capture", "verify_i
 STDIN = "-"
 
 
-def read_capture_source(capture: str, stdin: BinaryIO) -> tuple[bytes, str]:
+def read_capture_source(capture: str, stdin: BinaryIO | None = None) -> tuple[bytes, str]:
     """The capture's bytes and how to name it: a file (through the files edge), or `-` for stdin, both capped."""
-    from .files import CAPTURE_LIMIT, read_local
+    from .files import CAPTURE_LIMIT, read_local, read_stdin
 
     if capture == STDIN:
-        data = stdin.read(CAPTURE_LIMIT + 1)
-        if len(data) > CAPTURE_LIMIT:
-            raise UsageError(
-                f"the capture on standard input is larger than {CAPTURE_LIMIT // (1024 * 1024)} MiB",
-                hint="a notification is a few kilobytes: give one captured request",
-            )
+        hint = "a notification is a few kilobytes: give one captured request"
+        data = read_stdin(CAPTURE_LIMIT, "the capture", stdin=stdin, error=UsageError, hint=hint)
         return data, "the capture on standard input"
     data = read_local(
         Path(capture),

@@ -267,8 +267,8 @@ NOTIFY: tuple[Option, ...] = (
         ("--data", "-d"),
         "text",
         "Notification",
-        "body to send instead of the sample payment",
-        metavar="JSON|@FILE",
+        "body to send instead of the sample payment: JSON, @FILE, or - for stdin",
+        metavar="JSON",
     ),
     Option(
         "raw_body",

@@ -125,7 +125,7 @@ def _sign_call(
 
     from ..calling import cached_call_token, check_call, sign_call
     from ..errors import ConfigError
-    from ..inspection import CallInspection, compare_call, replay_call
+    from ..inspection import Inspection, compare_call, replay_call
     from .call import call_profile, prepared_call, show_signed
 
     run = current()
@@ -186,7 +186,7 @@ def _sign_call(
                 call_id_given=request.external_id is not None,
                 tokens=[other for other in (cached(profile),) if other] if request.token is not None else (),
             )
-        found = CallInspection(signed, comparison, None)
+        found = Inspection(signed, comparison, None)
     show_signed(
         found.request,
         output,

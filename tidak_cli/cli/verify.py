@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,7 @@ def _verify(
     run = current()
     moment = received_moment(received_at, utc_now())
     resolved = load(provider, profile, profiles_file, {}, run)
-    data, source = read_capture_source(capture, sys.stdin.buffer)
+    data, source = read_capture_source(capture)
     inbound, verdict = verify_capture(provider, resolved, data, source, moment)
     write_output(verdict_json(inbound, verdict) if output == "json" else verdict_text(inbound, verdict, run.redactor))
     if not verdict.authentic:
