@@ -691,6 +691,13 @@ def test_keygen_with_an_empty_passphrase_is_a_usage_error_and_writes_nothing(giv
     assert not (isolated / "keys").exists()
 
 
+def test_keygen_reads_a_piped_passphrase_through_the_bounded_reader(isolated: Path) -> None:
+    run = keygen(isolated / "keys", "--passphrase", input="a" * 10_000)
+    assert run.exit_code == 2, run.output
+    assert "the passphrase on standard input is larger than 4 KiB" in error_message(run)
+    assert not (isolated / "keys").exists()
+
+
 @pytest.mark.parametrize("passphrase", [None, "pw"])
 def test_keygen_pair_works_end_to_end(passphrase: str | None, openssl: str, isolated: Path, tmp_path: Path) -> None:
     directory = isolated / "keys"

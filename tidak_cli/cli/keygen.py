@@ -47,8 +47,12 @@ def _new_passphrase() -> str:
     if sys.stdin is not None and sys.stdin.isatty():
         secret: str = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True)
     else:
-        # A script pipes it in, as `docker login --password-stdin` takes one: the first line, asked once.
-        secret = sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+        # A script pipes it in, as `docker login --password-stdin` takes one: the first line, asked once, read
+        # through the one bounded reader of standard input.
+        from ..files import read_stdin
+
+        piped = read_stdin(4096, "the passphrase", error=UsageError, hint="pipe in one line: the passphrase")
+        secret = piped.decode("utf-8", errors="replace").split("\n", 1)[0].rstrip("\r")
     if not secret:
         raise UsageError(
             "the passphrase is empty",
